@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+// moegc — a computational-graph compiler for Mixture-of-Experts models with learned placement.
+//
+// Modules in pipeline order (README "Architecture" walks them one line each):
+//   CBLAS          system library: OpenBLAS (cblas_sgemm, openblas_get_corename)
+//   MoegcIR        graph IR, op registry, `.graph` lexer/parser/printer, verifier, diagnostics
+//   MoegcPasses    pass manager and passes, one a file (shape inference, lowering, fusion, …)
+//   MoegcKernels   CPU kernels on OpenBLAS, BLAS core selection
+//   MoegcSim       cluster specs, cost model, discrete-event simulator, lower bounds, traces
+//   MoegcNN        tensors, reverse-mode autodiff, layers, Adam (knows nothing of graphs)
+//   MoegcDriver    the command-line driver: wires the stages together
+//   moegc          the executable (a thin main around MoegcDriver)
+import PackageDescription
+
+let package = Package(
+    name: "moegc",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "moegc", targets: ["moegc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "MoegcIR"),
+        .target(name: "MoegcPasses", dependencies: ["MoegcIR"]),
+        .target(name: "MoegcKernels", dependencies: ["CBLAS"]),
+        .target(name: "MoegcSim", dependencies: [
+            "MoegcIR",
+            .product(name: "HeapModule", package: "swift-collections"),
+        ]),
+        .target(name: "MoegcNN", dependencies: ["CBLAS"]),
+        .target(name: "MoegcDriver", dependencies: [
+            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "moegc", dependencies: ["MoegcDriver"]),
+
+        .testTarget(name: "MoegcIRTests", dependencies: ["MoegcIR", "MoegcPasses"]),
+        .testTarget(name: "MoegcKernelsTests", dependencies: ["MoegcKernels"]),
+        .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN"]),
+        .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim"]),
+        .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

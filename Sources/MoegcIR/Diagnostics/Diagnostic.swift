@@ -1,0 +1,100 @@
+/// A position in a source text: 1-based line and column (columns count Unicode scalars).
+public struct SourceLocation: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var line: Int
+    public var column: Int
+
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
+
+    public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
+        (a.line, a.column) < (b.line, b.column)
+    }
+
+    public var description: String { "\(line):\(column)" }
+}
+
+/// One compiler message: `path:line:col: error: message`, with the source line and a caret
+/// when the text is at hand.
+public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Severity: String, Sendable { case error, warning, note }
+
+    public var severity: Severity
+    public var message: String
+    /// The file the message is about ("<stdin>", a path, or "" when there is none).
+    public var file: String
+    /// Where in `file`; nil for messages about a whole file or about no file.
+    public var location: SourceLocation?
+
+    public init(_ severity: Severity = .error, _ message: String, file: String = "", at location: SourceLocation? = nil) {
+        self.severity = severity
+        self.message = message
+        self.file = file
+        self.location = location
+    }
+
+    /// `path:line:col: error: message` (the parts that are known).
+    public var description: String {
+        var head = file
+        if let location { head += head.isEmpty ? "\(location)" : ":\(location)" }
+        return (head.isEmpty ? "" : head + ": ") + "\(severity.rawValue): \(message)"
+    }
+
+    /// The message followed by the offending source line and a caret under the column.
+    public func rendered(source: SourceText?) -> String {
+        guard let location, let source, let line = source.line(location.line) else { return description }
+        // Tabs are kept so the caret lines up in a terminal; other characters become spaces.
+        let prefix = line.unicodeScalars.prefix(max(0, location.column - 1))
+            .map { $0 == "\t" ? "\t" : " " }.joined()
+        return "\(description)\n\(line)\n\(prefix)^"
+    }
+}
+
+/// A list of diagnostics thrown as one error, so a front end can report every problem it found.
+public struct DiagnosticList: Error, Sendable, CustomStringConvertible {
+    public var diagnostics: [Diagnostic]
+    /// The text the diagnostics point into, for rendering source lines and carets.
+    public var source: SourceText?
+
+    public init(_ diagnostics: [Diagnostic], source: SourceText? = nil) {
+        self.diagnostics = diagnostics
+        self.source = source
+    }
+
+    public var description: String {
+        diagnostics.map { $0.rendered(source: source) }.joined(separator: "\n")
+    }
+}
+
+/// Source text split into lines once, for diagnostics. Holds the text as decoded UTF-8.
+public struct SourceText: Sendable {
+    public let path: String
+    public let text: String
+    private let lineStarts: [String.Index]
+
+    public init(path: String, text: String) {
+        self.path = path
+        self.text = text
+        var starts = [text.startIndex]
+        var i = text.startIndex
+        while i < text.endIndex {
+            let next = text.index(after: i)
+            if text[i] == "\n" || text[i] == "\r\n" { starts.append(next) }
+            i = next
+        }
+        self.lineStarts = starts
+    }
+
+    /// The text of 1-based line `n` without its line terminator, or nil when out of range.
+    public func line(_ n: Int) -> String? {
+        guard n >= 1, n <= lineStarts.count else { return nil }
+        let start = lineStarts[n - 1]
+        var end = n < lineStarts.count ? lineStarts[n] : text.endIndex
+        while end > start {
+            let before = text.index(before: end)
+            if text[before] == "\n" || text[before] == "\r\n" || text[before] == "\r" { end = before } else { break }
+        }
+        return String(text[start..<end])
+    }
+}

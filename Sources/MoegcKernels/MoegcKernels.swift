@@ -1,0 +1,1 @@
+// MoegcKernels: module placeholder until its first file lands.

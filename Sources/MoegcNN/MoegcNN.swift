@@ -1,0 +1,1 @@
+// MoegcNN: module placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// MoegcPasses: module placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// MoegcSim: module placeholder until its first file lands.

@@ -1,0 +1,2 @@
+import MoegcDriver
+Moegc.main()

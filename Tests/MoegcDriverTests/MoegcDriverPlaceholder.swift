@@ -1,0 +1,4 @@
+import Testing
+@testable import MoegcDriver
+
+@Test func placeholder() { }

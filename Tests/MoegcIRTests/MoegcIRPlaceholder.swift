@@ -1,0 +1,4 @@
+import Testing
+@testable import MoegcIR
+
+@Test func placeholder() { }

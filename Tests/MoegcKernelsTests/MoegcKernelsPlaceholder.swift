@@ -1,0 +1,4 @@
+import Testing
+@testable import MoegcKernels
+
+@Test func placeholder() { }

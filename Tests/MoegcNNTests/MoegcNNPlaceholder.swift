@@ -1,0 +1,4 @@
+import Testing
+@testable import MoegcNN
+
+@Test func placeholder() { }

@@ -1,0 +1,4 @@
+import Testing
+@testable import MoegcSim
+
+@Test func placeholder() { }
