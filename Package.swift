@@ -3,6 +3,7 @@
 //
 // Modules in pipeline order (README "Architecture" walks them one line each):
 //   CBLAS          system library: OpenBLAS (cblas_sgemm, openblas_get_corename)
+//   MoegcSupport   the seeded random number generator every random choice draws from
 //   MoegcIR        graph IR, op registry, `.graph` lexer/parser/printer, verifier, diagnostics
 //   MoegcPasses    pass manager and passes, one a file (shape inference, lowering, fusion, …)
 //   MoegcKernels   CPU kernels on OpenBLAS, BLAS core selection
@@ -25,14 +26,15 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "MoegcIR"),
+        .target(name: "MoegcSupport"),
+        .target(name: "MoegcIR", dependencies: ["MoegcSupport"]),
         .target(name: "MoegcPasses", dependencies: ["MoegcIR"]),
-        .target(name: "MoegcKernels", dependencies: ["CBLAS"]),
+        .target(name: "MoegcKernels", dependencies: ["CBLAS", "MoegcSupport"]),
         .target(name: "MoegcSim", dependencies: [
             "MoegcIR",
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
-        .target(name: "MoegcNN", dependencies: ["CBLAS"]),
+        .target(name: "MoegcNN", dependencies: ["CBLAS", "MoegcSupport"]),
         .target(name: "MoegcDriver", dependencies: [
             "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
