@@ -1,6 +1,18 @@
 import ArgumentParser
 
+/// The `moegc` command: a thin layer that wires the compiler's stages together.
 public struct Moegc: ParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "moegc")
+    public static let configuration = CommandConfiguration(
+        commandName: "moegc",
+        abstract: "A graph compiler for Mixture-of-Experts models with learned placement.",
+        discussion: """
+        Pipeline: .graph text → parse, verify, infer shapes → lower layers (MoE, LSTM, attention) to \
+        primitives → fuse → place and schedule on a simulated cluster → plan → run.
+
+        Start with `moegc compile graphs/moe-4.graph` for a model summary.
+        """,
+        subcommands: [Compile.self, Format.self]
+    )
+
     public init() {}
 }

@@ -1,0 +1,141 @@
+import ArgumentParser
+import MoegcIR
+import MoegcPasses
+import MoegcSupport
+
+/// Options naming the input graph and re-sizing its named dimensions.
+struct GraphOptions: ParsableArguments {
+    @Argument(help: "The model graph (.graph text).")
+    var graph: String
+
+    @Option(help: "Override the graph's `batch` dimension.")
+    var batch: Int?
+
+    @Option(help: "Override the graph's `seq` dimension.")
+    var seq: Int?
+
+    @Option(name: .customLong("dim"), help: ArgumentHelp("Override any named dimension, as NAME=SIZE (repeatable).",
+                                                         valueName: "name=size"))
+    var dims: [String] = []
+
+    func validate() throws {
+        for d in dims where parseDim(d) == nil {
+            throw ValidationError("--dim expects NAME=SIZE with a positive size, got '\(d)'")
+        }
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        if let seq, seq < 1 { throw ValidationError("--seq must be at least 1, got \(seq)") }
+    }
+
+    private func parseDim(_ s: String) -> (String, Int)? {
+        let parts = s.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2, let v = Int(parts[1]), v >= 1, !parts[0].isEmpty else { return nil }
+        return (String(parts[0]), v)
+    }
+
+    var overrides: [String: Int] {
+        var o: [String: Int] = [:]
+        for d in dims { if let (k, v) = parseDim(d) { o[k] = v } }
+        if let batch { o["batch"] = batch }
+        if let seq { o["seq"] = seq }
+        return o
+    }
+
+    /// Loads the graph, or prints the diagnostics and exits with status 1.
+    func load() throws -> Graph {
+        do {
+            return try Frontend.load(path: graph, overrides: overrides)
+        } catch {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Compile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compile a model graph and print its summary.",
+        discussion: """
+        Parses and verifies the graph, infers every shape, and prints: nodes, edges, tokens per step, \
+        parameters (total, and excluding embedding and softmax as Shazeer et al. count them), \
+        multiply-adds per timestep (the paper's ops/timestep), and weight and activation bytes.
+        """
+    )
+
+    enum Stage: String, ExpressibleByArgument, CaseIterable {
+        case graph
+    }
+
+    @OptionGroup var input: GraphOptions
+
+    @Option(help: ArgumentHelp("Print the IR after a stage instead of the summary: \(Stage.allCases.map(\.rawValue).joined(separator: ", ")).",
+                               valueName: "stage"))
+    var emit: Stage?
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    func run() throws {
+        let graph = try input.load()
+        if let emit {
+            switch emit {
+            case .graph: Output.out(GraphText.print(graph))
+            }
+            return
+        }
+        let stats = ModelStatistics(graph)
+        if json {
+            Output.out(JSON.encode(stats))
+        } else {
+            Output.out(Summary.render(stats, graph: graph, path: input.graph))
+        }
+    }
+}
+
+struct Format: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "format",
+        abstract: "Print a graph in canonical form (every type written), or rewrite it in place.",
+        discussion: "The canonical form is what `moegc` prints; parsing it and printing again gives the same text."
+    )
+
+    @OptionGroup var input: GraphOptions
+
+    @Flag(name: .shortAndLong, help: "Rewrite the file in place (atomically) instead of printing.")
+    var inPlace = false
+
+    func run() throws {
+        let text = GraphText.print(try input.load())
+        if inPlace {
+            do {
+                try FileIO.writeAtomically(input.graph, text: text)
+            } catch {
+                Output.err(error.description)
+                throw ExitCode(1)
+            }
+        } else {
+            Output.out(text)
+        }
+    }
+}
+
+/// The human-readable compile summary.
+enum Summary {
+    static func render(_ s: ModelStatistics, graph: Graph, path: String) -> String {
+        let dims = graph.symbols.map { "\($0.name) \($0.value)" }.joined(separator: ", ")
+        var rows: [(String, String)] = [
+            ("nodes", "\(s.nodes)"),
+            ("edges", "\(s.edges)"),
+            ("tokens per step", "\(s.tokens)" + (dims.isEmpty ? "" : "  (\(dims))")),
+            ("params (paper)", Quantity.count(Double(s.paperParameters)) + "  excluding embedding and softmax"),
+            ("params (total)", Quantity.count(Double(s.parameters))),
+            ("ops/timestep (paper)", Quantity.count(s.opsPerTimestep) + "  multiply-adds per token excluding embedding and softmax"),
+            ("multiply-adds per step", Quantity.count(s.multiplyAdds)),
+            ("weights", Quantity.bytes(Double(s.weightBytes))),
+            ("activations per step", Quantity.bytes(s.activationBytes)),
+        ]
+        let ops = s.opCounts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }
+        rows.append(("ops", ops.joined(separator: ", ")))
+        let width = rows.map(\.0.count).max()! + 2
+        return "\(graph.name)  (\(path))\n" + rows.map { "  " + Quantity.pad($0.0, width) + $0.1 }.joined(separator: "\n")
+    }
+}

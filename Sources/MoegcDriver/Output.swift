@@ -1,0 +1,51 @@
+import Foundation
+
+/// Writing to the terminal: results to standard output, diagnostics to standard error.
+enum Output {
+    static func out(_ s: String) {
+        print(s, terminator: s.hasSuffix("\n") ? "" : "\n")
+    }
+
+    static func err(_ s: String) {
+        FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+    }
+
+    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) != 0 }
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+}
+
+/// Human-readable quantities: 8.39 M, 273 G, 3.28 GB.
+enum Quantity {
+    static func count(_ x: Double) -> String {
+        let units: [(Double, String)] = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
+        for (scale, suffix) in units where abs(x) >= scale { return fixed(x / scale, 2) + " " + suffix }
+        return x == x.rounded() ? String(Int(x)) : fixed(x, 2)
+    }
+
+    static func bytes(_ x: Double) -> String {
+        let units: [(Double, String)] = [(0x1p40, "TiB"), (0x1p30, "GiB"), (0x1p20, "MiB"), (0x1p10, "KiB")]
+        for (scale, suffix) in units where x >= scale { return fixed(x / scale, 2) + " " + suffix }
+        return "\(Int(x)) B"
+    }
+
+    static func fixed(_ x: Double, _ digits: Int) -> String {
+        var p = 1.0
+        for _ in 0..<digits { p *= 10 }
+        let r = (abs(x) * p).rounded() / p
+        var s = String(Int(r))
+        if digits > 0 {
+            var frac = String(Int(((r - r.rounded(.down)) * p).rounded()))
+            while frac.count < digits { frac = "0" + frac }
+            s += "." + frac
+        }
+        return (x < 0 ? "-" : "") + s
+    }
+
+    static func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+    }
+
+    static func padLeft(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
+    }
+}

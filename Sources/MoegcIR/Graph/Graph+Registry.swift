@@ -1,0 +1,47 @@
+/// Reading the op registry for one node of a graph: its context, inferred result types, parameters
+/// and cost. Everything here is generic over ops.
+extension Graph {
+    /// The node's context for registry rules; its operands must be typed.
+    public func context(_ nid: NodeID) -> OpContext {
+        let node = nodes[nid.index]
+        return OpContext(schema: node.op.schema, operandTypes: node.operands.map { type(of: $0) },
+                         attributes: node.attributes, declaredResultTypes: node.results.map { values[$0.index].type })
+    }
+
+    /// Result types from the op's shape rule (with its cross-attribute checks), given typed operands.
+    public func inferResultTypes(_ nid: NodeID) throws(ShapeError) -> [TensorType] {
+        let ctx = context(nid)
+        if let verify = ctx.schema.verify, let message = verify(ctx) { throw ShapeError(message) }
+        let types = try ctx.schema.inferTypes(ctx)
+        let node = nodes[nid.index]
+        guard types.count == node.results.count else {
+            throw ShapeError("'\(node.op)' produces \(types.count) result\(types.count == 1 ? "" : "s"), \(node.results.count) written")
+        }
+        for t in types where t.byteCount == nil {
+            throw ShapeError("result type \(t) holds more than 2^63 bytes")
+        }
+        return types
+    }
+
+    /// Explains how declared result types differ from inferred ones, or nil when they agree.
+    public func typeMismatch(_ nid: NodeID, inferred: [TensorType]) -> String? {
+        for (r, t) in zip(nodes[nid.index].results, inferred) {
+            if let declared = values[r.index].type, !declared.sameShape(as: t) {
+                return "type \(declared) written for %\(values[r.index].name) does not match \(t) inferred from the operands"
+            }
+        }
+        return nil
+    }
+
+    /// The parameters the node's op holds (layers only; primitives take weights as `param` operands).
+    public func parameters(_ nid: NodeID) -> [ParamSpec] {
+        let ctx = context(nid)
+        return ctx.schema.parameters(ctx)
+    }
+
+    /// What executing the node costs, from the registry.
+    public func cost(_ nid: NodeID) -> OpCost {
+        let ctx = context(nid)
+        return ctx.schema.cost(ctx, nodes[nid.index].results.map { type(of: $0) })
+    }
+}

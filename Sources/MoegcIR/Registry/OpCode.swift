@@ -1,0 +1,21 @@
+/// Every op moegc knows. The spelling is the op's name in the `.graph` text; the schema (arity,
+/// attributes, shape rule, parameters, cost, fusion class) is `code.schema`, from `OpRegistry`.
+public enum OpCode: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+    // Layers (Ops+Layers.swift, Ops+MoE.swift): implicit parameters, expanded by lowering passes.
+    case embedding, lstm, dense, attention, layer_norm, dropout, softmax_output
+    case moe, hmoe
+
+    // Elementwise primitives (Ops+Elementwise.swift).
+    case add, sub, mul, div, maximum, minimum, fma
+    case relu, sigmoid, tanh, exp, log, neg, sqrt, erf, normal_cdf, softplus, scale
+
+    // Tensor primitives (Ops+Tensor.swift).
+    case matmul, reshape, transpose, concat, slice, cast
+    case reduce_sum, reduce_mean, reduce_max
+    case softmax, log_softmax, normalize, top_k, gather, scatter_add
+
+    // Sources and foreign ops (Ops+Sources.swift).
+    case param, random_normal, opaque
+
+    public var description: String { rawValue }
+}

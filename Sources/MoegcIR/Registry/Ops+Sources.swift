@@ -1,0 +1,51 @@
+/// Ops that define data rather than compute it from operands, and foreign ops known by their costs.
+extension OpRegistry {
+    static let sourceOps: [OpSchema] = [param, randomNormal, opaque]
+
+    static let param = OpSchema(
+        .param, "a weight tensor with an init rule; its type is written in the text", fusion: .source,
+        operands: .exactly(0),
+        attributes: [
+            AttributeSpec("init", .symbol(["zeros", "ones", "normal", "uniform"]), "how the weight starts"),
+            AttributeSpec("scale", .float(0...Double.greatestFiniteMagnitude), default: .float(0),
+                          "standard deviation (normal) or limit (uniform)"),
+        ],
+        explicitResultTypes: true,
+        cost: { _, _ in OpCost() }
+    ) { ctx throws(ShapeError) in [try ctx.declared(0)] }
+
+    static let randomNormal = OpSchema(
+        .random_normal, "N(0, 1) samples, drawn from the run's seed and this node's stream", fusion: .source,
+        operands: .exactly(0),
+        attributes: [AttributeSpec("stream", .int(0...Int.max), "index of the random stream (distinct per node)")],
+        explicitResultTypes: true,
+        cost: { _, results in OpCost(otherFlops: 20 * results[0].expectedElements, bytesWritten: results[0].expectedBytes) }
+    ) { ctx throws(ShapeError) in
+        let t = try ctx.declared(0)
+        guard t.dtype.isFloatingPoint else { throw ShapeError("'random_normal' must produce a floating-point type") }
+        return [t]
+    }
+
+    static let opaque = OpSchema(
+        .opaque, "an op known only by its costs and result types (for graphs profiled elsewhere)",
+        level: .opaque, fusion: .opaque, operands: .atLeast(0), results: .atLeast(1),
+        attributes: [
+            AttributeSpec("flops", .float(0...Double.greatestFiniteMagnitude), "floating-point operations it performs"),
+            AttributeSpec("bytes", .float(0...Double.greatestFiniteMagnitude), default: .float(-1),
+                          "bytes it reads and writes (default: its operands and results once)"),
+            AttributeSpec("weights", .float(0...Double.greatestFiniteMagnitude), default: .float(0),
+                          "bytes of weights it holds on its device"),
+            AttributeSpec("name", .string, default: .string(""), "the op's name where it came from"),
+        ],
+        explicitResultTypes: true,
+        cost: { ctx, results in
+            let b = ctx.double("bytes")
+            let moved = b >= 0 ? b : Rules.bytes(ctx.operandTypes) + Rules.bytes(results)
+            return OpCost(otherFlops: ctx.double("flops"), bytesRead: moved / 2, bytesWritten: moved / 2)
+        }
+    ) { ctx throws(ShapeError) in
+        var out: [TensorType] = []
+        for i in 0..<max(1, ctx.declaredResultTypes.count) { out.append(try ctx.declared(i)) }
+        return out
+    }
+}

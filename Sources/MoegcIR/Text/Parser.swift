@@ -1,0 +1,360 @@
+/// Recursive-descent parser for the `.graph` text format (grammar in README.md, "The .graph format").
+///
+/// Errors are collected, not thrown one at a time: after a bad statement the parser skips to the next
+/// line that starts with a `%value` or `}` and goes on, so one run reports every independent mistake.
+struct Parser {
+    private var lexer: Lexer
+    private var tok: Token
+    private let path: String
+    private let overrides: [String: Int]
+    private var symbols: [String: Int] = [:]
+    private var symbolNames: [String] = []
+    private(set) var diagnostics: [Diagnostic] = []
+    /// Comments and blank lines seen since the last statement, for the next one.
+    private var trivia: [String] = []
+    /// A comment that followed a token on its line.
+    private var trailing: String?
+    /// Whether anything (token or comment) came before the current token.
+    private var sawToken = false
+
+    static let maxErrors = 50
+
+    /// A parse error already recorded in `diagnostics`; unwinds to the statement loop.
+    private struct Abort: Error {}
+
+    init(bytes: [UInt8], path: String, overrides: [String: Int]) {
+        lexer = Lexer(bytes: bytes)
+        tok = Token(kind: .endOfFile, start: 0, end: 0, location: SourceLocation(line: 1, column: 1), newlinesBefore: 0)
+        self.path = path
+        self.overrides = overrides
+        advance()
+    }
+
+    // MARK: Tokens
+
+    private mutating func advance() {
+        tok = lexer.next()
+        while tok.kind == .comment {
+            let text = lexer.text(tok)
+            if tok.newlinesBefore == 0 && sawToken {
+                trailing = text
+            } else {
+                if tok.newlinesBefore >= 2 && sawToken { trivia.append("") }
+                trivia.append(text)
+            }
+            sawToken = true
+            tok = lexer.next()
+        }
+        if tok.newlinesBefore >= 2 && sawToken && tok.kind != .endOfFile { trivia.append("") }
+        sawToken = true
+    }
+
+    private func describe(_ t: Token) -> String {
+        switch t.kind {
+        case .endOfFile: "the end of the file"
+        case .invalid: "'\(lexer.text(t))'"
+        case .string: "a string"
+        default: "'\(lexer.text(t))'"
+        }
+    }
+
+    private mutating func error(_ message: String, at loc: SourceLocation) {
+        guard diagnostics.count < Parser.maxErrors else { return }
+        diagnostics.append(Diagnostic(.error, message, file: path, at: loc))
+        if diagnostics.count == Parser.maxErrors {
+            diagnostics.append(Diagnostic(.error, "too many errors; stopping", file: path, at: loc))
+        }
+    }
+
+    private mutating func fail(_ message: String, at loc: SourceLocation? = nil) throws(Abort) -> Never {
+        if tok.kind == .invalid, loc == nil {
+            error(invalidTokenMessage(), at: tok.location)
+        } else {
+            error(message, at: loc ?? tok.location)
+        }
+        throw Abort()
+    }
+
+    private func invalidTokenMessage() -> String {
+        let text = lexer.text(tok)
+        if text.hasPrefix("\"") { return "unterminated string literal" }
+        if text == "%" { return "expected a value name after '%'" }
+        return "unexpected character \(describe(tok))"
+    }
+
+    private mutating func expect(_ kind: TokenKind, _ context: String) throws(Abort) -> Token {
+        guard tok.kind == kind else { try fail("expected \(kind.spelling) \(context), found \(describe(tok))") }
+        let t = tok
+        advance()
+        return t
+    }
+
+    private mutating func eat(_ kind: TokenKind) -> Bool {
+        guard tok.kind == kind else { return false }
+        advance()
+        return true
+    }
+
+    private mutating func takeTrivia() -> [String] {
+        defer { trivia = [] }
+        return trivia
+    }
+
+    // MARK: Graph
+
+    mutating func parseFile() -> GraphSyntax? {
+        var g = GraphSyntax()
+        if tok.kind == .endOfFile {
+            error("the file is empty; expected a graph: `graph name(%input: f32[…]) -> (%output) { … }`",
+                  at: tok.location)
+            return nil
+        }
+        g.headerComments = takeTrivia()
+        let open: SourceLocation
+        do {
+            try parseHeader(&g)
+            open = try expect(.lBrace, "to open the graph body").location
+        } catch {
+            return nil
+        }
+        while tok.kind != .rBrace && tok.kind != .endOfFile && diagnostics.count < Parser.maxErrors {
+            do {
+                g.statements.append(try parseStatement())
+            } catch {
+                recover()
+            }
+        }
+        g.trailingTrivia = takeTrivia()
+        if tok.kind == .endOfFile {
+            error("expected '}' to close graph '\(g.name)' (opened at \(open)), found the end of the file", at: tok.location)
+            return g
+        }
+        advance() // '}'
+        if tok.kind != .endOfFile {
+            error("unexpected \(describe(tok)) after the end of the graph", at: tok.location)
+        }
+        return g
+    }
+
+    /// Skips to the next line that starts a statement or closes the graph.
+    private mutating func recover() {
+        trailing = nil
+        if tok.kind == .invalid { advance() }
+        while tok.kind != .endOfFile {
+            if tok.newlinesBefore > 0 && (tok.kind == .value || tok.kind == .rBrace) { break }
+            advance()
+        }
+        trivia = []
+    }
+
+    private mutating func parseHeader(_ g: inout GraphSyntax) throws(Abort) {
+        let kw = try expect(.identifier, "to start the graph")
+        guard lexer.text(kw) == "graph" else { try fail("expected 'graph', found \(describe(kw))", at: kw.location) }
+        g.name = lexer.text(try expect(.identifier, "naming the graph"))
+        if eat(.lBracket) {
+            if tok.kind != .rBracket {
+                repeat { g.symbols.append(try parseSymbol()) } while eat(.comma)
+            }
+            _ = try expect(.rBracket, "to close the named dimensions")
+        }
+        _ = try expect(.lParen, "before the graph's inputs")
+        if tok.kind != .rParen {
+            repeat {
+                let v = try expect(.value, "naming a graph input")
+                _ = try expect(.colon, "before the input's type")
+                g.inputs.append((named(v), try parseType()))
+            } while eat(.comma)
+        }
+        _ = try expect(.rParen, "after the graph's inputs")
+        _ = try expect(.arrow, "before the graph's outputs")
+        _ = try expect(.lParen, "before the graph's outputs")
+        if tok.kind != .rParen {
+            repeat { g.outputs.append(named(try expect(.value, "naming a graph output"))) } while eat(.comma)
+        }
+        _ = try expect(.rParen, "after the graph's outputs")
+        trailing = nil
+    }
+
+    private mutating func parseSymbol() throws(Abort) -> DimSymbol {
+        let name = try expect(.identifier, "naming a dimension")
+        let text = lexer.text(name)
+        _ = try expect(.equal, "after the dimension name")
+        let valueTok = try expect(.integer, "giving the size of '\(text)'")
+        guard let written = Int(lexer.text(valueTok)) else {
+            try fail("integer literal \(lexer.text(valueTok)) does not fit in 64 bits", at: valueTok.location)
+        }
+        guard written >= 1 else { try fail("dimension '\(text)' must be at least 1, got \(written)", at: valueTok.location) }
+        guard symbols[text] == nil else { try fail("dimension '\(text)' is named twice", at: name.location) }
+        let value = overrides[text] ?? written
+        symbols[text] = value
+        symbolNames.append(text)
+        return DimSymbol(name: text, value: value)
+    }
+
+    private func named(_ t: Token) -> GraphSyntax.Named {
+        GraphSyntax.Named(name: String(lexer.text(t).dropFirst()), location: t.location)
+    }
+
+    // MARK: Statements
+
+    private mutating func parseStatement() throws(Abort) -> GraphSyntax.Statement {
+        let leading = takeTrivia()
+        trailing = nil
+        var results: [GraphSyntax.Named] = []
+        repeat {
+            results.append(named(try expect(.value, results.isEmpty ? "to start a statement (`%result = op(…)`)" : "after ','")))
+        } while eat(.comma)
+        _ = try expect(.equal, "after the results")
+        let opTok = try expect(.identifier, "naming the op")
+        let op = GraphSyntax.Named(name: lexer.text(opTok), location: opTok.location)
+        _ = try expect(.lParen, "after the op name")
+        var operands: [GraphSyntax.Named] = []
+        if tok.kind != .rParen {
+            repeat { operands.append(named(try expect(.value, "as an operand"))) } while eat(.comma)
+        }
+        _ = try expect(.rParen, "after the operands")
+        var attributes: [GraphSyntax.AttributeSyntax] = []
+        if eat(.lBrace) {
+            if tok.kind != .rBrace {
+                repeat {
+                    let name = try expect(.identifier, "naming an attribute")
+                    _ = try expect(.equal, "after the attribute name")
+                    let value = try parseAttributeValue()
+                    attributes.append(.init(name: lexer.text(name), value: value, location: name.location))
+                } while eat(.comma)
+            }
+            _ = try expect(.rBrace, "to close the attributes")
+        }
+        var types: [TensorType]? = nil
+        if eat(.colon) {
+            var ts: [TensorType] = []
+            repeat { ts.append(try parseType()) } while eat(.comma)
+            types = ts
+        }
+        if tok.kind != .endOfFile && tok.kind != .rBrace && tok.newlinesBefore == 0 {
+            try fail("expected the end of the statement, found \(describe(tok))")
+        }
+        let comment = trailing
+        trailing = nil
+        return GraphSyntax.Statement(results: results, op: op, operands: operands, attributes: attributes,
+                                     types: types, leadingTrivia: leading, trailingComment: comment)
+    }
+
+    private mutating func parseAttributeValue() throws(Abort) -> AttributeValue {
+        let t = tok
+        switch t.kind {
+        case .integer:
+            advance()
+            guard let v = Int(lexer.text(t)) else { try fail("integer literal \(lexer.text(t)) does not fit in 64 bits", at: t.location) }
+            return .int(v)
+        case .float:
+            advance()
+            guard let v = Double(lexer.text(t)), v.isFinite else { try fail("number \(lexer.text(t)) is out of range", at: t.location) }
+            return .float(v)
+        case .string:
+            advance()
+            return .string(try unescape(t))
+        case .identifier:
+            advance()
+            let s = lexer.text(t)
+            return s == "true" ? .bool(true) : s == "false" ? .bool(false) : .symbol(s)
+        case .lBracket:
+            advance()
+            var items: [AttributeValue] = []
+            if tok.kind != .rBracket {
+                repeat { items.append(try parseAttributeValue()) } while eat(.comma)
+            }
+            _ = try expect(.rBracket, "to close the list")
+            return .list(items)
+        default:
+            try fail("expected an attribute value, found \(describe(t))")
+        }
+    }
+
+    private mutating func unescape(_ t: Token) throws(Abort) -> String {
+        let raw = lexer.text(t).dropFirst().dropLast()
+        var out = ""
+        var escaped = false
+        for ch in raw.unicodeScalars {
+            if escaped {
+                switch ch {
+                case "n": out += "\n"
+                case "t": out += "\t"
+                case "\"", "\\": out.unicodeScalars.append(ch)
+                default: try fail("unknown escape '\\\(ch)' in a string", at: t.location)
+                }
+                escaped = false
+            } else if ch == "\\" {
+                escaped = true
+            } else {
+                out.unicodeScalars.append(ch)
+            }
+        }
+        return out
+    }
+
+    // MARK: Types
+
+    private mutating func parseType() throws(Abort) -> TensorType {
+        let dt = try expect(.identifier, "naming an element type")
+        guard let dtype = DType(rawValue: lexer.text(dt)) else {
+            try fail("unknown element type \(describe(dt)) (expected \(DType.allCases.map(\.rawValue).joined(separator: ", ")))",
+                     at: dt.location)
+        }
+        _ = try expect(.lBracket, "after the element type")
+        var dims: [Dim] = []
+        if tok.kind != .rBracket {
+            repeat { dims.append(try parseDim()) } while eat(.comma)
+        }
+        _ = try expect(.rBracket, "to close the shape")
+        let type = TensorType(dtype, dims)
+        guard type.byteCount != nil else { try fail("tensor type \(type) holds more than 2^63 bytes", at: dt.location) }
+        return type
+    }
+
+    private mutating func parseDim() throws(Abort) -> Dim {
+        let start = tok
+        if eat(.question) {
+            let e = try dimInteger(try expect(.integer, "giving the expected size of a data-dependent dimension"), allowZero: true)
+            _ = try expect(.lessEqual, "before the bound of a data-dependent dimension")
+            let m = try dimInteger(try expect(.integer, "giving the bound of a data-dependent dimension"), allowZero: true)
+            guard e <= m else { try fail("expected size \(e) exceeds the bound \(m)", at: start.location) }
+            return Dim.dynamic(expected: e, max: m)
+        }
+        var dim = try dimFactor()
+        while eat(.star) {
+            guard let p = dim.multiplied(by: try dimFactor()) else {
+                try fail("dimension \(dim.symbol ?? String(dim.size))*… overflows a 64-bit integer", at: start.location)
+            }
+            dim = p
+        }
+        return dim
+    }
+
+    private mutating func dimFactor() throws(Abort) -> Dim {
+        let t = tok
+        switch t.kind {
+        case .integer:
+            advance()
+            return Dim(try dimInteger(t, allowZero: false))
+        case .identifier:
+            advance()
+            let name = lexer.text(t)
+            guard let v = symbols[name] else {
+                let known = symbolNames.isEmpty ? "the graph names none" : "the graph names: \(symbolNames.joined(separator: ", "))"
+                try fail("unknown dimension '\(name)' (\(known))", at: t.location)
+            }
+            return Dim(v, symbol: name)
+        default:
+            try fail("expected a dimension (an integer or a named dimension), found \(describe(t))")
+        }
+    }
+
+    private mutating func dimInteger(_ t: Token, allowZero: Bool) throws(Abort) -> Int {
+        guard let v = Int(lexer.text(t)) else {
+            try fail("dimension \(lexer.text(t)) does not fit in 64 bits", at: t.location)
+        }
+        guard v >= (allowZero ? 0 : 1) else { try fail("a dimension must be at least \(allowZero ? 0 : 1), got \(v)", at: t.location) }
+        return v
+    }
+}

@@ -1,0 +1,59 @@
+/// One dimension of a tensor shape.
+///
+/// A dimension has a size and, optionally, a symbolic spelling made of the graph's named dimensions
+/// (`batch`, `batch*seq`), which the printer keeps so that `--batch 64` re-sizes a graph without
+/// rewriting its types. A *data-dependent* dimension (the rows an expert receives) has an upper bound
+/// (`size`) and an expected value (`expected`) the cost model uses; it is written `?expected<=max`.
+public struct Dim: Hashable, Sendable, CustomStringConvertible {
+    /// The size; for a data-dependent dimension, its upper bound.
+    public var size: Int
+    /// The symbolic spelling (`batch`, `batch*seq`), or nil for a plain integer.
+    public var symbol: String?
+    /// For a data-dependent dimension, its expected size; nil for a static one.
+    public var expected: Int?
+
+    public init(_ size: Int, symbol: String? = nil) {
+        self.size = size
+        self.symbol = symbol
+        self.expected = nil
+    }
+
+    /// A data-dependent dimension: at most `max`, `expected` on average.
+    public static func dynamic(expected: Int, max: Int) -> Dim {
+        var d = Dim(max)
+        d.expected = expected
+        return d
+    }
+
+    public var isDynamic: Bool { expected != nil }
+
+    /// The size a cost model should assume: the expected size for data-dependent dimensions.
+    public var expectedSize: Int { expected ?? size }
+
+    /// Same extent (size and data-dependence), whatever the spelling.
+    public func sameExtent(as other: Dim) -> Bool {
+        size == other.size && expected == other.expected
+    }
+
+    /// The product of two dimensions, spelled symbolically when either is symbolic; nil on overflow.
+    public func multiplied(by other: Dim) -> Dim? {
+        let (p, overflow) = size.multipliedReportingOverflow(by: other.size)
+        guard !overflow else { return nil }
+        var d = Dim(p)
+        if symbol != nil || other.symbol != nil {
+            let parts = [symbol ?? String(size), other.symbol ?? String(other.size)].filter { $0 != "1" }
+            d.symbol = parts.isEmpty ? nil : parts.joined(separator: "*")
+        }
+        if isDynamic || other.isDynamic {
+            let (e, o) = expectedSize.multipliedReportingOverflow(by: other.expectedSize)
+            d.expected = o ? p : e
+            d.symbol = nil
+        }
+        return d
+    }
+
+    public var description: String {
+        if let expected { return "?\(expected)<=\(size)" }
+        return symbol ?? String(size)
+    }
+}

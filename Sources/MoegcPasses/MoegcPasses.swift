@@ -1,1 +1,0 @@
-// MoegcPasses: module placeholder until its first file lands.

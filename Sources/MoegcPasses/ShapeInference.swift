@@ -1,0 +1,35 @@
+import MoegcIR
+
+/// Gives every value its type by running each node's shape rule from the op registry, in
+/// topological order, and checks types the text wrote against what the rule infers.
+///
+///     %h = matmul(%x, %w)                      %h = matmul(%x, %w) : f32[batch, 1024]
+///       (%x: f32[batch, 512], %w: f32[512, 1024])   ──▶
+///
+/// The pass knows no op by name: rules, cross-attribute checks and overflow checks all come from
+/// `Graph.inferResultTypes`. A node whose rule fails is reported at its location; nodes that depend
+/// on it are skipped (their operands have no type), so one mistake gives one message.
+public let shapeInference = GraphPass(name: "shape-inference") { graph, options throws(DiagnosticList) in
+    var diagnostics: [Diagnostic] = []
+    var changed = false
+    for i in graph.nodes.indices {
+        let nid = NodeID(i)
+        let node = graph.nodes[i]
+        guard node.operands.allSatisfy({ graph.values[$0.index].type != nil }) else { continue }
+        do throws(ShapeError) {
+            let inferred = try graph.inferResultTypes(nid)
+            if let mismatch = graph.typeMismatch(nid, inferred: inferred) {
+                diagnostics.append(Diagnostic(.error, mismatch, file: options.file, at: node.location))
+                continue
+            }
+            for (r, t) in zip(node.results, inferred) where graph.values[r.index].type != t {
+                graph.values[r.index].type = t
+                changed = true
+            }
+        } catch {
+            diagnostics.append(Diagnostic(.error, error.message, file: options.file, at: node.location))
+        }
+    }
+    guard diagnostics.isEmpty else { throw DiagnosticList(diagnostics) }
+    return changed
+}
