@@ -22,6 +22,9 @@ enum Quantity {
         return x == x.rounded() ? String(Int(x)) : fixed(x, 2)
     }
 
+    /// In millions, as the paper's tables print parameters and ops ("4303.4M").
+    static func millions(_ x: Double, _ digits: Int) -> String { fixed(x / 1e6, digits) + "M" }
+
     static func bytes(_ x: Double) -> String {
         let units: [(Double, String)] = [(0x1p40, "TiB"), (0x1p30, "GiB"), (0x1p20, "MiB"), (0x1p10, "KiB")]
         for (scale, suffix) in units where x >= scale { return fixed(x / scale, 2) + " " + suffix }

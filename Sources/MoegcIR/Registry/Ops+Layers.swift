@@ -35,28 +35,36 @@ extension OpRegistry {
     }
 
     static let lstm = OpSchema(
-        .lstm, "an LSTM layer over [batch, seq, in], returning every step's hidden state",
+        .lstm, "an LSTM layer over [batch, seq, in], returning every step's output (optionally projected, LSTMP)",
         level: .layer, fusion: .opaque, operands: .exactly(1),
-        attributes: [AttributeSpec("hidden", .int(1...Int.max), "units (the width of h and c)")],
+        attributes: [
+            AttributeSpec("hidden", .int(1...Int.max), "units (the width of the cell state c)"),
+            AttributeSpec("projection", .int(0...Int.max), default: .int(0),
+                          "width of the output projection h = W_p·(o ⊙ tanh c) (0: none, h is hidden wide)"),
+        ],
         parameters: { ctx in
-            let n = ctx.operand(0).dims.last?.size ?? 0, h = ctx.int("hidden")
-            return [ParamSpec("kernel", TensorType(.f32, shape: [n + h, 4 * h]), init: glorot(n + h, 4 * h)),
-                    ParamSpec("bias", TensorType(.f32, shape: [4 * h]), init: .zeros)]
+            let n = ctx.operand(0).dims.last?.size ?? 0, h = ctx.int("hidden"), p = ctx.int("projection")
+            let r = p > 0 ? p : h
+            var params = [ParamSpec("kernel", TensorType(.f32, shape: [n + r, 4 * h]), init: glorot(n + r, 4 * h)),
+                          ParamSpec("bias", TensorType(.f32, shape: [4 * h]), init: .zeros)]
+            if p > 0 { params.append(ParamSpec("projection", TensorType(.f32, shape: [h, p]), init: glorot(h, p))) }
+            return params
         },
         cost: { ctx, results in
-            let x = ctx.operand(0), h = Double(ctx.int("hidden"))
+            let x = ctx.operand(0), h = Double(ctx.int("hidden")), p = Double(ctx.int("projection"))
             let tokens = Rules.rows(x), steps = Double(x.dims[1].expectedSize)
-            let n = Double(x.dims[2].size)
-            // Per step the kernel is read again; per unit: 4 gate biases, 3 sigmoids, 2 tanh, 3 mul, 1 add.
-            return OpCost(macs: tokens * (n + h) * 4 * h, otherFlops: tokens * h * 13,
+            let n = Double(x.dims[2].size), r = p > 0 ? p : h
+            // Per step the weights are read again; per unit: 4 gate biases, 3 sigmoids, 2 tanh, 3 mul, 1 add.
+            return OpCost(macs: tokens * ((n + r) * 4 * h + h * p), otherFlops: tokens * h * 13,
                           bytesRead: x.expectedBytes + steps * paramBytes(ctx),
-                          bytesWritten: results[0].expectedBytes * 2)
+                          bytesWritten: results[0].expectedBytes + tokens * h * 4)
         }
     ) { ctx throws(ShapeError) in
         let x = ctx.operand(0)
         try Rules.rank(x, exactly: 3, "the input of 'lstm' ([batch, seq, features])")
         try Rules.float(x, "the input of 'lstm'")
-        return [Rules.withLast(x, ctx.int("hidden"))]
+        let p = ctx.int("projection")
+        return [Rules.withLast(x, p > 0 ? p : ctx.int("hidden"))]
     }
 
     static let dense = OpSchema(

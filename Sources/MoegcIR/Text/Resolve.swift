@@ -144,9 +144,12 @@ struct Resolver {
             path.append(i)
             i = g.nodes[i].operands.compactMap { g.values[$0.index].producer?.index }.first { pending[$0] > 0 }!
         }
-        let cycle = Array(path[seen[i]!...]).reversed()
-        let names = cycle.map { "%" + g.values[g.nodes[$0].results[0].index].name }
+        // In dataflow order, starting from the node written first.
+        var cycle = Array(path[seen[i]!...].reversed())
         let first = cycle.min()!
+        let k = cycle.firstIndex(of: first)!
+        cycle = Array(cycle[k...] + cycle[..<k])
+        let names = cycle.map { "%" + g.values[g.nodes[$0].results[0].index].name }
         error("cycle in the dataflow graph: \((names + [names[0]]).joined(separator: " -> "))",
               g.nodes[first].location ?? SourceLocation(line: 1, column: 1))
     }
@@ -158,18 +161,21 @@ struct Resolver {
     }
 }
 
-/// Levenshtein distance, for "did you mean" suggestions.
+/// Edit distance counting an adjacent transposition as one edit (optimal string alignment), for
+/// "did you mean" suggestions: `rleu` is one edit from `relu`.
 func editDistance(_ a: String, _ b: String) -> Int {
     let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
-    var prev = Array(0...b.count)
-    for i in 1...max(1, a.count) where !a.isEmpty {
-        var cur = [i] + Array(repeating: 0, count: b.count)
-        for j in 1...max(1, b.count) where !b.isEmpty {
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+    if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+    var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+    for i in 0...a.count { d[i][0] = i }
+    for j in 0...b.count { d[0][j] = j }
+    for i in 1...a.count {
+        for j in 1...b.count {
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
         }
-        prev = cur
     }
-    return a.isEmpty ? b.count : prev[b.count]
+    return d[a.count][b.count]
 }
 
 /// A binary min-heap of integers (ready nodes by index).

@@ -1,0 +1,42 @@
+# moegc — build, demo and test. `make demo` and `make test` work on a fresh Debian machine:
+# they install the system packages the build needs when they are missing (as root, or with sudo).
+
+SWIFT      ?= swift
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PKGS   := libopenblas-dev libprotobuf-c-dev protobuf-c-compiler libmetis-dev pkg-config
+MOEGC      := .build/release/moegc
+
+# OpenBLAS picks its slow generic kernel on CPUs it does not recognise unless OPENBLAS_CORETYPE is
+# set before the process starts. `moegc` re-executes itself with the right core; the test runner
+# cannot, so the core is chosen here from the CPU's flags (a user's own setting wins).
+BLAS_CORE  := $(shell grep -qw avx512f /proc/cpuinfo 2>/dev/null && echo SkylakeX || (grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo Haswell))
+ifneq ($(BLAS_CORE),)
+export OPENBLAS_CORETYPE ?= $(BLAS_CORE)
+endif
+
+.PHONY: all deps build demo test clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product moegc
+
+demo: build
+	@echo "== moegc compile graphs/moe-4096-h.graph  (Shazeer et al. 2017, Table 7: 4303.4M params, 8.9M ops/timestep)"
+	@$(MOEGC) compile graphs/moe-4096-h.graph
+	@echo
+	@echo "== moegc compile graphs/moe-131072-h.graph  (Table 8: the 137B-parameter model)"
+	@$(MOEGC) compile graphs/moe-131072-h.graph
+
+test: deps
+	$(SWIFT) test
+
+clean:
+	rm -rf .build

@@ -1,4 +1,0 @@
-import Testing
-@testable import MoegcDriver
-
-@Test func placeholder() { }

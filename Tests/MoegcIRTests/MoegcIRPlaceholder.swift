@@ -1,4 +1,0 @@
-import Testing
-@testable import MoegcIR
-
-@Test func placeholder() { }

@@ -1,0 +1,37 @@
+import MoegcIR
+import MoegcPasses
+import MoegcSupport
+
+/// The repository root, found from this file's path.
+let repoRoot: String = {
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3) // Tests/MoegcIRTests/Support.swift
+    return parts.joined(separator: "/")
+}()
+
+func graphPath(_ name: String) -> String { repoRoot + "/graphs/" + name }
+
+/// Every `.graph` file in graphs/ (not its subfolders).
+func allGraphFiles() -> [String] {
+    (try? FileIO.list(repoRoot + "/graphs"))?.filter { $0.hasSuffix(".graph") } ?? []
+}
+
+/// Loads text through the whole front end (parse, verify, infer shapes).
+func load(_ text: String, path: String = "test.graph") throws(DiagnosticList) -> Graph {
+    try Frontend.load(bytes: Array(text.utf8), path: path)
+}
+
+/// The first diagnostic's `line:col: error: message` (the file prefix dropped), or nil if it loads.
+func firstError(_ text: String) -> String? {
+    firstError(bytes: Array(text.utf8))
+}
+
+func firstError(bytes: [UInt8]) -> String? {
+    do {
+        _ = try Frontend.load(bytes: bytes, path: "t.graph")
+        return nil
+    } catch {
+        guard let d = error.diagnostics.first else { return "no diagnostics" }
+        return String(d.description.dropFirst("t.graph:".count))
+    }
+}
