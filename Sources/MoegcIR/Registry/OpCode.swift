@@ -2,20 +2,24 @@
 /// attributes, shape rule, parameters, cost, fusion class) is `code.schema`, from `OpRegistry`.
 public enum OpCode: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
     // Layers (Ops+Layers.swift, Ops+MoE.swift): implicit parameters, expanded by lowering passes.
-    case embedding, lstm, dense, attention, layer_norm, dropout, softmax_output
+    case embedding, lstm, dense, attention, layer_norm, softmax_output
     case moe, hmoe
 
     // Elementwise primitives (Ops+Elementwise.swift).
     case add, sub, mul, div, maximum, minimum, fma
-    case relu, sigmoid, tanh, exp, log, neg, sqrt, erf, normal_cdf, softplus, scale
+    case relu, sigmoid, tanh, exp, log, neg, sqrt, erf, normal_cdf, softplus, scale, dropout
 
     // Tensor primitives (Ops+Tensor.swift).
     case matmul, reshape, transpose, concat, slice, cast
     case reduce_sum, reduce_mean, reduce_max
-    case softmax, log_softmax, normalize, top_k, gather, scatter_add
+    case softmax, log_softmax, normalize, top_k, gather, scatter_add, pick, mask_causal
+
+    // Mixture-of-experts routing primitives (Ops+Routing.swift).
+    case moe_route, moe_dispatch, moe_combine, moe_importance, moe_load_estimate, moe_load_count, moe_group_load
+    case cv_squared
 
     // Sources and foreign ops (Ops+Sources.swift).
-    case param, random_normal, opaque
+    case param, fill, random_normal, random_ids, opaque
 
     public var description: String { rawValue }
 }

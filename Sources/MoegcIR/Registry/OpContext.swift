@@ -132,7 +132,7 @@ public struct OpSchema: Sendable {
 /// The registry: every op's schema, looked up by code.
 public enum OpRegistry {
     /// All schemas, one per `OpCode` (a test checks the table is complete).
-    public static let all: [OpSchema] = layerOps + moeOps + elementwiseOps + tensorOps + sourceOps
+    public static let all: [OpSchema] = layerOps + moeOps + elementwiseOps + tensorOps + routingOps + sourceOps
 
     static let table: [OpCode: OpSchema] = {
         var t: [OpCode: OpSchema] = [:]

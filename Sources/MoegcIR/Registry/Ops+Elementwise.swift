@@ -22,6 +22,10 @@ extension OpRegistry {
         unary(.scale, "factor · x", flops: 1,
               attributes: [AttributeSpec("factor", .float(-Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude),
                                          "the multiplier")]),
+        unary(.dropout, "x·m/(1−rate), m ~ Bernoulli(1−rate) per element from the run's seed and this node's stream (training only; lowering removes it in evaluation)",
+              flops: 3,
+              attributes: [AttributeSpec("rate", .float(0...0.999), "probability of dropping an element"),
+                           AttributeSpec("stream", .int(0...Int.max), default: .int(0), "index of the random stream")]),
     ]
 
     static func unary(_ code: OpCode, _ summary: String, flops: Double, attributes: [AttributeSpec] = []) -> OpSchema {

@@ -1,7 +1,7 @@
 /// Model layers other than the mixtures of experts. Each holds its parameters implicitly (declared
 /// here, created as `param` nodes by lowering) and is expanded to primitives by a lowering pass.
 extension OpRegistry {
-    static let layerOps: [OpSchema] = [embedding, lstm, dense, attention, layerNorm, dropout, softmaxOutput]
+    static let layerOps: [OpSchema] = [embedding, lstm, dense, attention, layerNorm, softmaxOutput]
 
     /// Xavier/Glorot uniform limit for a [fanIn, fanOut] weight.
     static func glorot(_ fanIn: Int, _ fanOut: Int) -> InitRule {
@@ -52,7 +52,7 @@ extension OpRegistry {
         },
         cost: { ctx, results in
             let x = ctx.operand(0), h = Double(ctx.int("hidden")), p = Double(ctx.int("projection"))
-            let tokens = Rules.rows(x), steps = Double(x.dims[1].expectedSize)
+            let tokens = Rules.rows(x), steps = x.dims[1].expectedSize
             let n = Double(x.dims[2].size), r = p > 0 ? p : h
             // Per step the weights are read again; per unit: 4 gate biases, 3 sigmoids, 2 tanh, 3 mul, 1 add.
             return OpCost(macs: tokens * ((n + r) * 4 * h + h * p), otherFlops: tokens * h * 13,
@@ -108,8 +108,8 @@ extension OpRegistry {
         },
         cost: { ctx, results in
             let q = ctx.operand(0), kv = ctx.operandTypes.last!
-            let d = Double(q.dims[2].size), b = Double(q.dims[0].expectedSize)
-            let s = Double(q.dims[1].expectedSize), s2 = Double(kv.dims[1].expectedSize)
+            let d = Double(q.dims[2].size), b = q.dims[0].expectedSize
+            let s = q.dims[1].expectedSize, s2 = kv.dims[1].expectedSize
             let tq = b * s, tk = b * s2
             return OpCost(macs: 2 * tq * d * d + 2 * tk * d * d + 2 * b * s * s2 * d,
                           otherFlops: 5 * b * Double(ctx.int("heads")) * s * s2,
@@ -150,16 +150,6 @@ extension OpRegistry {
         return [ctx.operand(0)]
     }
 
-    static let dropout = OpSchema(
-        .dropout, "zeroes each element with probability rate and scales the rest by 1/(1−rate) (training only)",
-        level: .layer, fusion: .opaque, operands: .exactly(1),
-        attributes: [AttributeSpec("rate", .float(0...0.999), "probability of dropping an element")],
-        cost: OpSchema.streamingCost(flopsPerElement: 2)
-    ) { ctx throws(ShapeError) in
-        try Rules.float(ctx.operand(0), "the input of 'dropout'")
-        return [ctx.operand(0)]
-    }
-
     static let softmaxOutput = OpSchema(
         .softmax_output,
         "the language model's output layer: logits h·W + b over the vocabulary, softmax, per-token cross-entropy of the targets",
@@ -172,7 +162,8 @@ extension OpRegistry {
         vocabularyLayer: true,
         parameters: { ctx in
             let d = ctx.operand(0).dims.last?.size ?? 0, v = ctx.int("vocab")
-            return [ParamSpec("w", TensorType(.f32, shape: [d, v]), init: .normal(std: 1.0 / Double(d).squareRoot())),
+            // [vocab, d]: a word's output embedding is a row, so a sampled softmax gathers rows.
+            return [ParamSpec("w", TensorType(.f32, shape: [v, d]), init: .normal(std: 1.0 / Double(d).squareRoot())),
                     ParamSpec("b", TensorType(.f32, shape: [v]), init: .zeros)]
         },
         cost: { ctx, results in

@@ -1,6 +1,6 @@
 /// Ops that define data rather than compute it from operands, and foreign ops known by their costs.
 extension OpRegistry {
-    static let sourceOps: [OpSchema] = [param, randomNormal, opaque]
+    static let sourceOps: [OpSchema] = [param, fill, randomNormal, randomIds, opaque]
 
     static let param = OpSchema(
         .param, "a weight tensor with an init rule; its type is written in the text", fusion: .source,
@@ -13,6 +13,30 @@ extension OpRegistry {
         explicitResultTypes: true,
         cost: { _, _ in OpCost() }
     ) { ctx throws(ShapeError) in [try ctx.declared(0)] }
+
+    static let fill = OpSchema(
+        .fill, "a tensor with every element equal to value (initial LSTM states); its type is written in the text",
+        fusion: .source, operands: .exactly(0),
+        attributes: [AttributeSpec("value", .float(-Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude),
+                                   default: .float(0), "the element value")],
+        explicitResultTypes: true,
+        cost: { _, results in OpCost(bytesWritten: results[0].expectedBytes) }
+    ) { ctx throws(ShapeError) in [try ctx.declared(0)] }
+
+    static let randomIds = OpSchema(
+        .random_ids, "integers drawn uniformly from 0..<high (sampled-softmax negatives), from the run's seed and this node's stream",
+        fusion: .source, operands: .exactly(0),
+        attributes: [
+            AttributeSpec("high", .int(1...Int.max), "one past the largest id"),
+            AttributeSpec("stream", .int(0...Int.max), "index of the random stream (distinct per node)"),
+        ],
+        explicitResultTypes: true,
+        cost: { _, results in OpCost(otherFlops: 4 * results[0].expectedElements, bytesWritten: results[0].expectedBytes) }
+    ) { ctx throws(ShapeError) in
+        let t = try ctx.declared(0)
+        guard t.dtype.isInteger else { throw ShapeError("'random_ids' must produce i32 or i64") }
+        return [t]
+    }
 
     static let randomNormal = OpSchema(
         .random_normal, "N(0, 1) samples, drawn from the run's seed and this node's stream", fusion: .source,

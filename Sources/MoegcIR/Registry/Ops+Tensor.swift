@@ -6,7 +6,7 @@ extension OpRegistry {
         reduction(.reduce_max, "maximum over axes"),
         axisOp(.softmax, "e^x / Σ e^x along an axis", flops: 5),
         axisOp(.log_softmax, "x − log Σ e^x along an axis", flops: 5),
-        normalize, topK, gather, scatterAdd,
+        normalize, topK, gather, scatterAdd, pick, maskCausal,
     ]
 
     static let anyInt = Int.min...Int.max
@@ -244,5 +244,30 @@ extension OpRegistry {
             }
         }
         return [TensorType(src.dtype, [Dim(ctx.int("rows"))] + src.dims.dropFirst())]
+    }
+
+    static let pick = OpSchema(
+        .pick, "one entry of each row: out[i…] = x[i…, idx[i…]] (the target's log-probability)", fusion: .injective,
+        operands: .exactly(2),
+        cost: { ctx, results in
+            OpCost(bytesRead: ctx.operand(1).expectedBytes + results[0].expectedBytes, bytesWritten: results[0].expectedBytes)
+        }
+    ) { ctx throws(ShapeError) in
+        let x = ctx.operand(0), idx = ctx.operand(1)
+        try Rules.rank(x, atLeast: 1, "the rows of 'pick'")
+        try Rules.integer(idx, "the indices of 'pick'")
+        guard idx.rank == x.rank - 1, zip(idx.dims, x.dims).allSatisfy({ $0.sameExtent(as: $1) }) else {
+            throw ShapeError("the indices of 'pick' must have the shape of the rows without the last axis: \(idx) for \(x)")
+        }
+        return [TensorType(x.dtype, idx.dims)]
+    }
+
+    static let maskCausal = OpSchema(
+        .mask_causal, "sets x[…, i, j] to −∞ where j > i + (columns − rows): attention to later positions is masked",
+        fusion: .elementwise, operands: .exactly(1), cost: OpSchema.streamingCost(flopsPerElement: 1)
+    ) { ctx throws(ShapeError) in
+        try Rules.rank(ctx.operand(0), atLeast: 2, "the scores of 'mask_causal'")
+        try Rules.float(ctx.operand(0), "the scores of 'mask_causal'")
+        return [ctx.operand(0)]
     }
 }

@@ -49,7 +49,7 @@ enum Rules {
 
     /// Rows of a [..., d] tensor: the product of all dimensions but the last (expected sizes).
     static func rows(_ t: TensorType) -> Double {
-        t.dims.dropLast().reduce(1.0) { $0 * Double($1.expectedSize) }
+        t.dims.dropLast().reduce(1.0) { $0 * $1.expectedSize }
     }
 
     /// Normalises a possibly negative axis; throws when out of range.

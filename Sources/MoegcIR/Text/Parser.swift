@@ -315,10 +315,14 @@ struct Parser {
     private mutating func parseDim() throws(Abort) -> Dim {
         let start = tok
         if eat(.question) {
-            let e = try dimInteger(try expect(.integer, "giving the expected size of a data-dependent dimension"), allowZero: true)
+            let et = tok
+            guard et.kind == .integer || et.kind == .float, let e = Double(lexer.text(et)), e.isFinite, e >= 0 else {
+                try fail("expected the expected size of a data-dependent dimension (a number ≥ 0), found \(describe(tok))")
+            }
+            advance()
             _ = try expect(.lessEqual, "before the bound of a data-dependent dimension")
             let m = try dimInteger(try expect(.integer, "giving the bound of a data-dependent dimension"), allowZero: true)
-            guard e <= m else { try fail("expected size \(e) exceeds the bound \(m)", at: start.location) }
+            guard e <= Double(m) else { try fail("expected size \(Dim.spell(e)) exceeds the bound \(m)", at: start.location) }
             return Dim.dynamic(expected: e, max: m)
         }
         var dim = try dimFactor()

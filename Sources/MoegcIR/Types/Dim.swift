@@ -9,8 +9,9 @@ public struct Dim: Hashable, Sendable, CustomStringConvertible {
     public var size: Int
     /// The symbolic spelling (`batch`, `batch*seq`), or nil for a plain integer.
     public var symbol: String?
-    /// For a data-dependent dimension, its expected size; nil for a static one.
-    public var expected: Int?
+    /// For a data-dependent dimension, its expected size (a mean, so it may be fractional: an expert
+    /// of MoE-131072-h expects 0.08 rows a step); nil for a static one.
+    public var expected: Double?
 
     public init(_ size: Int, symbol: String? = nil) {
         self.size = size
@@ -19,7 +20,7 @@ public struct Dim: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// A data-dependent dimension: at most `max`, `expected` on average.
-    public static func dynamic(expected: Int, max: Int) -> Dim {
+    public static func dynamic(expected: Double, max: Int) -> Dim {
         var d = Dim(max)
         d.expected = expected
         return d
@@ -28,7 +29,7 @@ public struct Dim: Hashable, Sendable, CustomStringConvertible {
     public var isDynamic: Bool { expected != nil }
 
     /// The size a cost model should assume: the expected size for data-dependent dimensions.
-    public var expectedSize: Int { expected ?? size }
+    public var expectedSize: Double { expected ?? Double(size) }
 
     /// Same extent (size and data-dependence), whatever the spelling.
     public func sameExtent(as other: Dim) -> Bool {
@@ -45,15 +46,20 @@ public struct Dim: Hashable, Sendable, CustomStringConvertible {
             d.symbol = parts.isEmpty ? nil : parts.joined(separator: "*")
         }
         if isDynamic || other.isDynamic {
-            let (e, o) = expectedSize.multipliedReportingOverflow(by: other.expectedSize)
-            d.expected = o ? p : e
+            d.expected = expectedSize * other.expectedSize
             d.symbol = nil
         }
         return d
     }
 
     public var description: String {
-        if let expected { return "?\(expected)<=\(size)" }
+        if let expected { return "?\(Dim.spell(expected))<=\(size)" }
         return symbol ?? String(size)
+    }
+
+    /// An expected size as written: integral values without a fraction, others in Swift's shortest
+    /// round-tripping form.
+    static func spell(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : x.description
     }
 }

@@ -37,12 +37,12 @@ public struct TensorType: Hashable, Sendable, CustomStringConvertible {
 
     /// Expected bytes (data-dependent dimensions at their expected size), for cost models.
     public var expectedBytes: Double {
-        dims.reduce(Double(dtype.byteSize)) { $0 * Double($1.expectedSize) }
+        dims.reduce(Double(dtype.byteSize)) { $0 * $1.expectedSize }
     }
 
     /// Expected element count, for cost models.
     public var expectedElements: Double {
-        dims.reduce(1.0) { $0 * Double($1.expectedSize) }
+        dims.reduce(1.0) { $0 * $1.expectedSize }
     }
 
     /// Same dtype and same extents, whatever the dimensions' spelling.
