@@ -143,6 +143,14 @@ public enum BLAS {
         }
     }
 
+    /// What `reexecWithFastCoreIfNeeded` would do in this process, from its environment, the core
+    /// OpenBLAS loaded and /proc/cpuinfo.
+    public static var currentReexecDecision: ReexecDecision {
+        reexecDecision(coreTypeSetting: environmentValue(coreTypeVariable),
+                       guardSetting: environmentValue(reexecGuardVariable),
+                       currentCore: coreName, bestCore: bestSupportedCore)
+    }
+
     /// Makes the process run on the best OpenBLAS core the CPU supports. Call it first thing in
     /// `main`, before any thread is started. If OpenBLAS already runs on a core of the best tier,
     /// if the user set OPENBLAS_CORETYPE, or if the process was already re-executed, it returns at
@@ -151,9 +159,7 @@ public enum BLAS {
     /// not return. If execv fails it returns `.failed` and the process continues on the slow core.
     @discardableResult
     public static func reexecWithFastCoreIfNeeded(arguments: [String]) -> ReexecOutcome {
-        let decision = reexecDecision(coreTypeSetting: environmentValue(coreTypeVariable),
-                                      guardSetting: environmentValue(reexecGuardVariable),
-                                      currentCore: coreName, bestCore: bestSupportedCore)
+        let decision = currentReexecDecision
         guard case .reexec(let core) = decision else { return .notNeeded(decision) }
         #if os(Linux)
         setenv(coreTypeVariable, core, 1)

@@ -66,7 +66,7 @@ enum FastMath {
         q = q * s - 17.0 / 315.0
         q = q * s + 2.0 / 15.0
         q = q * s - 1.0 / 3.0
-        let small = x + x * s * q
+        let small = x * (1 + s * q) // keeps the sign of −0
         let large = 1 - 2 / (exp(2 * a) + 1)
         return a < 0.4 ? small : Float(signOf: x, magnitudeOf: large)
     }

@@ -2,7 +2,7 @@
 //
 // Float additions are not reassociated by the optimiser, so a plain `s += x[i]` loop runs one
 // add at a time. The row reductions here keep 16 partial sums in a SIMD16 (four SSE or one
-// AVX-512 register) and add them up at the end; whole-buffer sums also fold every 4096-element
+// AVX-512 register) and add them up at the end; whole-buffer sums also fold every 256-element
 // block into a Double, which keeps long sums accurate.
 
 extension Kernels {
@@ -38,7 +38,7 @@ extension Kernels {
         for r in 0..<rows { out[r] = laneMax(x + r * cols, cols) }
     }
 
-    /// Σ_i x[i] over `count` elements, accumulated in Float lanes within 4096-element blocks and
+    /// Σ_i x[i] over `count` elements, accumulated in Float lanes within 256-element blocks and
     /// in Double across blocks. count = 0 gives 0.
     public static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
         Float(doubleSum(x, count))
@@ -128,13 +128,13 @@ extension Kernels {
         return best
     }
 
-    /// Σ x[i] as a Double: Float lanes inside 4096-element blocks, Double across blocks.
+    /// Σ x[i] as a Double: Float lanes inside 256-element blocks, Double across blocks.
     static func doubleSum(_ x: UnsafePointer<Float>, _ count: Int) -> Double {
         precondition(count >= 0, "negative count")
         var total = 0.0
         var start = 0
         while start < count {
-            let n = min(4096, count - start)
+            let n = min(256, count - start)
             total += Double(laneSum(x + start, n))
             start += n
         }
@@ -146,7 +146,7 @@ extension Kernels {
         var total = 0.0
         var start = 0
         while start < count {
-            let n = min(4096, count - start)
+            let n = min(256, count - start)
             total += Double(laneSquaredDeviation(x + start, n, from: m))
             start += n
         }

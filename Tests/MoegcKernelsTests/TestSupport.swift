@@ -37,8 +37,9 @@ func expectClose(_ actual: [Float], _ expected: [Double], relative: Double, abso
         return false
     }
     for i in actual.indices where !isClose(Double(actual[i]), expected[i], relative: relative, absolute: absolute) {
-        Issue.record("\(what): element \(i) is \(actual[i]), expected \(expected[i]) "
-                     + "(relative \(relative), absolute \(absolute))", sourceLocation: sourceLocation)
+        let message = "\(what): element \(i) is \(actual[i]), expected \(expected[i]) "
+            + "(relative \(relative), absolute \(absolute))"
+        Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
         return false
     }
     return true
