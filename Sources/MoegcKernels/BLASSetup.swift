@@ -162,6 +162,7 @@ public enum BLAS {
         let decision = currentReexecDecision
         guard case .reexec(let core) = decision else { return .notNeeded(decision) }
         #if os(Linux)
+        fflush(nil) // buffered output would be lost across execv
         setenv(coreTypeVariable, core, 1)
         setenv(reexecGuardVariable, "1", 1)
         let code = execSelf(arguments: arguments)
@@ -203,8 +204,9 @@ public enum BLAS {
 
     // MARK: - Private
 
+    /// The value of an environment variable; nil when unset or empty.
     private static func environmentValue(_ name: String) -> String? {
-        guard let value = getenv(name) else { return nil }
+        guard let value = getenv(name), value.pointee != 0 else { return nil }
         return String(cString: value)
     }
 

@@ -71,10 +71,56 @@ enum FastMath {
         return a < 0.4 ? small : Float(signOf: x, magnitudeOf: large)
     }
 
+    /// Natural logarithm within 2 ulp: log 0 = −∞, log(+∞) = +∞, negative or NaN → NaN;
+    /// subnormal inputs are scaled by 2^23 first.
+    ///
+    /// Algorithm (Cephes-style): x = m·2^e with m in [√½, √2); log x = log1p(m − 1) + e·ln2, with
+    /// log1p(f) = f − f²/2 + f³·P(f) by a degree-8 polynomial and ln2 split as for `exp`.
+    @inline(__always)
+    static func log(_ x: Float) -> Float {
+        let subnormal = x < Float.leastNormalMagnitude
+        let scaled = subnormal ? x * 8_388_608 : x
+        let bits = scaled.bitPattern
+        // frexp: mantissa in [0.5, 1), exponent e with scaled = mantissa·2^e.
+        var e = Int32(bitPattern: (bits &>> 23) & 0xFF) &- 126
+        e = subnormal ? e &- 23 : e
+        let mantissa = Float(bitPattern: (bits & 0x007F_FFFF) | 0x3F00_0000)
+        let low = mantissa < 0.707_106_781
+        e = low ? e &- 1 : e
+        let f = low ? mantissa + mantissa - 1 : mantissa - 1
+        let z = f * f
+        var p: Float = 7.037_683_629_2e-2
+        p = p * f - 1.151_461_031_0e-1
+        p = p * f + 1.167_699_874_0e-1
+        p = p * f - 1.242_014_084_6e-1
+        p = p * f + 1.424_932_278_7e-1
+        p = p * f - 1.666_805_766_5e-1
+        p = p * f + 2.000_071_476_5e-1
+        p = p * f - 2.499_999_399_3e-1
+        p = p * f + 3.333_333_117_4e-1
+        let fe = Float(e)
+        var y = f * (z * p)
+        y += fe * -2.121_944_4e-4
+        y += -0.5 * z
+        var r = f + y
+        r += fe * 0.693_359_375
+        r = x == .infinity ? x : r
+        r = x == 0 ? -.infinity : r
+        return x < 0 || x.isNaN ? .nan : r
+    }
+
+    /// log(1 + y) for y ≥ 0 (within a few ulp): log(u) with u = 1 + y, corrected by the rounding
+    /// of u, (y − (u − 1))/u, which keeps full relative precision for tiny y.
+    @inline(__always)
+    static func log1p(_ y: Float) -> Float {
+        let u = 1 + y
+        return log(u) + (y - (u - 1)) / u
+    }
+
     /// Numerically stable softplus log(1+e^x) = log1p(e^−|x|) + max(x, 0).
     @inline(__always)
     static func softplus(_ x: Float) -> Float {
-        log1pf(exp(-abs(x))) + (x > 0 ? x : 0)
+        log1p(exp(-abs(x))) + (x > 0 ? x : 0)
     }
 
     /// The standard normal CDF Φ(z) = ½(1 + erf(z/√2)), computed as ½·erfc(−z/√2), which is the

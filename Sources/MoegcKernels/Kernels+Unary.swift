@@ -45,7 +45,7 @@ public enum UnaryOp: Sendable, Hashable {
         case .sigmoid: return FastMath.sigmoid(x)
         case .tanh: return FastMath.tanh(x)
         case .exp: return FastMath.exp(x)
-        case .log: return logf(x)
+        case .log: return FastMath.log(x)
         case .softplus(let plus): return FastMath.softplus(x) + plus
         case .neg: return -x
         case .sqrt: return x.squareRoot()
@@ -62,8 +62,7 @@ extension Kernels {
     /// out[i] = op(x[i]) for i in 0..<count.
     ///
     /// In place allowed: `out` may be `x` (same address); partial overlap is a precondition failure.
-    /// relu, sigmoid, tanh, exp, neg, sqrt, abs and square vectorise; log, softplus, erf,
-    /// normalCDF and gelu call libm per element.
+    /// All but erf, normalCDF and gelu vectorise (those call libm's erff/erfcf per element).
     public static func unary(_ op: UnaryOp, _ x: UnsafePointer<Float>,
                              out: UnsafeMutablePointer<Float>, count: Int) {
         precondition(count >= 0, "negative count")
@@ -72,7 +71,7 @@ extension Kernels {
         case .sigmoid: map(x, out, count) { FastMath.sigmoid($0) }
         case .tanh: map(x, out, count) { FastMath.tanh($0) }
         case .exp: map(x, out, count) { FastMath.exp($0) }
-        case .log: map(x, out, count) { logf($0) }
+        case .log: map(x, out, count) { FastMath.log($0) }
         case .softplus(let plus): map(x, out, count) { FastMath.softplus($0) + plus }
         case .neg: map(x, out, count) { -$0 }
         case .sqrt: map(x, out, count) { $0.squareRoot() }

@@ -81,6 +81,27 @@ private let unaryCases: [(op: UnaryOp, low: Float, high: Float, relative: Double
         expectClose(Kernels.unary(.exp, x), x.map { exp(Double($0)) }, relative: 2.5e-7, "exp grid")
     }
 
+    @Test func logAcrossTheFloatRangeAndAtItsEdges() {
+        // Log-uniform over 2^-149 … 2^127 (subnormals included), plus values next to 1.
+        var x = stride(from: -149.0, to: 127.0, by: 1.0 / 16).map { Float(pow(2.0, $0) * 1.3) }
+        for i in 1...64 {
+            let step = Float(i) * Float.ulpOfOne
+            x.append(1 + step)
+            x.append(1 - step / 2)
+        }
+        expectClose(Kernels.unary(.log, x), x.map { log(Double($0)) }, relative: 2.5e-7, "log grid")
+        let special = Kernels.unary(.log, [0, -0.0, .infinity, -1, .nan, 1])
+        #expect(special[0] == -.infinity && special[1] == -.infinity && special[2] == .infinity)
+        #expect(special[3].isNaN && special[4].isNaN && special[5] == 0)
+    }
+
+    @Test func softplusAcrossItsRange() {
+        // The log1p branch for large |x|, both signs, and the region around 0.
+        let x = stride(from: -100.0, through: 100.0, by: 1.0 / 32).map { Float($0) }
+        expectClose(Kernels.unary(.softplus(plus: 0), x), x.map { log1p(exp(Double($0))) }, relative: 1e-6,
+                    absolute: 1e-45, "softplus grid")
+    }
+
     @Test func saturatingFunctionsStayFiniteAndExact() {
         let big: [Float] = [-1000, -100, 100, 1000, -.infinity, .infinity]
         #expect(Kernels.unary(.sigmoid, big) == [0, 0, 1, 1, 0, 1])
