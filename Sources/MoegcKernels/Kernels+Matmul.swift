@@ -21,7 +21,7 @@ extension Kernels {
     /// - m, n or k may be 0: with m = 0 or n = 0 nothing happens (no BLAS call); with k = 0,
     ///   C = beta·C (C set to 0 when beta is 0).
     /// - C must not overlap A or B. A and B may be the same buffer (e.g. X·Xᵀ).
-    /// The leading dimensions default to the stored row widths.
+    /// The leading dimensions default to the stored row widths (at least 1, as BLAS requires).
     public static func matmul(transA: Transpose = .none, transB: Transpose = .none,
                               m: Int, n: Int, k: Int, alpha: Float = 1,
                               a: UnsafePointer<Float>, lda: Int? = nil,
@@ -30,7 +30,7 @@ extension Kernels {
         precondition(m >= 0 && n >= 0 && k >= 0, "matmul: negative size")
         let aWidth = transA == .none ? k : m, aRows = transA == .none ? m : k
         let bWidth = transB == .none ? n : k, bRows = transB == .none ? k : n
-        let lda = lda ?? aWidth, ldb = ldb ?? bWidth, ldc = ldc ?? n
+        let lda = lda ?? max(aWidth, 1), ldb = ldb ?? max(bWidth, 1), ldc = ldc ?? max(n, 1)
         precondition(lda >= max(aWidth, 1) && ldb >= max(bWidth, 1) && ldc >= max(n, 1),
                      "matmul: leading dimension smaller than the row width")
         guard m > 0 && n > 0 else { return }

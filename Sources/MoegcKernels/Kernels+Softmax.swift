@@ -10,8 +10,9 @@ extension Kernels {
     /// Row-wise softmax of a [rows, cols] block: out[r,c] = e^(x[r,c] − m_r) / Σ_j e^(x[r,j] − m_r)
     /// with m_r the row maximum, so large values cannot overflow.
     ///
-    /// −∞ entries get probability 0 (the KeepTopK mask of the MoE gate). A row whose entries are
-    /// all −∞ has no distribution: it comes out all 0 rather than NaN. +∞ or NaN entries give NaN.
+    /// −∞ entries get probability 0 (the KeepTopK mask of the MoE gate). A row with no entry
+    /// above −∞ has no distribution: it comes out all 0 rather than NaN. Otherwise a NaN or +∞
+    /// entry makes its row NaN.
     /// In place allowed (`out` may be `x`). cols must be ≥ 1 when rows > 0.
     public static func softmax(_ x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
                                rows: Int, cols: Int) {

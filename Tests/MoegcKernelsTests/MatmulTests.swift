@@ -108,6 +108,9 @@ private func naiveTranspose(_ m: [Float], rows: Int, cols: Int) -> [Float] {
         var d: [Float] = [1, 2, 3, 4]
         Kernels.matmul(m: 2, n: 2, k: 0, a: dummy, lda: 1, b: dummy, ldb: 2, beta: 3, c: &d)
         #expect(d == [3, 6, 9, 12])
+        // The array wrapper with k = 0: an all-zero product.
+        #expect(Kernels.matmul([], [], m: 2, n: 3, k: 0) == [0, 0, 0, 0, 0, 0])
+        #expect(Kernels.matmul([], [], m: 2, n: 3, k: 0, transA: .transposed, transB: .transposed) == [0, 0, 0, 0, 0, 0])
     }
 
     @Test func betaZeroIgnoresNaNInC() {
