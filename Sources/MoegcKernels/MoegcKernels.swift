@@ -1,1 +1,0 @@
-// MoegcKernels: module placeholder until its first file lands.

@@ -1,4 +1,0 @@
-import Testing
-@testable import MoegcKernels
-
-@Test func placeholder() { }
