@@ -158,14 +158,15 @@ extension Cluster {
             }
         }
         seen.removeAll()
+        let occupiedHosts = devicesOnHost.filter { $0 > 0 }.count
         for (i, h) in hosts.enumerated() {
             if !seen.insert(h.name).inserted { bad(.host(i), "duplicate host name '\(h.name)'") }
             if devicesOnHost[i] == 0 { bad(.host(i), "host '\(h.name)' has no devices") }
             if let n = h.network {
                 if !positive(n.bandwidth) { bad(.host(i), "host '\(h.name)': net bandwidth must be positive, got \(n.bandwidth)") }
                 if !nonNegative(n.latency) { bad(.host(i), "host '\(h.name)': net latency must be non-negative, got \(n.latency)") }
-            } else if hosts.count > 1 && devicesOnHost[i] > 0 {
-                bad(.host(i), "host '\(h.name)' has no network link (net=…), so its devices are disconnected from the other \(hosts.count - 1) host(s)")
+            } else if occupiedHosts > 1 && devicesOnHost[i] > 0 {
+                bad(.host(i), "host '\(h.name)' has no network link (net=…), so its devices are disconnected from the other \(occupiedHosts - 1) host(s)")
             }
         }
         return out
