@@ -2,10 +2,10 @@
 ///
 /// An event is 16 bytes: its time and a key packing `sequence << 32 | kind << 30 | index`. The
 /// sequence number grows with every push, so events at equal times pop in the order they were
-/// pushed and the simulation is deterministic. Storage is kept between runs (`removeAll` keeps
-/// capacity), so a reused simulator does not allocate.
-struct EventQueue {
-    struct Event {
+/// pushed and the simulation is deterministic. The storage is a fixed buffer of the simulator's
+/// arena, so a run never allocates.
+struct EventQueue: Sendable {
+    struct Event: Sendable {
         var time: Double
         var key: UInt64
 
@@ -21,57 +21,57 @@ struct EventQueue {
     /// The largest index an event can carry (30 bits).
     static let maxIndex = 0x3FFF_FFFF
 
-    private var heap = ContiguousArray<Event>()
+    /// Fixed storage owned by `SimulationArena`, sized for the most events a run can have pending.
+    let heap: Buffer<Event>
+    private(set) var count = 0
     private var sequence: UInt64 = 0
 
-    var isEmpty: Bool { heap.isEmpty }
-    var count: Int { heap.count }
+    init(storage: Buffer<Event>) { heap = storage }
+
+    var isEmpty: Bool { count == 0 }
 
     mutating func removeAll() {
-        heap.removeAll(keepingCapacity: true)
+        count = 0
         sequence = 0
     }
-
-    mutating func reserveCapacity(_ n: Int) { heap.reserveCapacity(n) }
 
     @inline(__always)
     mutating func push(time: Double, kind: Int, index: Int) {
         assert(index <= Self.maxIndex && kind < 4)
+        precondition(count < heap.count, "event queue overflow")
         let event = Event(time: time, key: sequence << 32 | UInt64(kind) << 30 | UInt64(index))
         sequence &+= 1
-        heap.append(event)
-        heap.withUnsafeMutableBufferPointer { h in
-            // Sift up: move parents down until the event's slot is found.
-            var i = h.count - 1
-            while i > 0 {
-                let parent = (i - 1) >> 1
-                guard Event.precedes(event, h[parent]) else { break }
-                h[i] = h[parent]
-                i = parent
-            }
-            h[i] = event
+        // Sift up: move parents down until the event's slot is found.
+        var i = count
+        count += 1
+        while i > 0 {
+            let parent = (i - 1) >> 1
+            guard Event.precedes(event, heap[parent]) else { break }
+            heap[i] = heap[parent]
+            i = parent
         }
+        heap[i] = event
     }
 
     @inline(__always)
     mutating func pop() -> Event? {
-        guard let last = heap.popLast() else { return nil }
-        guard !heap.isEmpty else { return last }
-        return heap.withUnsafeMutableBufferPointer { h in
-            let top = h[0]
-            // Sift down the former last element from the root.
-            let n = h.count
-            var i = 0
-            while true {
-                var child = 2 * i + 1
-                if child >= n { break }
-                if child + 1 < n, Event.precedes(h[child + 1], h[child]) { child += 1 }
-                guard Event.precedes(h[child], last) else { break }
-                h[i] = h[child]
-                i = child
-            }
-            h[i] = last
-            return top
+        guard count > 0 else { return nil }
+        let top = heap[0]
+        count -= 1
+        let n = count
+        guard n > 0 else { return top }
+        let last = heap[n]
+        // Sift the former last element down from the root.
+        var i = 0
+        while true {
+            var child = 2 * i + 1
+            if child >= n { break }
+            if child + 1 < n, Event.precedes(heap[child + 1], heap[child]) { child += 1 }
+            guard Event.precedes(heap[child], last) else { break }
+            heap[i] = heap[child]
+            i = child
         }
+        heap[i] = last
+        return top
     }
 }

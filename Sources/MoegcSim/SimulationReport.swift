@@ -39,41 +39,52 @@ public struct OutOfMemory: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension SimulationState {
-    func report(graph: CostGraph, costs: CostModel) -> SimulationReport {
+    func report(cluster: Cluster) -> SimulationReport {
+        let a = arena
         var makespan = 0.0
-        for t in 0..<graph.taskCount { makespan = max(makespan, taskEnd[t]) }
+        for t in 0..<a.taskCount { makespan = max(makespan, a.taskEnd[t]) }
         var oom: [OutOfMemory] = []
-        for d in 0..<costs.deviceCount where !oomTime[d].isNaN {
-            oom.append(OutOfMemory(device: d, deviceName: costs.cluster.devices[d].name, time: oomTime[d],
-                                   bytesInUse: oomBytes[d], capacity: capacity[d]))
+        for d in 0..<a.deviceCount where !a.oomTime[d].isNaN {
+            oom.append(OutOfMemory(device: d, deviceName: cluster.devices[d].name, time: a.oomTime[d],
+                                   bytesInUse: a.oomBytes[d], capacity: a.capacity[d]))
         }
         var moved = 0.0
-        for x in 0..<transfers.count { moved += Double(graph.valueBytes[Int(transfers.value[x])]) }
+        for x in 0..<transferCount { moved += Double(a.valueBytes[a.xValue[x]]) }
         return SimulationReport(
-            makespan: makespan, deviceBusy: Array(busy), peakMemory: Array(peak), outOfMemory: oom,
-            channelBytes: Array(channelBytes), channelBusy: Array(channelBusy), transferCount: transfers.count,
+            makespan: makespan, deviceBusy: a.busy.array(), peakMemory: a.peak.array(), outOfMemory: oom,
+            channelBytes: a.channelBytes.array(), channelBusy: a.channelBusy.array(), transferCount: transferCount,
             bytesTransferred: moved, eventCount: events)
     }
 
+    /// Start, end and device of every task, and every transfer, of the last run.
+    func timeline() -> Timeline {
+        let a = arena
+        let transfers = (0..<transferCount).map {
+            Timeline.Transfer(value: Int(a.xValue[$0]), source: Int(a.xSource[$0]), destination: Int(a.xDestination[$0]),
+                              start: a.xStart[$0], end: a.xEnd[$0])
+        }
+        return Timeline(taskStart: a.taskStart.array(), taskEnd: a.taskEnd.array(),
+                        placement: a.placement.array().map(Int.init), transfers: transfers)
+    }
+
     /// Where each unfinished device is stuck, once the event queue has run dry.
-    func deadlock(graph: CostGraph, costs: CostModel) -> SimulationError {
-        var position = [Int](repeating: 0, count: graph.taskCount)
-        for d in 0..<costs.deviceCount {
-            let first = d == 0 ? 0 : Int(orderEnd[d - 1])
-            for i in first..<Int(orderEnd[d]) { position[Int(order[i])] = i - first }
+    func deadlock(cluster: Cluster) -> SimulationError {
+        let a = arena
+        var position = [Int](repeating: 0, count: a.taskCount)
+        for d in 0..<a.deviceCount {
+            for i in Int(a.orderStart[d])..<Int(a.orderStart[d + 1]) { position[Int(a.order[i])] = i - Int(a.orderStart[d]) }
         }
         var stuck: [StuckDevice] = []
-        for d in 0..<costs.deviceCount where cursor[d] < orderEnd[d] {
-            let t = Int(order[Int(cursor[d])])
+        for d in 0..<a.deviceCount where a.cursor[d] < a.orderStart[d + 1] {
+            let t = Int(a.order[a.cursor[d]])
             var waits: [(value: Int, producer: Int, producerDevice: Int, producerPosition: Int)] = []
-            for i in Int(graph.inputStart[t])..<Int(graph.inputStart[t + 1]) {
-                let v = Int(graph.edgeValue[Int(graph.inputEdges[i])])
-                let p = Int(graph.valueProducer[v])
-                if !done[p] { waits.append((v, p, Int(placement[p]), position[p])) }
+            for i in Int(a.inputStart[t])..<Int(a.inputStart[t + 1]) {
+                let v = Int(a.edgeValue[a.inputEdges[i]])
+                let p = Int(a.valueProducer[v])
+                if !a.done[p] { waits.append((v, p, Int(a.placement[p]), position[p])) }
             }
-            stuck.append(StuckDevice(device: d, deviceName: costs.cluster.devices[d].name, task: t,
-                                     position: position[t], waitingFor: waits))
+            stuck.append(StuckDevice(device: d, deviceName: cluster.devices[d].name, task: t, position: position[t], waitingFor: waits))
         }
-        return .deadlock(stuck: stuck, completed: completed, total: graph.taskCount)
+        return .deadlock(stuck: stuck, completed: completed, total: a.taskCount)
     }
 }

@@ -1,227 +1,194 @@
-/// The simulator's working memory and its event loop (the algorithm is described on `Simulator`).
-/// Every array is sized once for the graph and cluster and reset, not reallocated, by each run.
+/// The simulator's event loop (the algorithm is described on `Simulator`), working on the flat
+/// buffers of a `SimulationArena` that are reset, never reallocated, by each run.
 struct SimulationState: Sendable {
     static let taskEnd = 0, transferStart = 1, transferEnd = 2
 
-    // Per task.
-    var missing: ContiguousArray<Int32>
-    var taskStart: ContiguousArray<Double>
-    var taskEnd: ContiguousArray<Double>
-    var done: ContiguousArray<Bool>
+    private(set) var arena: SimulationArena
+    private var queue: EventQueue
     var seenScratch: [Bool]
-    // Per edge: the edge holding the reference count of the copy this edge's consumer reads
-    // (-1: the producer's own copy), and that count where the edge holds it.
-    var copySlot: ContiguousArray<Int32>
-    var copyRefs: ContiguousArray<Int32>
-    // Per value: references to the producer's copy (local consumers + outgoing transfers).
-    var homeRefs: ContiguousArray<Int32>
-    // Per device.
-    var placement = ContiguousArray<Int32>()
-    var order = ContiguousArray<Int32>()
-    var orderEnd: ContiguousArray<Int32>
-    var cursor: ContiguousArray<Int32>
-    var running: ContiguousArray<Bool>
-    var busy: ContiguousArray<Double>
-    var memory: ContiguousArray<Int>
-    var peak: ContiguousArray<Int>
-    var capacity: ContiguousArray<Int>
-    var oomTime: ContiguousArray<Double>
-    var oomBytes: ContiguousArray<Int>
-    var stamp: ContiguousArray<Int32>
-    var firstEdge: ContiguousArray<Int32>
-    // Per channel.
-    var channelFree: ContiguousArray<Double>
-    var channelBytes: ContiguousArray<Double>
-    var channelBusy: ContiguousArray<Double>
-
-    var transfers = TransferLog()
-    var queue = EventQueue()
     var now = 0.0
     var completed = 0
     var events = 0
+    var transferCount = 0
 
-    init(graph: CostGraph, deviceCount d: Int, channelCount c: Int) {
-        let t = graph.taskCount
-        missing = ContiguousArray(repeating: 0, count: t)
-        taskStart = ContiguousArray(repeating: 0, count: t)
-        taskEnd = ContiguousArray(repeating: 0, count: t)
-        done = ContiguousArray(repeating: false, count: t)
-        seenScratch = [Bool](repeating: false, count: t)
-        copySlot = ContiguousArray(repeating: -1, count: graph.edgeCount)
-        copyRefs = ContiguousArray(repeating: 0, count: graph.edgeCount)
-        homeRefs = ContiguousArray(repeating: 0, count: graph.valueCount)
-        orderEnd = ContiguousArray(repeating: 0, count: d)
-        cursor = ContiguousArray(repeating: 0, count: d)
-        running = ContiguousArray(repeating: false, count: d)
-        busy = ContiguousArray(repeating: 0, count: d)
-        memory = ContiguousArray(repeating: 0, count: d)
-        peak = ContiguousArray(repeating: 0, count: d)
-        capacity = ContiguousArray(repeating: 0, count: d)
-        oomTime = ContiguousArray(repeating: .nan, count: d)
-        oomBytes = ContiguousArray(repeating: 0, count: d)
-        stamp = ContiguousArray(repeating: -1, count: d)
-        firstEdge = ContiguousArray(repeating: -1, count: d)
-        channelFree = ContiguousArray(repeating: 0, count: c)
-        channelBytes = ContiguousArray(repeating: 0, count: c)
-        channelBusy = ContiguousArray(repeating: 0, count: c)
-        queue.reserveCapacity(2 * d + 16)
+    init(graph: CostGraph, costs: CostModel) {
+        arena = SimulationArena(graph: graph, costs: costs)
+        queue = EventQueue(storage: arena.events)
+        seenScratch = [Bool](repeating: false, count: graph.taskCount)
     }
 
-    mutating func reset(graph: CostGraph, costs: CostModel, schedule: Schedule) {
-        placement = schedule.placement
-        order = schedule.order
-        let d = costs.deviceCount
-        for t in 0..<graph.taskCount {
-            missing[t] = graph.inputStart[t + 1] - graph.inputStart[t]
-            done[t] = false
+    /// Gives this state its own arena if a copy of the simulator shares it (value semantics).
+    mutating func makeUnique(graph: CostGraph, costs: CostModel) {
+        if !isKnownUniquelyReferenced(&arena) {
+            arena = SimulationArena(graph: graph, costs: costs)
+            queue = EventQueue(storage: arena.events)
         }
-        for i in 0..<d {
-            cursor[i] = schedule.orderStart[i]
-            orderEnd[i] = schedule.orderStart[i + 1]
-            running[i] = false
-            busy[i] = 0
-            memory[i] = 0
-            capacity[i] = costs.cluster.memoryCapacity(i)
-            oomTime[i] = .nan
-            oomBytes[i] = 0
-            stamp[i] = -1
+    }
+
+    mutating func reset(_ schedule: Schedule) {
+        let a = arena
+        a.placement.assign(schedule.placement)
+        a.order.assign(schedule.order)
+        a.orderStart.assign(schedule.orderStart)
+        for d in 0..<a.deviceCount {
+            a.cursor[d] = a.orderStart[d]
+            a.running[d] = false
+            a.busy[d] = 0
+            a.memory[d] = 0
+            a.oomTime[d] = .nan
+            a.oomBytes[d] = 0
+            a.stamp[d] = -1
         }
-        for t in 0..<graph.taskCount { memory[Int(placement[t])] += graph.residentBytes[t] }
-        for i in 0..<d {
-            peak[i] = memory[i]
-            if memory[i] > capacity[i] {
-                oomTime[i] = 0
-                oomBytes[i] = memory[i]
+        for t in 0..<a.taskCount {
+            let d = Int(a.placement[t])
+            a.missing[t] = a.inputStart[t + 1] - a.inputStart[t]
+            a.done[t] = false
+            a.duration[t] = max(a.flops[t] * a.inversePeak[d], a.bytesAccessed[t] * a.inverseBandwidth[d])
+                + a.launchOverhead[d] * a.launches[t]
+            a.memory[d] += a.resident[t]
+        }
+        for d in 0..<a.deviceCount {
+            a.peak[d] = a.memory[d]
+            if a.memory[d] > a.capacity[d] {
+                a.oomTime[d] = 0
+                a.oomBytes[d] = a.memory[d]
             }
         }
-        for c in channelFree.indices {
-            channelFree[c] = 0
-            channelBytes[c] = 0
-            channelBusy[c] = 0
+        for c in 0..<a.channelCount {
+            a.channelFree[c] = 0
+            a.channelBytes[c] = 0
+            a.channelBusy[c] = 0
         }
-        transfers.removeAll()
         queue.removeAll()
         now = 0
         completed = 0
         events = 0
+        transferCount = 0
     }
 
-    mutating func execute(graph: CostGraph, costs: CostModel, schedule: Schedule) throws(SimulationError) {
-        reset(graph: graph, costs: costs, schedule: schedule)
-        for d in 0..<costs.deviceCount { tryStart(d, graph, costs) }
+    /// Runs the event loop to the end; throws `.deadlock` if tasks remain that can never start.
+    mutating func execute(_ schedule: Schedule, cluster: Cluster) throws(SimulationError) {
+        reset(schedule)
+        for d in 0..<arena.deviceCount { tryStart(d) }
         while let event = queue.pop() {
             now = event.time
             events += 1
             switch event.kind {
-            case Self.taskEnd: finishTask(event.index, graph, costs)
+            case Self.taskEnd: finishTask(event.index)
             case Self.transferStart:
                 let x = event.index
-                allocate(Int(transfers.destination[x]), graph.valueBytes[Int(transfers.value[x])])
-            default: arrive(event.index, graph, costs)
+                allocate(Int(arena.xDestination[x]), arena.valueBytes[arena.xValue[x]])
+            default: arrive(event.index)
             }
         }
-        if completed < graph.taskCount { throw deadlock(graph: graph, costs: costs) }
+        if completed < arena.taskCount { throw deadlock(cluster: cluster) }
     }
 
     @inline(__always)
-    mutating func allocate(_ d: Int, _ bytes: Int) {
-        memory[d] += bytes
-        if memory[d] > peak[d] {
-            peak[d] = memory[d]
-            if memory[d] > capacity[d] && oomTime[d].isNaN {
-                oomTime[d] = now
-                oomBytes[d] = memory[d]
+    private func allocate(_ d: Int, _ bytes: Int) {
+        let a = arena
+        let inUse = a.memory[d] + bytes
+        a.memory[d] = inUse
+        if inUse > a.peak[d] {
+            a.peak[d] = inUse
+            if inUse > a.capacity[d] && a.oomTime[d].isNaN {
+                a.oomTime[d] = now
+                a.oomBytes[d] = inUse
             }
         }
     }
 
     /// Starts device d's next task if the device is idle and the task's inputs are all present.
     @inline(__always)
-    mutating func tryStart(_ d: Int, _ graph: CostGraph, _ costs: CostModel) {
-        guard !running[d] else { return }
-        let p = Int(cursor[d])
-        guard p < Int(orderEnd[d]) else { return }
-        let t = Int(order[p])
-        guard missing[t] == 0 else { return }
-        running[d] = true
-        let duration = costs.time(of: t, in: graph, on: d)
-        taskStart[t] = now
-        taskEnd[t] = now + duration
-        for o in Int(graph.outputStart[t])..<Int(graph.outputStart[t + 1]) {
-            allocate(d, graph.valueBytes[Int(graph.outputValues[o])])
-        }
-        queue.push(time: now + duration, kind: Self.taskEnd, index: t)
+    private mutating func tryStart(_ d: Int) {
+        let a = arena
+        guard !a.running[d] else { return }
+        let p = Int(a.cursor[d])
+        guard p < Int(a.orderStart[d + 1]) else { return }
+        let t = Int(a.order[p])
+        guard a.missing[t] == 0 else { return }
+        a.running[d] = true
+        let end = now + a.duration[t]
+        a.taskStart[t] = now
+        a.taskEnd[t] = end
+        for o in Int(a.outputStart[t])..<Int(a.outputStart[t + 1]) { allocate(d, a.valueBytes[a.outputValues[o]]) }
+        queue.push(time: end, kind: Self.taskEnd, index: t)
     }
 
-    mutating func finishTask(_ t: Int, _ graph: CostGraph, _ costs: CostModel) {
-        let d = Int(placement[t])
-        running[d] = false
-        cursor[d] += 1
-        busy[d] += taskEnd[t] - taskStart[t]
-        done[t] = true
+    private mutating func finishTask(_ t: Int) {
+        let a = arena
+        let d = Int(a.placement[t])
+        a.running[d] = false
+        a.cursor[d] += 1
+        a.busy[d] += a.duration[t]
+        a.done[t] = true
         completed += 1
         // Release the inputs.
-        for i in Int(graph.inputStart[t])..<Int(graph.inputStart[t + 1]) {
-            let e = Int(graph.inputEdges[i])
-            let v = Int(graph.edgeValue[e])
-            let slot = Int(copySlot[e])
+        for i in Int(a.inputStart[t])..<Int(a.inputStart[t + 1]) {
+            let v = Int(a.inputValues[i])
+            let slot = Int(a.copySlot[a.inputEdges[i]])
             if slot < 0 {
-                homeRefs[v] -= 1
-                if homeRefs[v] == 0 && !graph.valueIsOutput[v] { memory[d] -= graph.valueBytes[v] }
+                a.homeRefs[v] -= 1
+                if a.homeRefs[v] == 0 && !a.valueIsOutput[v] { a.memory[d] -= a.valueBytes[v] }
             } else {
-                copyRefs[slot] -= 1
-                if copyRefs[slot] == 0 { memory[d] -= graph.valueBytes[v] }
+                a.copyRefs[slot] -= 1
+                if a.copyRefs[slot] == 0 { a.memory[d] -= a.valueBytes[v] }
             }
         }
         // Publish the outputs: local consumers see them now, other devices get one transfer each.
-        for o in Int(graph.outputStart[t])..<Int(graph.outputStart[t + 1]) {
-            let v = Int(graph.outputValues[o])
+        for o in Int(a.outputStart[t])..<Int(a.outputStart[t + 1]) {
+            let v = Int(a.outputValues[o])
             var refs: Int32 = 0
-            for e in Int(graph.consumerStart[v])..<Int(graph.consumerStart[v + 1]) {
-                let c = Int(graph.consumers[e])
-                let dc = Int(placement[c])
+            for e in Int(a.consumerStart[v])..<Int(a.consumerStart[v + 1]) {
+                let c = Int(a.consumers[e])
+                let dc = Int(a.placement[c])
                 if dc == d {
-                    copySlot[e] = -1
+                    a.copySlot[e] = -1
                     refs += 1
-                    missing[c] -= 1
-                } else if stamp[dc] != Int32(v) {
-                    stamp[dc] = Int32(v)
-                    firstEdge[dc] = Int32(e)
-                    copySlot[e] = Int32(e)
-                    copyRefs[e] = 1
+                    a.missing[c] -= 1
+                } else if a.stamp[dc] != Int32(v) {
+                    a.stamp[dc] = Int32(v)
+                    a.firstEdge[dc] = Int32(e)
+                    a.copySlot[e] = Int32(e)
+                    a.copyRefs[e] = 1
                     refs += 1
-                    startTransfer(v, from: d, to: dc, graph, costs)
+                    startTransfer(v, from: d, to: dc)
                 } else {
-                    let f = Int(firstEdge[dc])
-                    copySlot[e] = Int32(f)
-                    copyRefs[f] += 1
+                    let f = Int(a.firstEdge[dc])
+                    a.copySlot[e] = Int32(f)
+                    a.copyRefs[f] += 1
                 }
             }
-            homeRefs[v] = refs
-            if refs == 0 && !graph.valueIsOutput[v] { memory[d] -= graph.valueBytes[v] }
+            a.homeRefs[v] = refs
+            if refs == 0 && !a.valueIsOutput[v] { a.memory[d] -= a.valueBytes[v] }
         }
-        tryStart(d, graph, costs)
+        tryStart(d)
     }
 
     /// Admits a transfer of value v from src to dst now (see Topology for the contention model).
     @inline(__always)
-    mutating func startTransfer(_ v: Int, from src: Int, to dst: Int, _ graph: CostGraph, _ costs: CostModel) {
-        let topology = costs.topology
-        let p = src * topology.deviceCount + dst
-        let length = Int(topology.pathLength[p])
+    private mutating func startTransfer(_ v: Int, from src: Int, to dst: Int) {
+        let a = arena
+        let p = src * a.deviceCount + dst
+        let length = Int(a.pathLength[p])
         var start = now
-        for k in 0..<length { start = max(start, channelFree[Int(topology.pathChannels[p * 4 + k])]) }
-        let bytes = graph.valueBytes[v]
-        let duration = topology.pathLatency[p] + Double(bytes) * topology.pathInverseBandwidth[p]
+        for k in 0..<length { start = max(start, a.channelFree[a.pathChannels[p * 4 + k]]) }
+        let bytes = a.valueBytes[v]
+        let duration = a.pathLatency[p] + Double(bytes) * a.pathInverseBandwidth[p]
         let end = start + duration
         for k in 0..<length {
-            let c = Int(topology.pathChannels[p * 4 + k])
-            channelFree[c] = end
-            channelBytes[c] += Double(bytes)
-            channelBusy[c] += duration
+            let c = Int(a.pathChannels[p * 4 + k])
+            a.channelFree[c] = end
+            a.channelBytes[c] += Double(bytes)
+            a.channelBusy[c] += duration
         }
-        let x = transfers.count
-        transfers.append(value: v, source: src, destination: dst, start: start, end: end)
+        let x = transferCount
+        transferCount += 1
+        a.xValue[x] = Int32(v)
+        a.xSource[x] = Int32(src)
+        a.xDestination[x] = Int32(dst)
+        a.xStart[x] = start
+        a.xEnd[x] = end
         if start > now {
             queue.push(time: start, kind: Self.transferStart, index: x)
         } else {
@@ -231,15 +198,16 @@ struct SimulationState: Sendable {
     }
 
     /// Transfer x has delivered its value: its consumers on the destination may start.
-    mutating func arrive(_ x: Int, _ graph: CostGraph, _ costs: CostModel) {
-        let v = Int(transfers.value[x])
-        let dst = Int(transfers.destination[x])
-        for e in Int(graph.consumerStart[v])..<Int(graph.consumerStart[v + 1]) {
-            let c = Int(graph.consumers[e])
-            if Int(placement[c]) == dst { missing[c] -= 1 }
+    private mutating func arrive(_ x: Int) {
+        let a = arena
+        let v = Int(a.xValue[x])
+        let dst = Int(a.xDestination[x])
+        for e in Int(a.consumerStart[v])..<Int(a.consumerStart[v + 1]) {
+            let c = Int(a.consumers[e])
+            if Int(a.placement[c]) == dst { a.missing[c] -= 1 }
         }
-        homeRefs[v] -= 1
-        if homeRefs[v] == 0 && !graph.valueIsOutput[v] { memory[Int(transfers.source[x])] -= graph.valueBytes[v] }
-        tryStart(dst, graph, costs)
+        a.homeRefs[v] -= 1
+        if a.homeRefs[v] == 0 && !a.valueIsOutput[v] { a.memory[Int(a.xSource[x])] -= a.valueBytes[v] }
+        tryStart(dst)
     }
 }

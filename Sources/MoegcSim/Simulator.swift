@@ -48,7 +48,7 @@ public struct Simulator: Sendable {
         }
         self.graph = graph
         self.costs = CostModel(cluster)
-        self.state = SimulationState(graph: graph, deviceCount: cluster.deviceCount, channelCount: costs.topology.channelCount)
+        self.state = SimulationState(graph: graph, costs: costs)
     }
 
     public var cluster: Cluster { costs.cluster }
@@ -59,15 +59,13 @@ public struct Simulator: Sendable {
                                           scratch: &state.seenScratch) {
             throw .invalidSchedule(problem)
         }
-        try state.execute(graph: graph, costs: costs, schedule: schedule)
-        return state.report(graph: graph, costs: costs)
+        state.makeUnique(graph: graph, costs: costs)
+        try state.execute(schedule, cluster: costs.cluster)
+        return state.report(cluster: costs.cluster)
     }
 
     /// Start, end and device of every task, and every transfer, of the last successful run.
-    public func timeline() -> Timeline {
-        Timeline(taskStart: Array(state.taskStart), taskEnd: Array(state.taskEnd),
-                 placement: state.placement.map(Int.init), transfers: state.transfers.records())
-    }
+    public func timeline() -> Timeline { state.timeline() }
 }
 
 /// Why a simulation could not run.
@@ -114,41 +112,6 @@ public struct StuckDevice: Hashable, Sendable, CustomStringConvertible {
             "value \($0.value) of task \($0.producer) (#\($0.producerPosition) on device \($0.producerDevice))"
         }.joined(separator: ", ")
         return "device \(device) '\(deviceName)' waits at task \(task) (#\(position) in its order) for \(needs)"
-    }
-}
-
-/// The transfers of one run, as parallel arrays reused between runs.
-struct TransferLog {
-    var value = ContiguousArray<Int32>()
-    var source = ContiguousArray<Int32>()
-    var destination = ContiguousArray<Int32>()
-    var start = ContiguousArray<Double>()
-    var end = ContiguousArray<Double>()
-
-    var count: Int { value.count }
-
-    mutating func removeAll() {
-        value.removeAll(keepingCapacity: true)
-        source.removeAll(keepingCapacity: true)
-        destination.removeAll(keepingCapacity: true)
-        start.removeAll(keepingCapacity: true)
-        end.removeAll(keepingCapacity: true)
-    }
-
-    @inline(__always)
-    mutating func append(value v: Int, source s: Int, destination d: Int, start t0: Double, end t1: Double) {
-        value.append(Int32(v))
-        source.append(Int32(s))
-        destination.append(Int32(d))
-        start.append(t0)
-        end.append(t1)
-    }
-
-    func records() -> [Timeline.Transfer] {
-        (0..<count).map {
-            Timeline.Transfer(value: Int(value[$0]), source: Int(source[$0]), destination: Int(destination[$0]),
-                              start: start[$0], end: end[$0])
-        }
     }
 }
 

@@ -152,7 +152,7 @@ import Testing
         let r = try simulator.run(Schedule(placement: [0, 0, 0], orders: [[0, 1, 2]]))
         #expect(r.peakMemory == [65])
         #expect(r.isFeasible)
-        #expect(simulator.state.memory[0] == 35)
+        #expect(simulator.state.arena.memory[0] == 35)
     }
 
     @Test func outOfMemoryNamesTheDeviceTimeAndBytes() throws {
@@ -187,6 +187,18 @@ import Testing
         // The same simulator still runs a good order afterwards.
         let r = try simulator.run(Schedule(placement: [0, 1, 1, 0], orders: [[0, 3], [2, 1]]))
         #expect(r.makespan == 1 + 2 + 1)
+    }
+
+    @Test func copiesOfASimulatorDoNotShareResults() throws {
+        // The buffers are copy-on-write: running a copy leaves the original's last timeline alone.
+        let g = try CostGraph(tasks: [task(2), task(3)], values: [value(0, 1, to: [1])])
+        var original = try Simulator(graph: g, cluster: unitCluster(devices: 2))
+        _ = try original.run(Schedule(placement: [0, 0], orders: [[0, 1], []]))
+        var copy = original
+        let r = try copy.run(Schedule(placement: [0, 1], orders: [[0], [1]]))
+        #expect(r.makespan == 2 + 2 + 3)
+        #expect(original.timeline().taskStart == [0, 2])
+        #expect(copy.timeline().taskStart == [0, 4])
     }
 
     @Test func malformedSchedulesAreRejected() throws {
