@@ -120,6 +120,9 @@ private struct ClusterParser {
         return out
     }
 
+    /// The most devices one `count=` may declare.
+    static let maxCount = 1 << 16
+
     static func isName(_ s: Substring) -> Bool {
         !s.isEmpty && s.unicodeScalars.allSatisfy { c in
             ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || "_.-/".unicodeScalars.contains(c)
@@ -249,8 +252,12 @@ private struct ClusterParser {
             "memory": .quantity(.bytes), "launch": .quantity(.time),
         ])
         let complete = require(["flops", "membw", "memory"], in: v, "kind '\(n)'", line, keyword.column)
-        let memory = number(v, "memory")
-        if !ok || !complete { broken.insert(.kind(kinds.count)) }
+        var memory = number(v, "memory")
+        if memory.magnitude >= 0x1p62 {
+            error("memory=… is too large (at most 4 EiB)", line, column(of: "memory", in: rest) ?? keyword.column)
+            memory = .nan
+        }
+        if !ok || !complete || memory.isNaN { broken.insert(.kind(kinds.count)) }
         kinds.append(DeviceKind(name: n, peakFlops: number(v, "flops"), memoryBandwidth: number(v, "membw"),
                                 memoryCapacity: memory.isFinite ? Int(memory.rounded()) : 0,
                                 launchOverhead: number(v, "launch", default: 0)))
@@ -303,7 +310,15 @@ private struct ClusterParser {
             hostIndex = 0
         }
         var count = 1
-        if case .count(let c)? = v["count"] { count = c }
+        if case .count(let c)? = v["count"] {
+            count = c
+            if c > Self.maxCount {
+                error("count=\(c) is more devices than a cluster file may declare (\(Self.maxCount))", line,
+                      column(of: "count", in: rest) ?? keyword.column)
+                count = 1
+                good = false
+            }
+        }
         let link = Link(bandwidth: number(v, "link"), latency: number(v, "latency", default: 0))
         for i in 0..<count {
             if !good { broken.insert(.device(devices.count)) }

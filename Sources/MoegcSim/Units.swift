@@ -51,23 +51,30 @@ enum Quantity: Sendable {
         [Quantity.flopRate, .byteRate, .bytes, .time].contains { $0.scale(of: s) != nil }
     }
 
-    /// `value` written with the first unit (in `units` order) that reads back to exactly `value`.
+    /// `value` written so that it reads back exactly, with the unit that gives the shortest number
+    /// (ties: the larger unit): 4.29TFLOP/s, 12GB, 1GiB/s, 5us.
     func format(_ value: Double) -> String {
+        var best: (text: String, scale: Double)?
         if value != 0 {
             for (name, scale) in units {
                 let m = value / scale
                 guard m.magnitude >= 1 else { continue }
-                let text = formatNumber(m)
-                if let back = Double(text), back * scale == value { return text + name }
+                let number = formatNumber(m)
+                guard let back = Double(number), back * scale == value else { continue }
+                if best == nil || number.count + name.count < best!.text.count
+                    || (number.count + name.count == best!.text.count && scale > best!.scale) {
+                    best = (number + name, scale)
+                }
             }
         }
+        if let best { return best.text }
         let base = units.first { $0.scale == 1 }!.name
         return formatNumber(value) + base
     }
 
-    /// A size written with the largest unit that divides it exactly (binary units first).
+    /// A size written with the largest unit that divides it exactly.
     func format(_ value: Int) -> String {
-        for (name, scale) in units where scale >= 1 {
+        for (name, scale) in units.sorted(by: { $0.scale > $1.scale }) where scale >= 1 {
             let s = Int(scale)
             if value != 0, value % s == 0 { return "\(value / s)\(name)" }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import MoegcIR
+import MoegcSupport
 import Testing
 @testable import MoegcSim
 
@@ -102,6 +103,44 @@ import Testing
         #expect(errors(Self.kind + "device a count=0 kind=g link=1GB/s\ndevice b@1 kind=g link=1GB/s\n")
                 == ["2:16: 'count' must be a whole number ≥ 1, found '0'",
                     "3:8: invalid name 'b@1': names use letters, digits and _ . - /"])
+    }
+
+    @Test func absurdSizesAreErrorsNotTraps() {
+        #expect(errors("kind g flops=1TFLOP/s membw=1GB/s memory=1e30GB\n") == ["1:42: memory=… is too large (at most 4 EiB)"])
+        #expect(errors(Self.kind + "device a count=99999999 kind=g link=1GB/s\n")
+                == ["2:16: count=99999999 is more devices than a cluster file may declare (65536)"])
+        #expect(errors(Self.kind + "device a count=99999999999999999999999 kind=g link=1GB/s\n")
+                == ["2:16: 'count' must be a whole number ≥ 1, found '99999999999999999999999'"])
+    }
+
+    @Test(arguments: 0..<4)
+    func mangledPresetsNeverCrashTheParser(seed: UInt64) {
+        // Random deletions, duplications and junk in preset text: a cluster or located diagnostics.
+        var rng = SeededGenerator(seed: seed)
+        for name in Cluster.presetNames {
+            for _ in 0..<40 {
+                var chars = Array(Cluster.presetText(name)!.unicodeScalars)
+                for _ in 0..<(1 + rng.nextInt(below: 4)) {
+                    let i = rng.nextInt(below: chars.count)
+                    switch rng.nextInt(below: 3) {
+                    case 0: chars.remove(at: i)
+                    case 1: chars.insert(chars[rng.nextInt(below: chars.count)], at: i)
+                    default: chars.insert(Array("=#x0 -.\n\té".unicodeScalars)[rng.nextInt(below: 10)], at: i)
+                    }
+                }
+                var text = ""
+                text.unicodeScalars.append(contentsOf: chars)
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+                do {
+                    try Cluster.parse(text).validate()
+                } catch let list as DiagnosticList {
+                    #expect(!list.diagnostics.isEmpty)
+                    #expect(list.diagnostics.allSatisfy { d in d.location.map { $0.line >= 1 && $0.line <= lines } ?? true })
+                } catch {
+                    Issue.record("unexpected error \(error)")
+                }
+            }
+        }
     }
 
     @Test func missingNameAndSecondClusterLine() {
