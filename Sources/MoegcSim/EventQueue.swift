@@ -1,4 +1,5 @@
-/// The simulator's event queue: a binary min-heap ordered by (time, sequence number).
+/// The simulator's event queue: a 4-ary min-heap ordered by (time, sequence number). Four children
+/// of 16 bytes fill one cache line, and the tree is half as deep as a binary heap's.
 ///
 /// An event is 16 bytes: its time and a key packing `sequence << 32 | kind << 30 | index`. The
 /// sequence number grows with every push, so events at equal times pop in the order they were
@@ -45,7 +46,7 @@ struct EventQueue: Sendable {
         var i = count
         count += 1
         while i > 0 {
-            let parent = (i - 1) >> 1
+            let parent = (i - 1) >> 2
             guard Event.precedes(event, heap[parent]) else { break }
             heap[i] = heap[parent]
             i = parent
@@ -64,9 +65,10 @@ struct EventQueue: Sendable {
         // Sift the former last element down from the root.
         var i = 0
         while true {
-            var child = 2 * i + 1
-            if child >= n { break }
-            if child + 1 < n, Event.precedes(heap[child + 1], heap[child]) { child += 1 }
+            let first = 4 * i + 1
+            if first >= n { break }
+            var child = first
+            for c in (first + 1)..<min(first + 4, n) where Event.precedes(heap[c], heap[child]) { child = c }
             guard Event.precedes(heap[child], last) else { break }
             heap[i] = heap[child]
             i = child
