@@ -3,7 +3,7 @@
 /// Algorithm
 /// ---------
 /// State: per device a cursor into its order and a busy flag; per task a count of inputs not yet
-/// present on its device; per channel the time it is next free. Three event kinds sit in one binary
+/// present on its device; per channel the time it is next free. Three event kinds sit in one 4-ary
 /// heap ordered by (time, sequence number):
 ///
 ///     TaskEnd(t)        TransferStart(x)        TransferEnd(x)
