@@ -1,1 +1,0 @@
-// MoegcSim: module placeholder until its first file lands.

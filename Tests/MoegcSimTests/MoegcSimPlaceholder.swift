@@ -1,4 +1,0 @@
-import Testing
-@testable import MoegcSim
-
-@Test func placeholder() { }
