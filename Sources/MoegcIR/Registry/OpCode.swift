@@ -15,7 +15,7 @@ public enum OpCode: String, CaseIterable, Hashable, Sendable, CustomStringConver
     case softmax, log_softmax, normalize, top_k, gather, scatter_add, pick, mask_causal
 
     // Mixture-of-experts routing primitives (Ops+Routing.swift).
-    case moe_route, moe_dispatch, moe_combine, moe_importance, moe_load_estimate, moe_load_count, moe_group_load
+    case moe_route, moe_dispatch, moe_segment, moe_combine, moe_importance, moe_load_estimate, moe_load_count, moe_group_load
     case cv_squared
 
     // Sources and foreign ops (Ops+Sources.swift).

@@ -116,6 +116,10 @@ public struct OpSchema: Sendable {
         AttributeSpec("group", .int(0...Int.max), default: .int(0), "fusion group the node belongs to"),
         AttributeSpec("device", .int(0...Int.max), default: .int(0), "index of the device the node is placed on"),
         AttributeSpec("order", .int(0...Int.max), default: .int(0), "position in its device's schedule"),
+        AttributeSpec("expert", .int(0...Int.max), default: .int(0),
+                      "the expert (index within its MoE layer) whose computation the node is part of; set by lowering"),
+        AttributeSpec("moe_group", .int(0...Int.max), default: .int(0),
+                      "the group of a hierarchical MoE the node belongs to; set by lowering"),
     ]
 
     /// Cost of an op that reads its operands and writes its results once, with `flopsPerElement`

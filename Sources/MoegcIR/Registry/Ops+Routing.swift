@@ -6,7 +6,7 @@
 /// produce data-dependent dimensions `?expected<=bound`; cost models use the expected size, the
 /// executors the real one.
 extension OpRegistry {
-    static let routingOps: [OpSchema] = [route, dispatch, combine, importance, loadEstimate, loadCount, groupLoad, cvSquared]
+    static let routingOps: [OpSchema] = [route, dispatch, segment, combine, importance, loadEstimate, loadCount, groupLoad, cvSquared]
 
     static let route = OpSchema(
         .moe_route,
@@ -58,6 +58,25 @@ extension OpRegistry {
         let bound = cap > 0 ? min(cap, x.dims[0].size) : x.dims[0].size
         let expected = min(Double(bound), tokens.dims[0].expectedSize / Double(max(1, n)))
         return [TensorType(x.dtype, [Dim.dynamic(expected: expected, max: bound), x.dims[1]])]
+    }
+
+    static let segment = OpSchema(
+        .moe_segment, "one expert's stretch of a list in routing order: out[p] = list[positions[e] + p] (the primary gate of each row a group receives)",
+        fusion: .injective, operands: .exactly(2),
+        attributes: [AttributeSpec("expert", .int(0...Int.max), "which expert (or group) e")],
+        cost: { _, results in OpCost(bytesRead: results[0].expectedBytes, bytesWritten: results[0].expectedBytes) },
+        verify: { ctx in
+            let n = ctx.operand(1).dims.first.map { $0.size - 1 } ?? 0
+            return ctx.int("expert") < n ? nil : "'expert' (\(ctx.int("expert"))) must be below the routing's \(n) experts"
+        }
+    ) { ctx throws(ShapeError) in
+        let list = ctx.operand(0), positions = ctx.operand(1)
+        try Rules.rank(list, exactly: 1, "the list of 'moe_segment'")
+        guard positions.dtype == .i32, positions.rank == 1, positions.dims[0].size >= 2 else {
+            throw ShapeError("the positions of 'moe_segment' must be i32[experts + 1], got \(positions)")
+        }
+        let n = Double(positions.dims[0].size - 1)
+        return [TensorType(list.dtype, [Dim.dynamic(expected: list.dims[0].expectedSize / n, max: list.dims[0].size)])]
     }
 
     static func routing(_ positions: TensorType, _ tokens: TensorType, _ what: String) throws(ShapeError) {

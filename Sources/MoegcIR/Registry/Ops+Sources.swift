@@ -39,15 +39,14 @@ extension OpRegistry {
     }
 
     static let randomNormal = OpSchema(
-        .random_normal, "N(0, 1) samples, drawn from the run's seed and this node's stream", fusion: .source,
-        operands: .exactly(0),
+        .random_normal, "N(0, 1) samples shaped like the operand (whose rows may be data-dependent), drawn from the run's seed and this node's stream",
+        fusion: .elementwise, operands: .exactly(1),
         attributes: [AttributeSpec("stream", .int(0...Int.max), "index of the random stream (distinct per node)")],
-        explicitResultTypes: true,
         cost: { _, results in OpCost(otherFlops: 20 * results[0].expectedElements, bytesWritten: results[0].expectedBytes) }
     ) { ctx throws(ShapeError) in
-        let t = try ctx.declared(0)
-        guard t.dtype.isFloatingPoint else { throw ShapeError("'random_normal' must produce a floating-point type") }
-        return [t]
+        let like = ctx.operand(0)
+        try Rules.float(like, "the operand of 'random_normal'")
+        return [like]
     }
 
     static let opaque = OpSchema(

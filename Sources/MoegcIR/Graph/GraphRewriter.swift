@@ -1,0 +1,110 @@
+/// Builds a new graph from an old one, node by node: passes copy the nodes they keep and emit
+/// replacements for the ones they expand, while the rewriter maps old values to new ones and types
+/// every emitted node through the op registry as it goes.
+///
+///     var rw = GraphRewriter(from: graph)
+///     for nid in graph.nodeIDs {
+///         if graph[nid].op == .dense { … rw.emit(.matmul, [x, w], name: "…") … rw.bind(old, to: new) }
+///         else { rw.copy(nid) }
+///     }
+///     graph = try rw.finish()
+public struct GraphRewriter {
+    public let old: Graph
+    public private(set) var graph: Graph
+    private var map: [ValueID?]
+    private var usedNames: Set<String>
+    /// Shape-rule failures of emitted nodes (a lowering bug, or a graph the lowering cannot handle).
+    public private(set) var problems: [String] = []
+
+    public init(from old: Graph) {
+        self.old = old
+        var g = Graph(name: old.name, symbols: old.symbols)
+        g.headerComments = old.headerComments
+        g.trailingTrivia = old.trailingTrivia
+        map = Array(repeating: nil, count: old.values.count)
+        for v in old.inputs {
+            map[v.index] = g.addInput(name: old.values[v.index].name, type: old.type(of: v))
+        }
+        graph = g
+        usedNames = Set(old.values.map(\.name))
+    }
+
+    /// The new value standing for an old one.
+    public func value(_ old: ValueID) -> ValueID {
+        guard let v = map[old.index] else { preconditionFailure("value %\(self.old[old].name) used before it was rewritten") }
+        return v
+    }
+
+    public func type(_ v: ValueID) -> TensorType { graph.type(of: v) }
+
+    /// Makes old value `old` stand for new value `new` from here on.
+    public mutating func bind(_ old: ValueID, to new: ValueID) {
+        map[old.index] = new
+    }
+
+    /// Copies an old node unchanged but for its operands, keeping names, attributes and comments.
+    public mutating func copy(_ nid: NodeID) {
+        let node = old[nid]
+        let results = emit(node.op, node.operands.map(value), attributes: node.attributes,
+                           names: node.results.map { old[$0].name }, types: node.results.map { old.type(of: $0) },
+                           reserveNames: false)
+        for (o, n) in zip(node.results, results) { map[o.index] = n }
+        let last = graph.nodes.count - 1
+        graph.nodes[last].location = node.location
+        graph.nodes[last].leadingTrivia = node.leadingTrivia
+        graph.nodes[last].trailingComment = node.trailingComment
+    }
+
+    /// A fresh value name derived from `base` (`base`, then `base.1`, `base.2`, …).
+    public mutating func freshName(_ base: String) -> String {
+        if usedNames.insert(base).inserted { return base }
+        var i = 1
+        while !usedNames.insert("\(base).\(i)").inserted { i += 1 }
+        return "\(base).\(i)"
+    }
+
+    /// Emits a node and returns its results. Types are inferred from the registry unless given
+    /// (sources such as `param` must give them).
+    @discardableResult
+    public mutating func emit(_ op: OpCode, _ operands: [ValueID], attributes: Attributes = Attributes(),
+                              names: [String], types: [TensorType]? = nil, reserveNames: Bool = true) -> [ValueID] {
+        let finalNames = reserveNames ? names.map { freshName($0) } : names
+        let nid = graph.addNode(op, operands, attributes: attributes, resultNames: finalNames, resultTypes: types)
+        if types == nil || op.schema.explicitResultTypes {
+            do {
+                let inferred = try graph.inferResultTypes(nid)
+                for (r, t) in zip(graph.nodes[nid.index].results, inferred) { graph.values[r.index].type = t }
+            } catch {
+                problems.append("%\(finalNames.first ?? "?") = \(op)(…): \(error.message)")
+                for r in graph.nodes[nid.index].results where graph.values[r.index].type == nil {
+                    graph.values[r.index].type = TensorType(.f32, [])
+                }
+            }
+        }
+        return graph.nodes[nid.index].results
+    }
+
+    /// Emits a one-result node.
+    @discardableResult
+    public mutating func emit1(_ op: OpCode, _ operands: [ValueID], _ attributes: [(String, AttributeValue)] = [],
+                               name: String, type: TensorType? = nil) -> ValueID {
+        emit(op, operands, attributes: Attributes(attributes), names: [name], types: type.map { [$0] })[0]
+    }
+
+    /// Sets an annotation (or any attribute) on the node that defines `v`.
+    public mutating func annotate(_ v: ValueID, _ name: String, _ value: AttributeValue) {
+        guard let p = graph.values[v.index].producer else { return }
+        graph.nodes[p.index].attributes[name] = value
+        graph.nodes[p.index].attributes.sort(by: graph.nodes[p.index].op.schema.attributeRank)
+    }
+
+    /// The new graph, with the old outputs mapped; throws the shape problems of emitted nodes.
+    public func finish() throws(DiagnosticList) -> Graph {
+        guard problems.isEmpty else {
+            throw DiagnosticList(problems.map { Diagnostic(.error, "internal error: a rewrite produced an ill-typed node: \($0)") })
+        }
+        var g = graph
+        g.outputs = old.outputs.map { value($0) }
+        return g
+    }
+}
