@@ -39,16 +39,16 @@ extension OpRegistry {
     }
 
     static let dispatch = OpSchema(
-        .moe_dispatch, "the rows routed to one expert, in routing order: out[p] = x[tokens[positions[e] + p]]",
+        .moe_dispatch, "the rows routed to one expert, in routing order: out[p] = x[tokens[positions[e] + p]] for e = index",
         fusion: .injective, operands: .exactly(3),
         attributes: [
-            AttributeSpec("expert", .int(0...Int.max), "which expert e"),
+            AttributeSpec("index", .int(0...Int.max), "which expert e of the routing"),
             AttributeSpec("capacity", .int(0...Int.max), default: .int(0), "the routing's capacity (bounds the rows; 0: none)"),
         ],
         cost: { _, results in OpCost(bytesRead: results[0].expectedBytes * 1.1, bytesWritten: results[0].expectedBytes) },
         verify: { ctx in
             let n = ctx.operand(1).dims.first.map { $0.size - 1 } ?? 0
-            return ctx.int("expert") < n ? nil : "'expert' (\(ctx.int("expert"))) must be below the routing's \(n) experts"
+            return ctx.int("index") < n ? nil : "'index' (\(ctx.int("index"))) must be below the routing's \(n) experts"
         }
     ) { ctx throws(ShapeError) in
         let x = ctx.operand(0), positions = ctx.operand(1), tokens = ctx.operand(2)
@@ -63,11 +63,11 @@ extension OpRegistry {
     static let segment = OpSchema(
         .moe_segment, "one expert's stretch of a list in routing order: out[p] = list[positions[e] + p] (the primary gate of each row a group receives)",
         fusion: .injective, operands: .exactly(2),
-        attributes: [AttributeSpec("expert", .int(0...Int.max), "which expert (or group) e")],
+        attributes: [AttributeSpec("index", .int(0...Int.max), "which expert (or group) e of the routing")],
         cost: { _, results in OpCost(bytesRead: results[0].expectedBytes, bytesWritten: results[0].expectedBytes) },
         verify: { ctx in
             let n = ctx.operand(1).dims.first.map { $0.size - 1 } ?? 0
-            return ctx.int("expert") < n ? nil : "'expert' (\(ctx.int("expert"))) must be below the routing's \(n) experts"
+            return ctx.int("index") < n ? nil : "'index' (\(ctx.int("index"))) must be below the routing's \(n) experts"
         }
     ) { ctx throws(ShapeError) in
         let list = ctx.operand(0), positions = ctx.operand(1)

@@ -77,8 +77,8 @@ extension Lowerer {
         for i in 0..<a {
             let gp = "\(p).group\(i)"
             let mark: [(String, AttributeValue)] = [("moe_group", .int(i))]
-            let xi = emit(.moe_dispatch, [x, pr[0], pr[1]], [("expert", .int(i))], "\(gp).rows")
-            let scaleRows = emit(.moe_segment, [pr[2], pr[0]], [("expert", .int(i))], "\(gp).primary_gate")
+            let xi = emit(.moe_dispatch, [x, pr[0], pr[1]], [("index", .int(i))], "\(gp).rows")
+            let scaleRows = emit(.moe_segment, [pr[2], pr[0]], [("index", .int(i))], "\(gp).primary_gate")
             let g = gate(xi, wGate: params["group.w_gate"]![i], wNoise: params["group.w_noise"]?[i], n: b, k: ks[1],
                          gating: gating, "\(gp).gate")
             let r = route(g, capacity: cap, gp)

@@ -75,7 +75,7 @@ extension Lowerer {
     /// annotated with the expert's index (and group), so placers can keep an expert together.
     mutating func expert(_ x: ValueID, route: [ValueID], index e: Int, capacity: Int, wIn: ValueID, wOut: ValueID,
                          annotation: [(String, AttributeValue)], _ p: String) -> ValueID {
-        let rows = emit(.moe_dispatch, [x, route[0], route[1]], [("expert", .int(e)), ("capacity", .int(capacity))], "\(p).rows")
+        let rows = emit(.moe_dispatch, [x, route[0], route[1]], [("index", .int(e)), ("capacity", .int(capacity))], "\(p).rows")
         let h = emit(.matmul, [rows, wIn], "\(p).hidden")
         let a = emit(.relu, [h], "\(p).relu")
         let y = emit(.matmul, [a, wOut], "\(p).out")
