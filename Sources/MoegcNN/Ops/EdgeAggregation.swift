@@ -1,0 +1,70 @@
+// Weighted message passing along edges, fused: gather, weight and scatter-add in one pass, so a
+// graph attention layer never materialises an [E, F] message tensor.
+
+extension Var {
+    /// Weighted sum of source rows into target rows along edges:
+    /// `out[targets[e], c·F ..< (c+1)·F] += weights[e, c] · self[sources[e], c·F ..< (c+1)·F]`
+    /// for a value of shape `[N, C·F]` and weights of shape `[E, C]` (or `[E]` when `C = 1`):
+    /// column block `c` is head `c` of a multi-head attention. The result has shape
+    /// `[targetCount, C·F]`; targets no edge reaches get zeros.
+    ///
+    /// Gradient: `dself[sources[e], c] += weights[e, c] · g[targets[e], c]` and
+    /// `dweights[e, c] = ⟨self[sources[e], c], g[targets[e], c]⟩` (blocks of F scalars).
+    public func weightedEdgeSum(weights: Var, sources: [Int32], targets: [Int32], targetCount: Int) -> Var {
+        let x = value, w = weights.value
+        let edges = sources.count
+        precondition(targets.count == edges, "weightedEdgeSum: \(edges) sources but \(targets.count) targets")
+        precondition(x.rank == 2, "weightedEdgeSum: values must be 2-D, got \(x.shape)")
+        precondition((w.rank == 1 || w.rank == 2) && w.shape[0] == edges,
+                     "weightedEdgeSum: weights \(w.shape) for \(edges) edges")
+        let heads = w.rank == 2 ? w.shape[1] : 1
+        let width = x.shape[1]
+        precondition(heads > 0 && width % heads == 0, "weightedEdgeSum: width \(width) not divisible by \(heads) heads")
+        let f = width / heads
+        checkIndices(sources, below: x.shape[0], "weightedEdgeSum")
+        checkIndices(targets, below: targetCount, "weightedEdgeSum")
+        var out = Tensor(zeros: [targetCount, width])
+        out.withUnsafeMutableBufferPointer { y in
+            x.withUnsafeBufferPointer { xs in
+                w.withUnsafeBufferPointer { ws in
+                    for e in 0..<edges {
+                        let s = Int(sources[e]) * width, d = Int(targets[e]) * width
+                        for c in 0..<heads {
+                            let a = ws[e * heads + c], base = c * f
+                            for j in 0..<f { y[d + base + j] += a * xs[s + base + j] }
+                        }
+                    }
+                }
+            }
+        }
+        let (ix, iw) = (id, weights.id)
+        return tape.record(out, self, weights) { g, grads in
+            g.withUnsafeBufferPointer { gs in
+                grads.accumulate(ix, shape: x.shape) { dx in
+                    w.withUnsafeBufferPointer { ws in
+                        for e in 0..<edges {
+                            let s = Int(sources[e]) * width, d = Int(targets[e]) * width
+                            for c in 0..<heads {
+                                let a = ws[e * heads + c], base = c * f
+                                for j in 0..<f { dx[s + base + j] += a * gs[d + base + j] }
+                            }
+                        }
+                    }
+                }
+                grads.accumulate(iw, shape: w.shape) { dw in
+                    x.withUnsafeBufferPointer { xs in
+                        for e in 0..<edges {
+                            let s = Int(sources[e]) * width, d = Int(targets[e]) * width
+                            for c in 0..<heads {
+                                let base = c * f
+                                var dot: Float = 0
+                                for j in 0..<f { dot += xs[s + base + j] * gs[d + base + j] }
+                                dw[e * heads + c] += dot
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
