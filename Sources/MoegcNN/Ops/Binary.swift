@@ -135,6 +135,10 @@ extension Var {
                     g.withUnsafeBufferPointer { pg in
                         grads.accumulate(idA, shape: a.shape) { da in
                             layout.forEachRun { o, ia, ib in
+                                if sa == 1 && sb == 1 {
+                                    for i in 0..<n { da[ia + i] += rule.gradientA(pg[o + i], pa[ia + i], pb[ib + i]) }
+                                    return
+                                }
                                 for i in 0..<n {
                                     da[ia + i * sa] += rule.gradientA(pg[o + i], pa[ia + i * sa], pb[ib + i * sb])
                                 }
@@ -142,6 +146,10 @@ extension Var {
                         }
                         grads.accumulate(idB, shape: b.shape) { db in
                             layout.forEachRun { o, ia, ib in
+                                if sa == 1 && sb == 1 {
+                                    for i in 0..<n { db[ib + i] += rule.gradientB(pg[o + i], pa[ia + i], pb[ib + i]) }
+                                    return
+                                }
                                 for i in 0..<n {
                                     db[ib + i * sb] += rule.gradientB(pg[o + i], pa[ia + i * sa], pb[ib + i * sb])
                                 }

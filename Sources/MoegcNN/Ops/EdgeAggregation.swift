@@ -39,32 +39,45 @@ extension Var {
         }
         let (ix, iw) = (id, weights.id)
         return tape.record(out, self, weights) { g, grads in
+            // One pass over the edges serves both gradients: each edge reads its target's
+            // gradient row once, scales it into the source row and dots it with the source value.
+            let wantWeights = grads.wants(iw)
+            var dw = Tensor(zeros: wantWeights ? w.shape : [0])
             g.withUnsafeBufferPointer { gs in
-                grads.accumulate(ix, shape: x.shape) { dx in
+                x.withUnsafeBufferPointer { xs in
                     w.withUnsafeBufferPointer { ws in
-                        for e in 0..<edges {
-                            let s = Int(sources[e]) * width, d = Int(targets[e]) * width
-                            for c in 0..<heads {
-                                let a = ws[e * heads + c], base = c * f
-                                for j in 0..<f { dx[s + base + j] += a * gs[d + base + j] }
+                        dw.withUnsafeMutableBufferPointer { dws in
+                            grads.accumulate(ix, shape: x.shape) { dx in
+                                for e in 0..<edges {
+                                    let s = Int(sources[e]) * width, d = Int(targets[e]) * width
+                                    for c in 0..<heads {
+                                        let a = ws[e * heads + c], base = c * f
+                                        var dot: Float = 0
+                                        for j in 0..<f {
+                                            let gj = gs[d + base + j]
+                                            dx[s + base + j] += a * gj
+                                            dot += xs[s + base + j] * gj
+                                        }
+                                        if wantWeights { dws[e * heads + c] += dot }
+                                    }
+                                }
                             }
-                        }
-                    }
-                }
-                grads.accumulate(iw, shape: w.shape) { dw in
-                    x.withUnsafeBufferPointer { xs in
-                        for e in 0..<edges {
-                            let s = Int(sources[e]) * width, d = Int(targets[e]) * width
-                            for c in 0..<heads {
-                                let base = c * f
-                                var dot: Float = 0
-                                for j in 0..<f { dot += xs[s + base + j] * gs[d + base + j] }
-                                dw[e * heads + c] += dot
+                            if wantWeights && !grads.wants(ix) {
+                                for e in 0..<edges {
+                                    let s = Int(sources[e]) * width, d = Int(targets[e]) * width
+                                    for c in 0..<heads {
+                                        let base = c * f
+                                        var dot: Float = 0
+                                        for j in 0..<f { dot += xs[s + base + j] * gs[d + base + j] }
+                                        dws[e * heads + c] += dot
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
+            if wantWeights { grads.accumulate(iw, dw) }
         }
     }
 }

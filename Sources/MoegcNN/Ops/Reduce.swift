@@ -34,6 +34,14 @@ extension Var {
         var out = Tensor(zeros: outShape)
         out.withUnsafeMutableBufferPointer { y in
             x.withUnsafeBufferPointer { xs in
+                if inner == 1 {   // summing the last axis: one contiguous row per output
+                    for o in 0..<outer {
+                        var total: Float = 0
+                        for d in 0..<extent { total += xs[o * extent + d] }
+                        y[o] = total
+                    }
+                    return
+                }
                 for o in 0..<outer {
                     for d in 0..<extent {
                         let src = (o * extent + d) * inner, dst = o * inner
@@ -46,6 +54,13 @@ extension Var {
         return tape.record(out, self) { g, grads in
             grads.accumulate(ix, shape: x.shape) { dx in
                 g.withUnsafeBufferPointer { gs in
+                    if inner == 1 {
+                        for o in 0..<outer {
+                            let v = gs[o]
+                            for d in 0..<extent { dx[o * extent + d] += v }
+                        }
+                        return
+                    }
                     for o in 0..<outer {
                         for d in 0..<extent {
                             let dst = (o * extent + d) * inner, src = o * inner
