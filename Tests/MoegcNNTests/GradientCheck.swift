@@ -86,7 +86,7 @@ struct GradientCheck {
     func check(inputs: [Tensor], parameters: ParameterStore = ParameterStore(),
                sourceLocation: SourceLocation = #_sourceLocation, _ build: (Tape, [Var]) -> Var) {
         let problems = mismatches(inputs: inputs, parameters: parameters, build)
-        #expect(problems.isEmpty, "\(problems.count) gradient mismatches: \(problems.prefix(6))",
+        #expect(problems.count == 0, "gradient mismatches: \(problems.prefix(6))",
                 sourceLocation: sourceLocation)
     }
 }

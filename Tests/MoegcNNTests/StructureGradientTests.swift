@@ -107,6 +107,28 @@ import Testing
         }
     }
 
+    @Test func partialGradientPathsWhenSomeInputsAreConstant() {
+        // Fused ops take separate code paths when only some inputs need gradients.
+        let sources: [Int32] = [0, 1, 2, 2, 3, 0], targets: [Int32] = [1, 2, 0, 3, 3, 1]
+        let values = randn([4, 6], seed: 47), weights = randn([6, 2], seed: 48)
+        check.check(inputs: [weights]) { t, v in
+            t.constant(values).weightedEdgeSum(weights: v[0], sources: sources, targets: targets, targetCount: 4)
+        }
+        check.check(inputs: [values]) { t, v in
+            v[0].weightedEdgeSum(weights: t.constant(weights), sources: sources, targets: targets, targetCount: 4)
+        }
+        let q = randn([3, 4], seed: 49), k = randn([5, 4], seed: 50), val = randn([5, 4], seed: 51)
+        check.check(inputs: [val]) { t, v in
+            Var.attention(query: t.constant(q), key: t.constant(k), value: v[0], heads: 2)
+        }
+        check.check(inputs: [k]) { t, v in
+            Var.attention(query: t.constant(q), key: v[0], value: t.constant(val), heads: 2)
+        }
+        check.check(inputs: [randn([3, 5], seed: 52)]) { t, v in
+            t.constant(randn([4, 3], seed: 53)).matmul(v[0])
+        }
+    }
+
     @Test func weightedEdgeSumMatchesGatherScaleScatter() {
         let sources: [Int32] = [0, 1, 2, 2, 3, 0], targets: [Int32] = [1, 2, 0, 3, 3, 1]
         let tape = Tape()
