@@ -77,9 +77,8 @@ import Testing
         for (direction, centers, neighbors) in [("in", edges.targets, edges.sources),
                                                 ("out", edges.sources, edges.targets)] {
             let z = tape.constant(x).matmul(tape.parameter("\(gat.name).\(direction).weight"))
-                .reshaped(to: [edges.nodeCount, gat.heads, gat.headSize])
-            let c = (z * tape.parameter("\(gat.name).\(direction).attnCenter")).sum(alongAxis: 2)
-            let n = (z * tape.parameter("\(gat.name).\(direction).attnNeighbor")).sum(alongAxis: 2)
+            let c = z.headDot(tape.parameter("\(gat.name).\(direction).attnCenter"))
+            let n = z.headDot(tape.parameter("\(gat.name).\(direction).attnNeighbor"))
             let scores = c.gatherRows(centers) + n.gatherRows(neighbors)
             smallest = min(smallest, scores.value.scalars.map { abs($0) }.min() ?? .infinity)
         }

@@ -129,6 +129,14 @@ import Testing
         }
     }
 
+    @Test func headDot() {
+        check.check(inputs: [randn([4, 6], seed: 54), randn([2, 3], seed: 55)]) { _, v in v[0].headDot(v[1]) }
+        let tape = Tape()
+        let x = tape.constant(randn([4, 6], seed: 56)), a = tape.constant(randn([3, 2], seed: 57))
+        let composed = (x.reshaped(to: [4, 3, 2]) * a).sum(alongAxis: 2)
+        #expect(close(x.headDot(a).value, composed.value))
+    }
+
     @Test func weightedEdgeSumMatchesGatherScaleScatter() {
         let sources: [Int32] = [0, 1, 2, 2, 3, 0], targets: [Int32] = [1, 2, 0, 3, 3, 1]
         let tape = Tape()

@@ -98,9 +98,8 @@ public struct GATLayer: Sendable, Equatable {
         let tape = h.tape
         let prefix = "\(name).\(direction)"
         let z = h.matmul(tape.parameter("\(prefix).weight"))                       // [N, H·F]
-        let z3 = z.reshaped(to: [nodeCount, heads, headSize])
-        let centerScore = (z3 * tape.parameter("\(prefix).attnCenter")).sum(alongAxis: 2)     // [N, H]
-        let neighborScore = (z3 * tape.parameter("\(prefix).attnNeighbor")).sum(alongAxis: 2) // [N, H]
+        let centerScore = z.headDot(tape.parameter("\(prefix).attnCenter"))       // [N, H]
+        let neighborScore = z.headDot(tape.parameter("\(prefix).attnNeighbor"))   // [N, H]
         let scores = (centerScore.gatherRows(centers) + neighborScore.gatherRows(neighbors))
             .leakyReLU(slope: negativeSlope)                                          // [E, H]
         let alpha = scores.segmentSoftmax(segments: centers, segmentCount: nodeCount)

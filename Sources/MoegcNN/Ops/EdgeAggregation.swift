@@ -19,7 +19,8 @@ extension Var {
                      "weightedEdgeSum: weights \(w.shape) for \(edges) edges")
         let heads = w.rank == 2 ? w.shape[1] : 1
         let width = x.shape[1]
-        precondition(heads > 0 && width % heads == 0, "weightedEdgeSum: width \(width) not divisible by \(heads) heads")
+        precondition(heads > 0 && width > 0 && width % heads == 0,
+                     "weightedEdgeSum: width \(width) does not split into \(heads) heads")
         let f = width / heads
         checkIndices(sources, below: x.shape[0], "weightedEdgeSum")
         checkIndices(targets, below: targetCount, "weightedEdgeSum")
@@ -30,8 +31,7 @@ extension Var {
                     for e in 0..<edges {
                         let s = Int(sources[e]) * width, d = Int(targets[e]) * width
                         for c in 0..<heads {
-                            let a = ws[e * heads + c], base = c * f
-                            for j in 0..<f { y[d + base + j] += a * xs[s + base + j] }
+                            addScaled(f, ws[e * heads + c], xs.at(s + c * f), y.at(d + c * f))
                         }
                     }
                 }
@@ -51,14 +51,9 @@ extension Var {
                                 for e in 0..<edges {
                                     let s = Int(sources[e]) * width, d = Int(targets[e]) * width
                                     for c in 0..<heads {
-                                        let a = ws[e * heads + c], base = c * f
-                                        var dot: Float = 0
-                                        for j in 0..<f {
-                                            let gj = gs[d + base + j]
-                                            dx[s + base + j] += a * gj
-                                            dot += xs[s + base + j] * gj
-                                        }
-                                        if wantWeights { dws[e * heads + c] += dot }
+                                        let base = c * f
+                                        addScaled(f, ws[e * heads + c], gs.at(d + base), dx.at(s + base))
+                                        if wantWeights { dws[e * heads + c] += dot(f, xs.at(s + base), gs.at(d + base)) }
                                     }
                                 }
                             }
@@ -66,10 +61,7 @@ extension Var {
                                 for e in 0..<edges {
                                     let s = Int(sources[e]) * width, d = Int(targets[e]) * width
                                     for c in 0..<heads {
-                                        let base = c * f
-                                        var dot: Float = 0
-                                        for j in 0..<f { dot += xs[s + base + j] * gs[d + base + j] }
-                                        dws[e * heads + c] += dot
+                                        dws[e * heads + c] += dot(f, xs.at(s + c * f), gs.at(d + c * f))
                                     }
                                 }
                             }

@@ -49,10 +49,8 @@ extension Var {
         return tape.record(out, self) { g, grads in
             grads.accumulate(ix, shape: x.shape) { dx in
                 g.withUnsafeBufferPointer { gs in
-                    for (e, k) in indices.enumerated() {
-                        let s = Int(k) * width, d = e * width
-                        for j in 0..<width { dx[d + j] += gs[s + j] }
-                    }
+                    if width == 0 { return }
+                    for (e, k) in indices.enumerated() { addRow(width, gs.at(Int(k) * width), dx.at(e * width)) }
                 }
             }
         }
@@ -118,8 +116,6 @@ extension Var {
 @inline(__always)
 func scatterAdd(_ x: UnsafeBufferPointer<Float>, _ indices: [Int32], width: Int,
                 into y: UnsafeMutableBufferPointer<Float>) {
-    for (e, k) in indices.enumerated() {
-        let s = e * width, d = Int(k) * width
-        for j in 0..<width { y[d + j] += x[s + j] }
-    }
+    if width == 0 { return }
+    for (e, k) in indices.enumerated() { addRow(width, x.at(e * width), y.at(Int(k) * width)) }
 }
