@@ -93,6 +93,32 @@ import Testing
         #expect(abs(logp[1, 0] - (-ln(2))) < 1e-6 && logp[1, 1] == -.infinity)
     }
 
+    @Test func softmaxFamilyMatchesDoublePrecisionReference() {
+        // Logits spread over a wide range, including probabilities far below 1e-30.
+        var rng = SeededGenerator(seed: 83)
+        let width = 40
+        let logits = Tensor(shape: [3, width], scalars: (0..<(3 * width)).map { _ in Float(rng.nextDouble() * 150 - 100) })
+        let tape = Tape()
+        let x = tape.constant(logits)
+        let (p, lp, h) = (x.softmax().value, x.logSoftmax().value, x.categoricalEntropy().value)
+        for r in 0..<3 {
+            let row = (0..<width).map { Double(logits[r, $0]) }
+            let m = row.max()!
+            let total = row.map { libmExp($0 - m) }.reduce(0, +)
+            var entropy = 0.0
+            for j in 0..<width {
+                let reference = libmExp(row[j] - m) / total
+                let logReference = row[j] - m - libmLog(total)
+                entropy -= reference * logReference
+                // Float rounding of x − max alone costs |x − max| · 2⁻²⁴ relative error.
+                let tolerance = (2e-6 + abs(row[j] - m) * 6e-8) * reference + 1e-38
+                #expect(abs(Double(p[r, j]) - reference) <= tolerance, "softmax[\(r), \(j)]")
+                #expect(abs(Double(lp[r, j]) - logReference) <= 1e-5 * max(1, abs(logReference)))
+            }
+            #expect(abs(Double(h[r]) - entropy) <= 1e-5)
+        }
+    }
+
     @Test func pickReadsChosenEntries() {
         let tape = Tape()
         let x = tape.constant(Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6]))
@@ -186,7 +212,9 @@ private func ln(_ x: Double) -> Float { Float(libmLog(x)) }
 #if canImport(Glibc)
 import Glibc
 private func libmLog(_ x: Double) -> Double { Glibc.log(x) }
+private func libmExp(_ x: Double) -> Double { Glibc.exp(x) }
 #else
 import Darwin
 private func libmLog(_ x: Double) -> Double { Darwin.log(x) }
+private func libmExp(_ x: Double) -> Double { Darwin.exp(x) }
 #endif

@@ -54,34 +54,14 @@ private func attentionProbabilities(_ q: Tensor, _ k: Tensor, _ mask: Tensor?, _
                 }
             }
         }
+        guard s.keys > 0 else { return }
         let additive = mask ?? Tensor(zeros: [0])
         additive.withUnsafeBufferPointer { mp in
             for h in 0..<s.heads {
                 for r in 0..<s.queries {
-                    let base = h * s.block + r * s.keys
-                    var m = -Float.infinity
-                    if mask != nil {
-                        let mrow = r * s.keys
-                        for j in 0..<s.keys {
-                            let v = pp[base + j] + mp[mrow + j]
-                            pp[base + j] = v
-                            m = max(m, v)
-                        }
-                    } else {
-                        for j in 0..<s.keys { m = max(m, pp[base + j]) }
-                    }
-                    if m == -.infinity {
-                        for j in 0..<s.keys { pp[base + j] = 0 }
-                        continue
-                    }
-                    var total: Float = 0
-                    for j in 0..<s.keys {
-                        let e = expf32(pp[base + j] - m)
-                        pp[base + j] = e
-                        total += e
-                    }
-                    let inv = 1 / total
-                    for j in 0..<s.keys { pp[base + j] *= inv }
+                    let row = pp.at(h * s.block + r * s.keys)
+                    if mask != nil { addRow(s.keys, mp.at(r * s.keys), row) }
+                    softmaxInPlace(s.keys, row)
                 }
             }
         }

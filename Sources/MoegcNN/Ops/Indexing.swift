@@ -78,7 +78,7 @@ extension Var {
                 for (e, s) in segments.enumerated() {
                     for c in 0..<h {
                         let m = maxima[Int(s) * h + c]
-                        let v = m == -.infinity ? 0 : expf32(xs[e * h + c] - m)
+                        let v = m == -.infinity ? 0 : expNonPositive(xs[e * h + c] - m)
                         out[e * h + c] = v
                         sums[Int(s) * h + c] += v
                     }

@@ -4,15 +4,10 @@
 // allowed) has softmax 0 everywhere, log-softmax −∞ everywhere, entropy 0, and passes no gradient;
 // no NaN is produced.
 
-/// Per-row statistics of logits: the maximum and log Σ exp(x − max) (−∞ for a fully masked row).
+/// log Σ exp over row `r` of width `n`.
 @inline(__always)
 private func rowLogSumExp(_ x: UnsafeBufferPointer<Float>, _ start: Int, _ n: Int) -> Float {
-    var m = -Float.infinity
-    for j in 0..<n { m = max(m, x[start + j]) }
-    if m == -.infinity { return -.infinity }
-    var s: Float = 0
-    for j in 0..<n { s += expf32(x[start + j] - m) }
-    return m + logf32(s)
+    n == 0 ? -.infinity : logSumExp(n, x.at(start))
 }
 
 extension Var {
@@ -26,14 +21,10 @@ extension Var {
     public func softmax() -> Var {
         let x = value
         let (rows, c) = lastAxisRows
-        let y = Tensor(shape: x.shape, unsafeUninitialized: { out in
-            x.withUnsafeBufferPointer { xs in
-                for r in 0..<rows {
-                    let lse = rowLogSumExp(xs, r * c, c)
-                    for j in 0..<c { out[r * c + j] = lse == -.infinity ? 0 : expf32(xs[r * c + j] - lse) }
-                }
-            }
-        })
+        var y = x
+        y.withUnsafeMutableBufferPointer { out in
+            for r in 0..<rows { softmaxInPlace(c, out.at(r * c)) }
+        }
         let ix = id
         return tape.record(y, self) { g, grads in
             grads.accumulate(ix, shape: x.shape) { dx in
@@ -75,7 +66,7 @@ extension Var {
                                 masked = masked && ys[r * c + j] == -.infinity
                             }
                             if masked { continue }
-                            for j in 0..<c { dx[r * c + j] += gs[r * c + j] - expf32(ys[r * c + j]) * total }
+                            for j in 0..<c { dx[r * c + j] += gs[r * c + j] - expNonPositive(ys[r * c + j]) * total }
                         }
                     }
                 }
@@ -98,7 +89,7 @@ extension Var {
                 for j in 0..<c {
                     let lp = xs[r * c + j] - lse
                     logP[r * c + j] = lp
-                    if lp > -.infinity { h -= expf32(lp) * lp }
+                    if lp > -.infinity { h -= expNonPositive(lp) * lp }
                 }
                 entropy[r] = h
             }
@@ -112,7 +103,7 @@ extension Var {
                     for r in 0..<rows {
                         for j in 0..<c where logProb[r * c + j] > -.infinity {
                             let lp = logProb[r * c + j]
-                            dx[r * c + j] -= gs[r] * expf32(lp) * (lp + rowEntropy[r])
+                            dx[r * c + j] -= gs[r] * expNonPositive(lp) * (lp + rowEntropy[r])
                         }
                     }
                 }
