@@ -25,6 +25,11 @@ private func ratio(_ r: Double) -> String { "\((r * 10).rounded() / 10)" }
 /// side by side with the time the same layer's dense matmuls alone take (its sgemm floor), so the
 /// ratio means something on a noisy machine. Build with `-c release` for meaningful numbers.
 @Suite struct PerformanceTests {
+    init() {
+        // The configuration a training run uses (see `Allocator`); applying it twice is harmless.
+        #expect(Allocator.reuseLargeBuffers())
+    }
+
     @Test func twoLayerGATForwardBackwardOn10kNodes() {
         let n = 10_000, e = 30_000, featureSize = 16
         var rng = SeededGenerator(seed: 90)
