@@ -4,7 +4,7 @@
 // allowed) has softmax 0 everywhere, log-softmax −∞ everywhere, entropy 0, and passes no gradient;
 // no NaN is produced.
 
-/// log Σ exp over row `r` of width `n`.
+/// log Σ exp over the `n` values starting at `start`.
 @inline(__always)
 private func rowLogSumExp(_ x: UnsafeBufferPointer<Float>, _ start: Int, _ n: Int) -> Float {
     n == 0 ? -.infinity : logSumExp(n, x.at(start))
@@ -21,10 +21,11 @@ extension Var {
     public func softmax() -> Var {
         let x = value
         let (rows, c) = lastAxisRows
-        var y = x
-        y.withUnsafeMutableBufferPointer { out in
+        var probabilities = x
+        probabilities.withUnsafeMutableBufferPointer { out in
             for r in 0..<rows { softmaxInPlace(c, out.at(r * c)) }
         }
+        let y = probabilities
         let ix = id
         return tape.record(y, self) { g, grads in
             grads.accumulate(ix, shape: x.shape) { dx in
