@@ -1,1 +1,0 @@
-// MoegcNN: module placeholder until its first file lands.

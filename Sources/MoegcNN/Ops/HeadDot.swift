@@ -1,0 +1,44 @@
+// Per-head dot products with one learned vector per head: the attention-score half of a GAT,
+// fused so no [N, H, F] temporary is formed.
+
+extension Var {
+    /// For a value `[N, H·F]` (H heads of width F side by side) and `vectors [H, F]`, the score
+    /// `out[n, h] = Σ_f self[n, h·F + f] · vectors[h, f]`, shape `[N, H]`.
+    ///
+    /// Gradient: `dself[n, h·F + f] = g[n, h] · vectors[h, f]`,
+    /// `dvectors[h, f] = Σ_n g[n, h] · self[n, h·F + f]`.
+    public func headDot(_ vectors: Var) -> Var {
+        let x = value, a = vectors.value
+        precondition(x.rank == 2 && a.rank == 2 && a.count > 0 && a.shape[0] * a.shape[1] == x.shape[1],
+                     "headDot: value \(x.shape) does not split into vectors \(a.shape)")
+        let n = x.shape[0], heads = a.shape[0], f = a.shape[1], width = x.shape[1]
+        let out = Tensor(shape: [n, heads], unsafeUninitialized: { y in
+            x.withUnsafeBufferPointer { xs in
+                a.withUnsafeBufferPointer { av in
+                    for r in 0..<n {
+                        for h in 0..<heads { y[r * heads + h] = dot(f, xs.at(r * width + h * f), av.at(h * f)) }
+                    }
+                }
+            }
+        })
+        let (ix, ia) = (id, vectors.id)
+        return tape.record(out, self, vectors) { g, grads in
+            g.withUnsafeBufferPointer { gs in
+                grads.accumulate(ix, shape: x.shape) { dx in
+                    a.withUnsafeBufferPointer { av in
+                        for r in 0..<n {
+                            for h in 0..<heads { addScaled(f, gs[r * heads + h], av.at(h * f), dx.at(r * width + h * f)) }
+                        }
+                    }
+                }
+                grads.accumulate(ia, shape: a.shape) { da in
+                    x.withUnsafeBufferPointer { xs in
+                        for r in 0..<n {
+                            for h in 0..<heads { addScaled(f, gs[r * heads + h], xs.at(r * width + h * f), da.at(h * f)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

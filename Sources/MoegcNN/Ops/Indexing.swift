@@ -1,0 +1,121 @@
+// Index ops over edge lists: row gather, row scatter-add, and softmax within segments.
+//
+// Indices are `[Int32]` arrays (one per edge). A "segment" is the set of rows sharing an index,
+// e.g. the edges entering one node when grouped by destination. Segments may be empty.
+
+/// Checks that every index lies in `0..<bound`.
+func checkIndices(_ indices: [Int32], below bound: Int, _ op: String) {
+    for k in indices { precondition(k >= 0 && Int(k) < bound, "\(op): index \(k) outside 0..<\(bound)") }
+}
+
+extension Var {
+    /// The rows `indices` of a value of shape `[N, …]`, giving `[indices.count, …]`
+    /// (e.g. the source node's features for every edge). Gradient: scatter-add back into the rows.
+    public func gatherRows(_ indices: [Int32]) -> Var {
+        let x = value
+        precondition(x.rank >= 1, "gatherRows: needs rank ≥ 1")
+        let n = x.shape[0], width = n == 0 ? 0 : x.count / n
+        checkIndices(indices, below: n, "gatherRows")
+        let outShape = [indices.count] + x.shape.dropFirst()
+        let out = Tensor(shape: outShape, unsafeUninitialized: { y in
+            x.withUnsafeBufferPointer { xs in
+                for (e, k) in indices.enumerated() {
+                    let s = Int(k) * width, d = e * width
+                    for j in 0..<width { y[d + j] = xs[s + j] }
+                }
+            }
+        })
+        let ix = id
+        return tape.record(out, self) { g, grads in
+            grads.accumulate(ix, shape: x.shape) { dx in
+                g.withUnsafeBufferPointer { gs in scatterAdd(gs, indices, width: width, into: dx) }
+            }
+        }
+    }
+
+    /// Sums the rows of a value of shape `[E, …]` into `count` rows: row `e` is added to row
+    /// `indices[e]`; rows no index names are zero. Gradient: gather of the output gradient.
+    public func scatterAddRows(_ indices: [Int32], count: Int) -> Var {
+        let x = value
+        precondition(x.rank >= 1 && x.shape[0] == indices.count,
+                     "scatterAddRows: \(indices.count) indices for value of shape \(x.shape)")
+        checkIndices(indices, below: count, "scatterAddRows")
+        let width = indices.isEmpty ? Tensor.elementCount(of: Array(x.shape.dropFirst())) : x.count / indices.count
+        var out = Tensor(zeros: [count] + x.shape.dropFirst())
+        out.withUnsafeMutableBufferPointer { y in
+            x.withUnsafeBufferPointer { xs in scatterAdd(xs, indices, width: width, into: y) }
+        }
+        let ix = id
+        return tape.record(out, self) { g, grads in
+            grads.accumulate(ix, shape: x.shape) { dx in
+                g.withUnsafeBufferPointer { gs in
+                    if width == 0 { return }
+                    for (e, k) in indices.enumerated() { addRow(width, gs.at(Int(k) * width), dx.at(e * width)) }
+                }
+            }
+        }
+    }
+
+    /// Softmax of per-row scores within segments: for scores of shape `[E]` or `[E, H]` (H
+    /// independent columns, e.g. attention heads) and `segments[e]` in `0..<segmentCount`,
+    /// `y[e, h] = exp(x[e, h] − m) / Σ_{e' in seg(e)} exp(x[e', h] − m)`, `m` the segment maximum.
+    ///
+    /// Each non-empty segment's column sums to 1; scores of −∞ get weight 0, and a segment whose
+    /// scores are all −∞ gets weights 0 (no NaN). Gradient: `dx = y ⊙ (g − Σ_seg g⊙y)`.
+    public func segmentSoftmax(segments: [Int32], segmentCount: Int) -> Var {
+        let x = value
+        precondition((x.rank == 1 || x.rank == 2) && x.shape[0] == segments.count,
+                     "segmentSoftmax: scores \(x.shape) for \(segments.count) segment ids")
+        checkIndices(segments, below: segmentCount, "segmentSoftmax")
+        let h = x.rank == 2 ? x.shape[1] : 1
+        var maxima = [Float](repeating: -.infinity, count: segmentCount * h)
+        var sums = [Float](repeating: 0, count: segmentCount * h)
+        let y = Tensor(shape: x.shape, unsafeUninitialized: { out in
+            x.withUnsafeBufferPointer { xs in
+                for (e, s) in segments.enumerated() {
+                    for c in 0..<h { maxima[Int(s) * h + c] = max(maxima[Int(s) * h + c], xs[e * h + c]) }
+                }
+                for (e, s) in segments.enumerated() {
+                    for c in 0..<h {
+                        let m = maxima[Int(s) * h + c]
+                        let v = m == -.infinity ? 0 : expNonPositive(xs[e * h + c] - m)
+                        out[e * h + c] = v
+                        sums[Int(s) * h + c] += v
+                    }
+                }
+                for (e, s) in segments.enumerated() {
+                    for c in 0..<h {
+                        let total = sums[Int(s) * h + c]
+                        if total > 0 { out[e * h + c] /= total }
+                    }
+                }
+            }
+        })
+        let ix = id
+        return tape.record(y, self) { g, grads in
+            grads.accumulate(ix, shape: x.shape) { dx in
+                g.withUnsafeBufferPointer { gs in
+                    y.withUnsafeBufferPointer { ys in
+                        var dots = [Float](repeating: 0, count: segmentCount * h)
+                        for (e, s) in segments.enumerated() {
+                            for c in 0..<h { dots[Int(s) * h + c] += gs[e * h + c] * ys[e * h + c] }
+                        }
+                        for (e, s) in segments.enumerated() {
+                            for c in 0..<h {
+                                dx[e * h + c] += ys[e * h + c] * (gs[e * h + c] - dots[Int(s) * h + c])
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `y[indices[e]] += x[e]` for rows of `width` scalars.
+@inline(__always)
+func scatterAdd(_ x: UnsafeBufferPointer<Float>, _ indices: [Int32], width: Int,
+                into y: UnsafeMutableBufferPointer<Float>) {
+    if width == 0 { return }
+    for (e, k) in indices.enumerated() { addRow(width, x.at(e * width), y.at(Int(k) * width)) }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import MoegcNN
-
-@Test func placeholder() { }
