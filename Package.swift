@@ -9,6 +9,8 @@
 //   MoegcKernels   CPU kernels on OpenBLAS, BLAS core selection
 //   MoegcSim       cluster specs, cost model, discrete-event simulator, lower bounds, traces
 //   MoegcNN        tensors, reverse-mode autodiff, layers, Adam (knows nothing of graphs)
+//   CMoegcProto    protoc-c generated code of the binary formats (policy checkpoints), on libprotobuf-c
+//   MoegcPolicy    learned placement: featurizer, GAT + segment-recurrent-attention policy, PPO, checkpoints
 //   MoegcDriver    the command-line driver: wires the stages together
 //   moegc          the executable (a thin main around MoegcDriver)
 import PackageDescription
@@ -35,6 +37,9 @@ let package = Package(
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
         .target(name: "MoegcNN", dependencies: ["CBLAS", "MoegcSupport"]),
+        .target(name: "CMoegcProto", path: "Sources/CMoegcProto", exclude: ["proto", "README.md"],
+                linkerSettings: [.linkedLibrary("protobuf-c")]),
+        .target(name: "MoegcPolicy", dependencies: ["MoegcNN", "MoegcSim", "MoegcIR", "MoegcKernels", "MoegcSupport", "CMoegcProto"]),
         .target(name: "MoegcDriver", dependencies: [
             "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -45,6 +50,7 @@ let package = Package(
         .testTarget(name: "MoegcKernelsTests", dependencies: ["MoegcKernels"]),
         .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN"]),
         .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim"]),
+        .testTarget(name: "MoegcPolicyTests", dependencies: ["MoegcPolicy", "MoegcPasses"]),
         .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver"]),
     ],
     swiftLanguageModes: [.v6]

@@ -50,6 +50,16 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable {
         return (-2.0 * _log(u1)).squareRoot() * _cos(2.0 * Double.pi * u2)
     }
 
+    /// The generator's four state words, to save in a checkpoint; `init(state:)` restores them so
+    /// the stream continues exactly where it stopped.
+    public var state: [UInt64] { [s0, s1, s2, s3] }
+
+    /// A generator continuing from saved `state` (four words, not all zero); nil otherwise.
+    public init?(state: [UInt64]) {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+        s0 = state[0]; s1 = state[1]; s2 = state[2]; s3 = state[3]
+    }
+
     /// Uniform integer in 0..<n (n > 0), without modulo bias.
     public mutating func nextInt(below n: Int) -> Int {
         precondition(n > 0, "nextInt(below:) needs a positive bound")

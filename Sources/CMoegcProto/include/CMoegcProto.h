@@ -1,0 +1,6 @@
+// Umbrella header of the CMoegcProto target: the protoc-c generated code of every moegc binary
+// format. Swift reaches it only through the wrappers in MoegcPolicy/Checkpoint (no C pointer escapes).
+#ifndef CMOEGC_PROTO_H
+#define CMOEGC_PROTO_H
+#include "moegc_checkpoint.pb-c.h"
+#endif

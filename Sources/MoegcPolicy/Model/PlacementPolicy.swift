@@ -1,0 +1,134 @@
+import Foundation
+import MoegcNN
+import MoegcSupport
+
+/// A ``PolicyInput`` with the constants a forward pass needs, computed once per graph.
+public struct PreparedInput: Sendable {
+    public let input: PolicyInput
+    let positionCode: Tensor
+}
+
+/// What one forward pass of the policy gives for a whole graph.
+public struct PolicyOutput {
+    /// Log-probabilities of each task's device `[N, D]` (−∞ where masked).
+    public let logProbabilities: Var
+    /// Unnormalised scores `[N, D]` (for the entropy).
+    public let logits: Var
+    /// Mean of each task's scheduling-priority offset `[N]` (nil without a priority head).
+    public let priorityMean: Var?
+    /// Log standard deviation of the offsets `[1]` (nil without a priority head).
+    public let priorityLogStd: Var?
+    /// The value head's prediction of the graph's expected reward `[1, 1]`.
+    public let value: Var
+}
+
+/// The placement policy: a graph-attention encoder, a graph embedding that conditions the rest
+/// (GO's superposition), segment-level recurrent attention in topological order, and heads that
+/// score every task against every device, offset scheduling priorities and predict the reward.
+///
+/// Algorithm
+/// ---------
+///
+///     task features ─Linear─ReLU─▶ h⁰ ─GAT×L (in/out-neighbour attention, residual, LN)─▶ h
+///     graph embedding  g = MLP(mean_rows h)                                   [1, d]
+///     superposition    h ← h ⊙ (1 + γ(g)) + β(g)                               FiLM on every task
+///     placer           h ← SegmentEncoder(h) in topological order               [N, d]
+///     devices          e = MLP(device features) + Linear(g)                     [D, d]
+///     placement        logits = (W_q h)(W_k e)ᵀ/√d + w_c · relativeCost + mask  [N, D] → softmax per task
+///     scheduling       μ = Linear(h) ∈ ℝᴺ, σ = exp(logσ); offset ~ N(μ, σ²)     (list-scheduler priorities)
+///     value            V = MLP(g)                                               expected reward
+///
+/// The device axis is never a layer width: devices are embedded from their features (including
+/// sinusoidal codes of their index and host) and scored by dot product, so one set of weights
+/// places on any number of devices. Every task's decision comes out of one forward pass.
+public struct PlacementPolicy: Sendable {
+    public let config: PolicyConfig
+    let inputProjection: Linear
+    let gat: [GATLayer]
+    let gatNorms: [LayerNorm]
+    let graphEmbedding: MLP
+    let film: Linear
+    let placer: SegmentEncoder
+    let deviceEncoder: MLP
+    let deviceConditioning: Linear
+    let query: Linear
+    let key: Linear
+    let priority: Linear
+    let valueHead: MLP
+
+    static let costWeightName = "head.costWeight"
+    static let priorityLogStdName = "head.priorityLogStd"
+
+    /// Builds the network and registers its initial weights (from `config.initSeed`) in `parameters`.
+    public init(config: PolicyConfig, parameters: inout ParameterStore) {
+        precondition(config.problem == nil, "PlacementPolicy: \(config.problem ?? "")")
+        self.config = config
+        var rng = SeededGenerator(seed: config.initSeed)
+        let d = config.hiddenSize
+        inputProjection = Linear("input", inputSize: Featurizer.taskFeatureCount, outputSize: d,
+                                 parameters: &parameters, generator: &rng)
+        gat = (0..<config.gatLayers).map {
+            GATLayer("gat.\($0)", inputSize: d, heads: config.gatHeads, headSize: d / config.gatHeads,
+                     activation: .relu, parameters: &parameters, generator: &rng)
+        }
+        gatNorms = (0..<config.gatLayers).map { LayerNorm("gat.\($0).norm", size: d, parameters: &parameters) }
+        graphEmbedding = MLP("graph", sizes: [d, d, d], activation: .relu, parameters: &parameters, generator: &rng)
+        film = Linear("film", inputSize: d, outputSize: 2 * d, parameters: &parameters, generator: &rng)
+        placer = SegmentEncoder("placer", config: config, parameters: &parameters, generator: &rng)
+        deviceEncoder = MLP("device", sizes: [Featurizer.deviceFeatureCount, d, d], activation: .relu,
+                            parameters: &parameters, generator: &rng)
+        deviceConditioning = Linear("device.graph", inputSize: d, outputSize: d, parameters: &parameters, generator: &rng)
+        query = Linear("head.query", inputSize: d, outputSize: d, parameters: &parameters, generator: &rng)
+        key = Linear("head.key", inputSize: d, outputSize: d, parameters: &parameters, generator: &rng)
+        priority = Linear("head.priority", inputSize: d, outputSize: 1, parameters: &parameters, generator: &rng)
+        valueHead = MLP("value", sizes: [d, d, 1], activation: .relu, parameters: &parameters, generator: &rng)
+        parameters.add(Self.costWeightName, Tensor(shape: [1], scalars: [1]))
+        parameters.add(Self.priorityLogStdName, Tensor(shape: [1], scalars: [Foundation.log(config.priorityInitialStd)]))
+        // Start with small FiLM and zero priority offsets: the initial policy's orders are b-level's.
+        parameters[film.weightName] = parameters[film.weightName]!.scaled(by: 0.1)
+        parameters[priority.weightName] = Tensor(zeros: [d, 1])
+    }
+
+    /// The constants a forward pass over `input` needs.
+    public func prepare(_ input: PolicyInput) -> PreparedInput {
+        PreparedInput(input: input, positionCode: SegmentEncoder.positionCode(count: input.taskCount, width: config.hiddenSize))
+    }
+
+    /// One forward pass over a whole graph on `tape`.
+    public func callAsFunction(_ prepared: PreparedInput, tape: Tape) -> PolicyOutput {
+        let input = prepared.input
+        let d = config.hiddenSize
+        var h = inputProjection(tape.constant(input.tasks)).relu()
+        for (layer, norm) in zip(gat, gatNorms) {
+            h = norm(h + layer(h, edges: input.edges))
+        }
+        let g = graphEmbedding(h.mean(alongAxis: 0, keepingAxis: true))            // [1, d]
+        let modulation = film(g)                                                     // [1, 2d]
+        let gamma = modulation.slice(axis: 1, range: 0..<d), beta = modulation.slice(axis: 1, range: d..<(2 * d))
+        h = h * (gamma + 1) + beta
+        h = placer(h, order: input.order, position: input.position, positionCode: prepared.positionCode)
+
+        let devices = deviceEncoder(tape.constant(input.devices)) + deviceConditioning(g)   // [D, d]
+        var logits = query(h).matmul(key(devices), transposeOther: true) * (1 / Float(d).squareRoot())
+        logits = logits + tape.constant(input.relativeCost) * tape.parameter(Self.costWeightName)
+        if let mask = input.mask { logits = logits + tape.constant(mask) }
+        let logProbabilities = logits.logSoftmax()
+
+        var priorityMean: Var? = nil, priorityLogStd: Var? = nil
+        if config.priorityHead {
+            priorityMean = priority(h).reshaped(to: [input.taskCount])
+            priorityLogStd = tape.parameter(Self.priorityLogStdName)
+        }
+        return PolicyOutput(logProbabilities: logProbabilities, logits: logits, priorityMean: priorityMean,
+                            priorityLogStd: priorityLogStd, value: valueHead(g))
+    }
+}
+
+extension Tensor {
+    /// Every scalar multiplied by `factor`.
+    func scaled(by factor: Float) -> Tensor {
+        var copy = self
+        copy.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] *= factor } }
+        return copy
+    }
+}

@@ -1,0 +1,42 @@
+/// The policy network's shape. Every field has a documented default; the whole struct is saved in
+/// checkpoints (as JSON) so a policy file rebuilds the exact network it was trained with.
+public struct PolicyConfig: Sendable, Hashable, Codable {
+    /// Width of every node, device and graph embedding (default 64).
+    public var hiddenSize: Int = 64
+    /// Graph-attention encoder layers (default 2; GO's reproduction used 2 GraphSAGE layers).
+    public var gatLayers: Int = 2
+    /// Heads per GAT layer; `hiddenSize` must divide evenly (default 4).
+    public var gatHeads: Int = 4
+    /// Tasks per segment of the recurrent attention placer (default 128; GO: 256).
+    public var segmentSize: Int = 128
+    /// Segment-recurrent attention layers (default 2; GO: 3).
+    public var attentionLayers: Int = 2
+    /// Heads per attention layer (default 4; GO: 8).
+    public var attentionHeads: Int = 4
+    /// Width of the feed-forward block inside each attention layer (default 2 × hiddenSize).
+    public var feedForwardSize: Int = 128
+    /// Whether the policy emits per-task scheduling-priority offsets for the list scheduler (GO's
+    /// joint placement + scheduling; default true). Off: orders come from the b-level alone.
+    public var priorityHead: Bool = true
+    /// Initial standard deviation of the priority offsets sampled in training (default 0.05, in
+    /// units of the critical path's b-level).
+    public var priorityInitialStd: Float = 0.05
+    /// Seed of the initial weights (default 1).
+    public var initSeed: UInt64 = 1
+
+    public init() {}
+
+    /// Why this configuration cannot build a network, or nil.
+    public var problem: String? {
+        if hiddenSize < 4 { return "hiddenSize must be at least 4, got \(hiddenSize)" }
+        if gatLayers < 0 || attentionLayers < 0 { return "layer counts must be ≥ 0" }
+        if gatHeads < 1 || hiddenSize % gatHeads != 0 { return "gatHeads (\(gatHeads)) must divide hiddenSize (\(hiddenSize))" }
+        if attentionHeads < 1 || hiddenSize % attentionHeads != 0 {
+            return "attentionHeads (\(attentionHeads)) must divide hiddenSize (\(hiddenSize))"
+        }
+        if segmentSize < 1 { return "segmentSize must be ≥ 1, got \(segmentSize)" }
+        if feedForwardSize < 1 { return "feedForwardSize must be ≥ 1, got \(feedForwardSize)" }
+        if !(priorityInitialStd > 0) { return "priorityInitialStd must be positive, got \(priorityInitialStd)" }
+        return nil
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import MoegcNN
+import MoegcSupport
+
+/// Segment-level recurrent attention over the tasks in topological order (Transformer-XL style).
+///
+/// Algorithm
+/// ---------
+/// The node embeddings are permuted into topological order, a sinusoidal code of each task's
+/// relative position (rank / N) is added, and the sequence is cut into fixed segments of S tasks:
+///
+///     order:   t₀ t₁ … t_{S−1} │ t_S … t_{2S−1} │ …        (segments s = 0, 1, …)
+///     layer l: x_s^{l+1} = LN(y + FFN(y)),  y = LN(x_s^l + MHA(x_s^l, memory: x_{s−1}^l))
+///
+/// Each layer's queries are the segment's tasks; its keys and values are the previous segment's
+/// inputs to the same layer (the memory, gradient stopped) followed by the segment itself, with no
+/// mask: a task's decision sees the whole segment and the one before it, and through the memory
+/// chain information flows forward across the entire graph. Every decision comes out of one pass
+/// (one-shot placement). Cost is O(N · S · d) — linear in the graph for a fixed S.
+struct SegmentEncoder: Sendable {
+    let segmentSize: Int
+    let layers: [Layer]
+
+    struct Layer: Sendable {
+        let attention: MultiHeadAttention
+        let norm1: LayerNorm
+        let feedForward: MLP
+        let norm2: LayerNorm
+    }
+
+    init(_ name: String, config: PolicyConfig, parameters: inout ParameterStore, generator: inout SeededGenerator) {
+        segmentSize = config.segmentSize
+        let d = config.hiddenSize
+        layers = (0..<config.attentionLayers).map { l in
+            Layer(attention: MultiHeadAttention("\(name).\(l).attention", modelSize: d, heads: config.attentionHeads,
+                                                parameters: &parameters, generator: &generator),
+                  norm1: LayerNorm("\(name).\(l).norm1", size: d, parameters: &parameters),
+                  feedForward: MLP("\(name).\(l).ffn", sizes: [d, config.feedForwardSize, d], activation: .relu,
+                                   parameters: &parameters, generator: &generator),
+                  norm2: LayerNorm("\(name).\(l).norm2", size: d, parameters: &parameters))
+        }
+    }
+
+    /// Encodes `h [N, d]` (rows in task order) and returns `[N, d]` in task order; `positionCode`
+    /// is `positionCode(count: N, width: d)`, computed once per graph by the caller.
+    func callAsFunction(_ h: Var, order: [Int32], position: [Int32], positionCode: Tensor) -> Var {
+        guard !layers.isEmpty else { return h }
+        let n = h.shape[0]
+        let x = h.gatherRows(order) + h.constant(positionCode)
+        var memories = [Var?](repeating: nil, count: layers.count)
+        var outputs: [Var] = []
+        outputs.reserveCapacity((n + segmentSize - 1) / segmentSize)
+        var start = 0
+        while start < n {
+            var segment = x.slice(axis: 0, range: start..<min(n, start + segmentSize))
+            for (l, layer) in layers.enumerated() {
+                let input = segment
+                let y = layer.norm1(segment + layer.attention(segment, memory: memories[l]))
+                segment = layer.norm2(y + layer.feedForward(y))
+                memories[l] = input
+            }
+            outputs.append(segment)
+            start += segmentSize
+        }
+        let ordered = outputs.count == 1 ? outputs[0] : Var.concat(outputs, axis: 0)
+        return ordered.gatherRows(position)
+    }
+
+    /// Sinusoidal codes of relative positions `i / N` (so graphs of any size share one scale),
+    /// periods from 1 down to 1/2^(d/2−1) of the graph.
+    static func positionCode(count n: Int, width d: Int) -> Tensor {
+        var out = [Float](repeating: 0, count: n * d)
+        let pairs = d / 2
+        for i in 0..<n {
+            let r = Double(i) / Double(max(n, 1))
+            for k in 0..<pairs {
+                let angle = 2 * Double.pi * r * pow(2, Double(k) * 8 / Double(max(pairs, 1)))
+                out[i * d + 2 * k] = Float(sin(angle)) * 0.1
+                out[i * d + 2 * k + 1] = Float(cos(angle)) * 0.1
+            }
+        }
+        return Tensor(shape: [n, d], scalars: out)
+    }
+}

@@ -1,0 +1,54 @@
+import MoegcKernels
+import MoegcNN
+import MoegcSupport
+
+/// Places problems with a trained policy: greedily (each task's most likely device, the mean
+/// priority offsets), or the best of N sampled decisions by simulated step time.
+public struct PolicyPlacer {
+    public let policy: PlacementPolicy
+    public let parameters: ParameterStore
+
+    /// The policy stored in `checkpoint` (any graph, any device count).
+    public init(_ checkpoint: PolicyCheckpoint) throws(PolicyError) {
+        var store = ParameterStore()
+        policy = PlacementPolicy(config: checkpoint.policyConfig, parameters: &store)
+        do { try store.load(checkpoint.parameters) } catch {
+            throw PolicyError(.invalidContents, "the stored weights do not fit the network: \(error.message)")
+        }
+        parameters = store
+        BLAS.setSingleThreaded()
+    }
+
+    /// The policy's decision for `problem`. `samples` = 0 is greedy; otherwise the greedy decision
+    /// competes with `samples` sampled ones (drawn from `seed`) and the fastest feasible one wins.
+    /// Returns nil only when every candidate runs out of memory.
+    public func place(_ problem: PlacementProblem, samples: Int = 0, seed: UInt64 = 1)
+        throws(PolicyError) -> (decision: SampledPlacement, outcome: PlacementOutcome)
+    {
+        var environment: PlacementEnvironment
+        do { environment = try PlacementEnvironment(problem) } catch {
+            throw PolicyError(.invalidConfiguration, "cannot simulate this problem: \(error)")
+        }
+        let tape = Tape(parameters: parameters, recording: false)
+        let output = policy(policy.prepare(Featurizer.input(for: problem)), tape: tape)
+        let logProbabilities = output.logProbabilities.value
+        let mean = output.priorityMean?.value
+        var candidates = [SampledPlacement(placement: Sampler.greedy(logProbabilities), priorityOffsets: mean?.scalars)]
+        var rng = SeededGenerator(seed: seed)
+        let logStd = output.priorityLogStd?.value.scalar ?? 0
+        for _ in 0..<max(0, samples) {
+            let placement = Sampler.sample(logProbabilities, using: &rng)
+            let offsets = mean.map { Sampler.priorities(mean: $0, logStd: logStd, using: &rng) }
+            candidates.append(SampledPlacement(placement: placement, priorityOffsets: offsets))
+        }
+        var best: (SampledPlacement, PlacementOutcome)? = nil
+        for candidate in candidates {
+            let outcome = environment.evaluate(candidate.placement, priorityOffsets: candidate.priorityOffsets)
+            guard let current = best else { best = (candidate, outcome); continue }
+            let better = current.1.outOfMemory ? !outcome.outOfMemory || outcome.stepTime < current.1.stepTime
+                : !outcome.outOfMemory && outcome.stepTime < current.1.stepTime
+            if better { best = (candidate, outcome) }
+        }
+        return (best!.0, best!.1)
+    }
+}

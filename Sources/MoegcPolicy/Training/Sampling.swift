@@ -1,0 +1,57 @@
+import Foundation
+import MoegcNN
+import MoegcSupport
+
+/// One sampled decision for a whole graph: a device per task and, with a priority head, a
+/// scheduling-priority offset per task.
+public struct SampledPlacement: Sendable, Hashable {
+    public var placement: [Int]
+    public var priorityOffsets: [Float]?
+}
+
+/// Drawing placements from a policy's output values (no tape involved).
+enum Sampler {
+    /// A device for each task, drawn from `exp(logProbabilities)` row by row (inverse CDF in Double,
+    /// one uniform draw per task, so the stream is fixed by the seed).
+    static func sample(_ logProbabilities: Tensor, using rng: inout SeededGenerator) -> [Int] {
+        let n = logProbabilities.shape[0], d = logProbabilities.shape[1]
+        var out = [Int](repeating: 0, count: n)
+        logProbabilities.withUnsafeBufferPointer { lp in
+            for t in 0..<n {
+                let u = rng.nextDouble()
+                var cumulative = 0.0
+                var chosen = -1
+                for j in 0..<d {
+                    let p = exp(Double(lp[t * d + j]))
+                    guard p > 0 else { continue }
+                    chosen = j   // the last allowed device absorbs rounding
+                    cumulative += p
+                    if u < cumulative { break }
+                }
+                precondition(chosen >= 0, "Sampler: task \(t) has no allowed device")
+                out[t] = chosen
+            }
+        }
+        return out
+    }
+
+    /// The most likely device of each task (ties: lower index).
+    static func greedy(_ logProbabilities: Tensor) -> [Int] {
+        let n = logProbabilities.shape[0], d = logProbabilities.shape[1]
+        var out = [Int](repeating: 0, count: n)
+        logProbabilities.withUnsafeBufferPointer { lp in
+            for t in 0..<n {
+                var best = 0
+                for j in 1..<max(d, 1) where lp[t * d + j] > lp[t * d + best] { best = j }
+                out[t] = best
+            }
+        }
+        return out
+    }
+
+    /// Offsets `μ + σ·ε`, ε standard normal per task.
+    static func priorities(mean: Tensor, logStd: Float, using rng: inout SeededGenerator) -> [Float] {
+        let sigma = Foundation.exp(logStd)
+        return mean.scalars.map { $0 + sigma * Float(rng.nextNormal()) }
+    }
+}

@@ -1,0 +1,74 @@
+import MoegcNN
+
+/// How advantages are measured.
+public enum AdvantageBaseline: String, Sendable, Hashable, Codable {
+    /// Reward minus the mean reward of the iteration's samples (HDP's and GO's choice for one graph).
+    case sampleMean
+    /// Reward minus the value head's prediction for the graph (needed when graphs mix in a batch).
+    case valueHead
+}
+
+/// Every PPO and training hyperparameter, with documented defaults (CleanRL's list, GO's values
+/// where the paper or its reproductions give them). Saved in checkpoints as JSON.
+public struct TrainingConfig: Sendable, Hashable, Codable {
+    /// PPO iterations of a training run (default 200); the entropy bonus decays over them.
+    public var iterations: Int = 200
+    /// Placements sampled and simulated per iteration (default 16).
+    public var samplesPerIteration: Int = 16
+    /// Optimisation epochs over each batch (default 4).
+    public var epochs: Int = 4
+    /// PPO ratio clip ε (default 0.2).
+    public var clip: Float = 0.2
+    /// Adam step size (default 1e-3; GO used 1e-4 with far larger batches).
+    public var learningRate: Float = 1e-3
+    /// Global gradient-norm bound (default 1).
+    public var maxGradientNorm: Float = 1
+    /// Entropy bonus at iteration 0 (default 0.01, GO's value) …
+    public var entropyStart: Float = 0.01
+    /// … decaying linearly to this at the last iteration (default 0.001).
+    public var entropyEnd: Float = 0.001
+    /// Weight of the value head's squared error (default 0.5).
+    public var valueCoefficient: Float = 0.5
+    /// Baseline for the advantages (default sample mean).
+    public var baseline: AdvantageBaseline = .sampleMean
+    /// Divide advantages by the batch's standard deviation (default true).
+    public var normalizeAdvantages: Bool = true
+    /// Reward of a placement that runs out of memory (default −3, i.e. as bad as 9× the reference).
+    public var outOfMemoryReward: Double = -3
+    /// Stop an epoch loop early when the approximate KL exceeds this (default 0.05; 0 disables).
+    public var targetKL: Float = 0.05
+    /// Behaviour-cloning steps towards the best reference placement before PPO (default 100; 0 = off).
+    public var cloningSteps: Int = 100
+    /// Step size of behaviour cloning (default 3e-3).
+    public var cloningLearningRate: Float = 3e-3
+    /// Stop cloning early once this fraction of tasks is placed as the reference does (default 0.98).
+    public var cloningTargetAccuracy: Float = 0.98
+    /// Write a checkpoint every this many iterations (default 10).
+    public var checkpointEvery: Int = 10
+    /// Seed of sampling (default 1). The initial weights use `PolicyConfig.initSeed`.
+    public var seed: UInt64 = 1
+
+    public init() {}
+
+    /// The entropy coefficient at `iteration` of `total`.
+    public func entropyCoefficient(iteration: Int, of total: Int) -> Float {
+        let progress = total > 1 ? min(1, Float(iteration) / Float(total - 1)) : 1
+        return entropyStart + (entropyEnd - entropyStart) * progress
+    }
+
+    /// Why this configuration cannot train, or nil.
+    public var problem: String? {
+        if iterations < 0 { return "iterations must be ≥ 0, got \(iterations)" }
+        if samplesPerIteration < 2 { return "samplesPerIteration must be ≥ 2, got \(samplesPerIteration)" }
+        if epochs < 1 { return "epochs must be ≥ 1, got \(epochs)" }
+        if !(clip > 0 && clip < 1) { return "clip must be in (0, 1), got \(clip)" }
+        if !(learningRate > 0) || !(cloningLearningRate > 0) { return "learning rates must be positive" }
+        if !(maxGradientNorm > 0) { return "maxGradientNorm must be positive" }
+        if cloningSteps < 0 { return "cloningSteps must be ≥ 0" }
+        if checkpointEvery < 1 { return "checkpointEvery must be ≥ 1" }
+        if !outOfMemoryReward.isFinite { return "outOfMemoryReward must be finite" }
+        return nil
+    }
+
+    var adam: AdamConfig { AdamConfig(learningRate: learningRate, maxGradientNorm: maxGradientNorm) }
+}

@@ -1,0 +1,57 @@
+import MoegcIR
+import MoegcNN
+@testable import MoegcPolicy
+import MoegcSim
+import Testing
+
+@Suite struct FeaturizerTests {
+    @Test func shapesAndRanges() {
+        let p = problem(RandomGraphs.layered(tasks: 60, width: 6, seed: 3), testCluster(devices: 4))
+        let input = Featurizer.input(for: p)
+        #expect(input.tasks.shape == [60, Featurizer.taskFeatureCount])
+        #expect(input.devices.shape == [4, Featurizer.deviceFeatureCount])
+        #expect(input.relativeCost.shape == [60, 4])
+        #expect(input.tasks.scalars.allSatisfy { $0.isFinite && abs($0) <= 4 })
+        #expect(input.devices.scalars.allSatisfy { $0.isFinite && abs($0) <= 4 })
+        // Homogeneous devices: no task is cheaper anywhere; nothing is masked.
+        #expect(input.relativeCost.scalars.allSatisfy { abs($0) < 1e-6 })
+        #expect(input.mask == nil)
+        #expect(Set(input.order) == Set((0..<60).map(Int32.init)))
+        for (i, t) in input.order.enumerated() { #expect(input.position[Int(t)] == Int32(i)) }
+    }
+
+    @Test func identicalDevicesGetDistinctCodes() {
+        let input = Featurizer.input(for: problem(forkJoinGraph(), testCluster(devices: 8)))
+        let rows = (0..<8).map { d in Array(input.devices.scalars[(d * Featurizer.deviceFeatureCount)..<((d + 1) * Featurizer.deviceFeatureCount)]) }
+        #expect(Set(rows.map { $0.map { Int(($0 * 1000).rounded()) } }).count == 8)
+    }
+
+    @Test func heterogeneousCostsAndMemoryMask() {
+        // Device 1 is 4× faster; device 0 cannot hold task 3's weights.
+        let tasks = (0..<4).map { CostGraph.Task(flops: 1e9, bytesAccessed: 1, residentBytes: $0 == 3 ? 3000 : 0) }
+        let values = (0..<3).map { CostGraph.Value(producer: $0, bytes: 8, consumers: [$0 + 1]) }
+        let graph = try! CostGraph(tasks: tasks, values: values)
+        var cluster = testCluster(devices: 2, speeds: [1e9, 4e9])
+        cluster.kinds[0].memoryCapacity = 2000
+        let input = Featurizer.input(for: PlacementProblem(
+            name: "h", graph: graph, cluster: cluster, taskOps: Array(repeating: [.matmul], count: 4),
+            references: [ReferencePlacement(name: "fast", placement: [1, 1, 1, 1], stepTime: 1)]))
+        #expect(input.relativeCost[0, 1] < input.relativeCost[0, 0])
+        #expect(abs(input.relativeCost[0, 0] - input.relativeCost[0, 1] - 2) < 1e-3)  // log₂ 4
+        #expect(input.mask?[3, 0] == -.infinity)
+        #expect(input.mask?[3, 1] == 0)
+        #expect(input.mask?[0, 0] == 0)
+    }
+
+    @Test func opProfileSumsToOne() {
+        let graph = forkJoinGraph()
+        let ops: [[OpCode]] = (0..<graph.taskCount).map { $0 == 0 ? [.matmul, .relu, .add, .add] : [.matmul] }
+        let input = Featurizer.input(for: problem(graph, testCluster(devices: 2), taskOps: ops))
+        let opCount = OpCode.allCases.count
+        let row0 = Array(input.tasks.scalars[0..<opCount])
+        #expect(abs(row0.reduce(0, +) - 1) < 1e-6)
+        #expect(row0[OpCode.allCases.firstIndex(of: .add)!] == 0.5)
+        let fusion = Array(input.tasks.scalars[opCount..<(opCount + FusionClass.allCases.count)])
+        #expect(abs(fusion.reduce(0, +) - 1) < 1e-6)
+    }
+}

@@ -1,0 +1,99 @@
+import MoegcIR
+@testable import MoegcPolicy
+import MoegcSim
+import Testing
+
+func smallTrainingConfig(iterations: Int, cloning: Int = 0, seed: UInt64 = 1) -> TrainingConfig {
+    var c = TrainingConfig()
+    c.iterations = iterations
+    c.samplesPerIteration = 8
+    c.epochs = 3
+    c.cloningSteps = cloning
+    c.learningRate = 3e-3
+    c.seed = seed
+    return c
+}
+
+@Suite struct TrainingTests {
+    /// Five unequal branches on two devices, where the best heuristic (HEFT) is 7/6 of optimal: PPO
+    /// warm-started by cloning HEFT must find the brute-force optimum, and its greedy decision must
+    /// reach it too. (From a uniform start the two identical devices make every task's expected
+    /// advantage zero by symmetry, and the policy drifts: cloning breaks the symmetry.)
+    @Test func ppoFindsTheBruteForceOptimum() throws {
+        let p = problem(forkJoinGraph(), testCluster(devices: 2))
+        let optimum = bruteForceOptimum(p)
+        #expect(optimum < p.reference.stepTime * 0.99, "the optimum should beat the heuristics here")
+        var config = smallTrainingConfig(iterations: 60, cloning: 100)
+        config.entropyStart = 0.003
+        config.entropyEnd = 0
+        var trainer = try PolicyTrainer(problem: p, policyConfig: smallPolicyConfig(priorityHead: false), config: config)
+        while !trainer.isCloningFinished { trainer.cloneStep() }
+        #expect(try PolicyPlacer(trainer.checkpoint).place(p).outcome.stepTime >= p.reference.stepTime * 0.999)
+        while !trainer.isFinished { trainer.iterate() }
+        let best = try #require(trainer.best)
+        #expect(best.stepTime <= optimum * (1 + 1e-9))
+        let greedy = try PolicyPlacer(trainer.checkpoint).place(p)
+        #expect(greedy.outcome.stepTime <= optimum * (1 + 1e-9), "greedy \(greedy.outcome.stepTime) vs optimum \(optimum)")
+        // The learning curve rose: late samples are better on average than early ones.
+        let early = trainer.history.prefix(5).map(\.meanReward).reduce(0, +)
+        let late = trainer.history.suffix(5).map(\.meanReward).reduce(0, +)
+        #expect(late > early)
+    }
+
+    @Test func cloningReproducesTheReference() throws {
+        let p = problem(RandomGraphs.layered(tasks: 40, width: 5, seed: 9), testCluster(devices: 4))
+        var config = smallTrainingConfig(iterations: 0, cloning: 150)
+        config.cloningTargetAccuracy = 0.95
+        var trainer = try PolicyTrainer(problem: p, policyConfig: smallPolicyConfig(), config: config)
+        var accuracy = 0.0
+        while !trainer.isCloningFinished { accuracy = trainer.cloneStep().accuracy }
+        #expect(accuracy >= 0.95, "cloning reached only \(accuracy)")
+        #expect(trainer.cloningSteps < 150)
+    }
+
+    @Test func statisticsAreFiniteAndSampled() throws {
+        let p = problem(RandomGraphs.layered(tasks: 30, width: 4, seed: 2), testCluster(devices: 3))
+        var trainer = try PolicyTrainer(problem: p, policyConfig: smallPolicyConfig(), config: smallTrainingConfig(iterations: 3))
+        for i in 1...3 {
+            let r = trainer.iterate()
+            #expect(r.iteration == i)
+            #expect(r.samples == 8 * i)
+            for x in [r.meanReward, r.bestReward, r.entropy, r.approxKL, r.clipFraction, r.valueLoss, r.gradientNorm, r.explainedVariance] {
+                #expect(x.isFinite)
+            }
+            #expect(r.bestReward >= r.meanReward)
+            #expect(r.entropy > 0 && r.entropy <= Foundation.log(3) + 1e-6)
+        }
+        #expect(trainer.timing.simulation > 0 && trainer.timing.forward > 0 && trainer.timing.backward > 0)
+    }
+
+    @Test func outOfMemoryPlacementsGetTheFixedReward() throws {
+        // Two tasks whose weights each fill a device: together on one device they overflow.
+        let tasks = [CostGraph.Task(flops: 1e6, bytesAccessed: 1, residentBytes: 600),
+                     CostGraph.Task(flops: 1e6, bytesAccessed: 1, residentBytes: 600)]
+        let graph = try CostGraph(tasks: tasks, values: [CostGraph.Value(producer: 0, bytes: 4, consumers: [1])])
+        let p = PlacementProblem(name: "oom", graph: graph, cluster: testCluster(devices: 2, memory: 1000),
+                                 taskOps: [[.matmul], [.matmul]],
+                                 references: [ReferencePlacement(name: "split", placement: [0, 1], stepTime: 1e-3)])
+        let trainer = try PolicyTrainer(problem: p, policyConfig: smallPolicyConfig(), config: smallTrainingConfig(iterations: 1))
+        var environment = try PlacementEnvironment(p)
+        let together = environment.evaluate([0, 0])
+        #expect(together.outOfMemory)
+        #expect(trainer.reward(together) == -3)
+        let apart = environment.evaluate([0, 1])
+        #expect(!apart.outOfMemory)
+        #expect(trainer.reward(apart) == -(apart.stepTime / 1e-3).squareRoot())
+    }
+
+    @Test func rejectsBadConfigurations() {
+        let p = problem(forkJoinGraph(), testCluster(devices: 2))
+        var config = smallTrainingConfig(iterations: 1)
+        config.samplesPerIteration = 1
+        #expect(throws: PolicyError.self) { try PolicyTrainer(problem: p, config: config) }
+        var policyConfig = smallPolicyConfig()
+        policyConfig.gatHeads = 3
+        #expect(throws: PolicyError.self) { try PolicyTrainer(problem: p, policyConfig: policyConfig) }
+    }
+}
+
+import Foundation
