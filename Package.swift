@@ -8,6 +8,7 @@
 //   MoegcPasses    pass manager and passes, one a file (shape inference, lowering, fusion, …)
 //   MoegcKernels   CPU kernels on OpenBLAS, BLAS core selection
 //   MoegcSim       cluster specs, cost model, discrete-event simulator, lower bounds, traces
+//   MoegcRuntime   executes lowered graphs: the op→kernel table, the reference interpreter
 //   MoegcNN        tensors, reverse-mode autodiff, layers, Adam (knows nothing of graphs)
 //   MoegcDriver    the command-line driver: wires the stages together
 //   moegc          the executable (a thin main around MoegcDriver)
@@ -35,8 +36,9 @@ let package = Package(
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
         .target(name: "MoegcNN", dependencies: ["CBLAS", "MoegcSupport"]),
+        .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcKernels", "MoegcSupport"]),
         .target(name: "MoegcDriver", dependencies: [
-            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim",
+            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "moegc", dependencies: ["MoegcDriver"]),
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "MoegcIRTests", dependencies: ["MoegcIR", "MoegcPasses"]),
         .testTarget(name: "MoegcKernelsTests", dependencies: ["MoegcKernels"]),
         .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN"]),
+        .testTarget(name: "MoegcRuntimeTests", dependencies: ["MoegcRuntime", "MoegcPasses"]),
         .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim"]),
         .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver"]),
     ],
