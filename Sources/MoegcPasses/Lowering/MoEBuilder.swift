@@ -69,7 +69,7 @@ extension Lowerer {
     mutating func route(_ g: MoEGate, capacity: Int, _ p: String) -> [ValueID] {
         rw.emit(.moe_route, [g.indices, g.gates],
                 attributes: Attributes([("experts", .int(g.experts)), ("capacity", .int(capacity))]),
-                names: ["\(p).positions", "\(p).tokens", "\(p).weights"])
+                names: [MoELayout.positions(p), "\(p).tokens", "\(p).weights"])
     }
 
     /// One expert: its rows gathered, matmul → ReLU → matmul with no biases. Every node of it is
