@@ -45,7 +45,7 @@ let package = Package(
 
         .testTarget(name: "MoegcIRTests", dependencies: ["MoegcIR", "MoegcPasses"]),
         .testTarget(name: "MoegcKernelsTests", dependencies: ["MoegcKernels"]),
-        .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN"]),
+        .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN", "MoegcSupport"]),
         .testTarget(name: "MoegcRuntimeTests", dependencies: ["MoegcRuntime", "MoegcPasses"]),
         .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim"]),
         .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver"]),
