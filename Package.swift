@@ -8,6 +8,7 @@
 //   MoegcPasses    pass manager and passes, one a file (shape inference, lowering, fusion, …)
 //   MoegcKernels   CPU kernels on OpenBLAS, BLAS core selection
 //   MoegcSim       cluster specs, cost model, discrete-event simulator, lower bounds, traces
+//   MoegcRuntime   executes lowered graphs: the op→kernel table, the reference interpreter
 //   MoegcNN        tensors, reverse-mode autodiff, layers, Adam (knows nothing of graphs)
 //   CMoegcProto    protoc-c generated code of the binary formats (policy checkpoints), on libprotobuf-c
 //   MoegcPolicy    learned placement: featurizer, GAT + segment-recurrent-attention policy, PPO, checkpoints
@@ -37,18 +38,20 @@ let package = Package(
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
         .target(name: "MoegcNN", dependencies: ["CBLAS", "MoegcSupport"]),
+        .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcKernels", "MoegcSupport"]),
         .target(name: "CMoegcProto", path: "Sources/CMoegcProto", exclude: ["proto", "README.md"],
                 linkerSettings: [.linkedLibrary("protobuf-c")]),
         .target(name: "MoegcPolicy", dependencies: ["MoegcNN", "MoegcSim", "MoegcIR", "MoegcKernels", "MoegcSupport", "CMoegcProto"]),
         .target(name: "MoegcDriver", dependencies: [
-            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim",
+            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "moegc", dependencies: ["MoegcDriver"]),
 
         .testTarget(name: "MoegcIRTests", dependencies: ["MoegcIR", "MoegcPasses"]),
         .testTarget(name: "MoegcKernelsTests", dependencies: ["MoegcKernels"]),
-        .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN"]),
+        .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN", "MoegcSupport"]),
+        .testTarget(name: "MoegcRuntimeTests", dependencies: ["MoegcRuntime", "MoegcPasses"]),
         .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim"]),
         .testTarget(name: "MoegcPolicyTests", dependencies: ["MoegcPolicy", "MoegcPasses"]),
         .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver"]),

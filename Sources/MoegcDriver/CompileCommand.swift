@@ -51,6 +51,31 @@ struct GraphOptions: ParsableArguments {
     }
 }
 
+/// Training or evaluation mode, and the seed of every random stream.
+struct ModeOptions: ParsableArguments {
+    @Flag(name: .customLong("eval"), help: "Evaluation mode: no gate noise, no dropout, full softmax (default: training mode, as the paper counts).")
+    var evaluation = false
+
+    @Option(help: "Seed of every random choice (gate noise, dropout, sampled-softmax negatives, weight init).")
+    var seed: UInt64 = 0
+
+    func options(file: String) -> PassOptions {
+        PassOptions(file: file, training: !evaluation, seed: seed)
+    }
+
+    /// The graph lowered to primitives, or the diagnostics printed and exit status 1.
+    func lower(_ graph: Graph, file: String) throws -> Graph {
+        var g = graph
+        do {
+            try Lowering.run(&g, options(file: file))
+        } catch {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
+        return g
+    }
+}
+
 struct Compile: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compile a model graph and print its summary.",
@@ -62,7 +87,10 @@ struct Compile: ParsableCommand {
     )
 
     enum Stage: String, ExpressibleByArgument, CaseIterable {
+        /// The graph as parsed, every type inferred.
         case graph
+        /// Every layer expanded to primitives.
+        case lowered
     }
 
     @OptionGroup var input: GraphOptions
@@ -74,11 +102,14 @@ struct Compile: ParsableCommand {
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
+    @OptionGroup var mode: ModeOptions
+
     func run() throws {
         let graph = try input.load()
         if let emit {
             switch emit {
             case .graph: Output.out(GraphText.print(graph))
+            case .lowered: Output.out(GraphText.print(try mode.lower(graph, file: input.graph)))
             }
             return
         }

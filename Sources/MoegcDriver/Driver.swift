@@ -11,8 +11,11 @@ public struct Moegc: ParsableCommand {
 
         Start with `moegc compile graphs/moe-4.graph` for a model summary.
         """,
-        subcommands: [Compile.self, Format.self]
+        subcommands: [Compile.self, RunCommand.self, Format.self, Bench.self]
     )
 
     public init() {}
+
+    /// Prints a warning on standard error.
+    public static func warn(_ message: String) { Output.err("warning: \(message)") }
 }

@@ -1,7 +1,8 @@
 import MoegcIR
 
 /// Gives every value its type by running each node's shape rule from the op registry, in
-/// topological order, and checks types the text wrote against what the rule infers.
+/// topological order, and checks types the text wrote against what the rule infers (a written type
+/// that agrees in extent keeps its spelling of the dimensions).
 ///
 ///     %h = matmul(%x, %w)                      %h = matmul(%x, %w) : f32[batch, 1024]
 ///       (%x: f32[batch, 512], %w: f32[512, 1024])   ──▶
@@ -22,7 +23,9 @@ public let shapeInference = GraphPass(name: "shape-inference") { graph, options 
                 diagnostics.append(Diagnostic(.error, mismatch, file: options.file, at: node.location))
                 continue
             }
-            for (r, t) in zip(node.results, inferred) where graph.values[r.index].type != t {
+            // A written type that agrees keeps its spelling (`f32[batch, seq, 16]` where the rule
+            // would say `f32[2, 4, 16]`); an unwritten one takes the rule's.
+            for (r, t) in zip(node.results, inferred) where graph.values[r.index].type == nil {
                 graph.values[r.index].type = t
                 changed = true
             }

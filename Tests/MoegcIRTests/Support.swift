@@ -35,3 +35,11 @@ func firstError(bytes: [UInt8]) -> String? {
         return String(d.description.dropFirst("t.graph:".count))
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum MoegcEnvironment {
+    static func value(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+}

@@ -13,6 +13,8 @@ public struct GraphRewriter {
     public private(set) var graph: Graph
     private var map: [ValueID?]
     private var usedNames: Set<String>
+    /// Values emitted (not copied) and not yet named after an old value.
+    private var fresh = Set<ValueID>()
     /// Shape-rule failures of emitted nodes (a lowering bug, or a graph the lowering cannot handle).
     public private(set) var problems: [String] = []
 
@@ -37,9 +39,16 @@ public struct GraphRewriter {
 
     public func type(_ v: ValueID) -> TensorType { graph.type(of: v) }
 
-    /// Makes old value `old` stand for new value `new` from here on.
+    /// Makes old value `old` stand for new value `new` from here on. A value this rewriter emitted
+    /// takes the old value's name, so a lowered layer's result (and every graph output) keeps the
+    /// name the source gave it.
     public mutating func bind(_ old: ValueID, to new: ValueID) {
         map[old.index] = new
+        if fresh.remove(new) != nil {
+            let name = self.old.values[old.index].name
+            usedNames.remove(graph.values[new.index].name)
+            graph.values[new.index].name = name
+        }
     }
 
     /// Copies an old node unchanged but for its operands, keeping names, attributes and comments.
@@ -70,6 +79,7 @@ public struct GraphRewriter {
                               names: [String], types: [TensorType]? = nil, reserveNames: Bool = true) -> [ValueID] {
         let finalNames = reserveNames ? names.map { freshName($0) } : names
         let nid = graph.addNode(op, operands, attributes: attributes, resultNames: finalNames, resultTypes: types)
+        if reserveNames { fresh.formUnion(graph.nodes[nid.index].results) }
         if types == nil || op.schema.explicitResultTypes {
             do {
                 let inferred = try graph.inferResultTypes(nid)
@@ -89,6 +99,13 @@ public struct GraphRewriter {
     public mutating func emit1(_ op: OpCode, _ operands: [ValueID], _ attributes: [(String, AttributeValue)] = [],
                                name: String, type: TensorType? = nil) -> ValueID {
         emit(op, operands, attributes: Attributes(attributes), names: [name], types: type.map { [$0] })[0]
+    }
+
+    /// Respells the type of a value this rewriter emitted (same extents, e.g. `[batch, seq, 16]`
+    /// for `[2, 4, 16]`); other values keep theirs.
+    public mutating func respell(_ v: ValueID, as type: TensorType) {
+        guard fresh.contains(v), let t = graph.values[v.index].type, t.sameShape(as: type) else { return }
+        graph.values[v.index].type = type
     }
 
     /// Sets an annotation (or any attribute) on the node that defines `v`.

@@ -132,7 +132,7 @@ extension OpRegistry {
         }
         if ctx.operandTypes.count == 3 {
             let s = ctx.operand(2)
-            guard s.rank == 1, s.dtype == .f32, s.dims[0].sameExtent(as: idx.dims[0]) else {
+            guard s.rank == 1, s.dtype == .f32, s.dims[0].compatible(with: idx.dims[0]) else {
                 throw ShapeError("the row scale of 'moe_importance' must be f32, one per row: \(s)")
             }
         }

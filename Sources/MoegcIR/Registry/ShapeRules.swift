@@ -39,7 +39,7 @@ enum Rules {
         for i in 0..<n {
             let da = i - (n - a.rank) >= 0 ? a.dims[i - (n - a.rank)] : Dim(1)
             let db = i - (n - b.rank) >= 0 ? b.dims[i - (n - b.rank)] : Dim(1)
-            if da.sameExtent(as: db) { dims.append(da.symbol != nil ? da : db) }
+            if da.compatible(with: db) { dims.append(da.symbol != nil ? da : db) }
             else if da.size == 1 && !da.isDynamic { dims.append(db) }
             else if db.size == 1 && !db.isDynamic { dims.append(da) }
             else { throw ShapeError("cannot broadcast \(a) with \(b)") }

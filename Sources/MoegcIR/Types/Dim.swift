@@ -36,6 +36,12 @@ public struct Dim: Hashable, Sendable, CustomStringConvertible {
         size == other.size && expected == other.expected
     }
 
+    /// Could be the same extent at run time: equal, or both data-dependent (two routings of one
+    /// batch agree on how many rows an expert got only when they run).
+    public func compatible(with other: Dim) -> Bool {
+        sameExtent(as: other) || (isDynamic && other.isDynamic)
+    }
+
     /// The product of two dimensions, spelled symbolically when either is symbolic; nil on overflow.
     public func multiplied(by other: Dim) -> Dim? {
         let (p, overflow) = size.multipliedReportingOverflow(by: other.size)

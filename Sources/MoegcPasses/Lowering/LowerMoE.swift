@@ -48,7 +48,7 @@ extension Lowerer {
         let y = reshape(combined, xType.shape, "\(p).y", type: xType)
         rw.bind(old[nid].results[0], to: y)
 
-        let importance = emit(.moe_importance, [g.indices, g.gates], [("experts", .int(n))], "\(p).importance")
+        let importance = emit(.moe_importance, [g.indices, g.gates], [("experts", .int(n))], MoELayout.importance(p))
         rw.bind(old[nid].results[1], to: cvLoss(importance, weight: ctx.double("w_importance"), name(nid, 1)))
         if let probs = g.probabilities {
             // Switch: n · Σᵢ fᵢ·Pᵢ, f the fraction of rows whose first choice is i, P the mean router probability.
@@ -75,7 +75,7 @@ extension Lowerer {
         let cap = Lowerer.capacity(factor: ctx.double("capacity_factor"), assignments: Double(ks[0] * ks[1] * rows), experts: a * b)
         var groupOuts: [ValueID] = [], importances: [ValueID] = [], loads: [ValueID] = []
         for i in 0..<a {
-            let gp = "\(p).group\(i)"
+            let gp = MoELayout.group(p, i)
             let mark: [(String, AttributeValue)] = [("moe_group", .int(i))]
             let xi = emit(.moe_dispatch, [x, pr[0], pr[1]], [("index", .int(i))], "\(gp).rows")
             let scaleRows = emit(.moe_segment, [pr[2], pr[0]], [("index", .int(i))], "\(gp).primary_gate")
@@ -101,7 +101,7 @@ extension Lowerer {
         }
         let combined = emit(.moe_combine, [x] + pr + groupOuts, "\(p).combined")
         rw.bind(old[nid].results[0], to: reshape(combined, xType.shape, "\(p).y", type: xType))
-        let importance = importances.count == 1 ? importances[0] : emit(.concat, importances, [("axis", .int(0))], "\(p).importance")
+        let importance = emit(.concat, importances, [("axis", .int(0))], MoELayout.importance(p))
         rw.bind(old[nid].results[1], to: cvLoss(importance, weight: ctx.double("w_importance"), name(nid, 1)))
         let hload = emit(.moe_group_load, [load(primary, "\(p).gate"), pr[0]] + loads, "\(p).load")
         rw.bind(old[nid].results[2], to: cvLoss(hload, weight: ctx.double("w_load"), name(nid, 2)))

@@ -79,7 +79,10 @@ struct Lowerer {
 
     /// `x` reshaped to `shape`, typed `type` when given (to keep the dims' symbolic spelling).
     mutating func reshape(_ x: ValueID, _ shape: [Int], _ name: String, type: TensorType? = nil) -> ValueID {
-        if self.type(x).shape == shape { return x }
+        if self.type(x).shape == shape {
+            if let type { rw.respell(x, as: type) }
+            return x
+        }
         return rw.emit1(.reshape, [x], [("shape", .list(shape.map { .int($0) }))], name: name, type: type)
     }
 

@@ -44,7 +44,8 @@ extension Lowerer {
         }
         let estimator = std != nil && k < n
         let kk = estimator ? k + 1 : k
-        let top = rw.emit(.top_k, [noisy], attributes: Attributes([("k", .int(kk))]), names: ["\(p).top_logits", "\(p).top_experts"])
+        let names = kk > k ? ["\(p).top_logits", "\(p).top_experts"] : ["\(p).kept_logits", "\(p).experts"]
+        let top = rw.emit(.top_k, [noisy], attributes: Attributes([("k", .int(kk))]), names: names)
         var keptValues = top[0], keptIndices = top[1]
         if kk > k {
             keptValues = slice(top[0], axis: 1, 0, k, "\(p).kept_logits")
@@ -68,7 +69,7 @@ extension Lowerer {
     mutating func route(_ g: MoEGate, capacity: Int, _ p: String) -> [ValueID] {
         rw.emit(.moe_route, [g.indices, g.gates],
                 attributes: Attributes([("experts", .int(g.experts)), ("capacity", .int(capacity))]),
-                names: ["\(p).positions", "\(p).tokens", "\(p).weights"])
+                names: [MoELayout.positions(p), "\(p).tokens", "\(p).weights"])
     }
 
     /// One expert: its rows gathered, matmul → ReLU → matmul with no biases. Every node of it is

@@ -1,0 +1,164 @@
+import ArgumentParser
+import MoegcIR
+import MoegcKernels
+import MoegcPasses
+import MoegcRuntime
+import MoegcSupport
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a model: lower it and execute it on this machine's CPU.",
+        discussion: """
+        `--reference` runs the single-threaded reference interpreter, the oracle every other executor \
+        is checked against. Inputs come from a JSON file (`{"tokens": [[…]], …}`, or \
+        `{"name": {"shape": […], "data": […]}}`) or are drawn from the seed: token ids below the \
+        smallest vocabulary of the model, N(0,1) floats otherwise. Weights follow each parameter's \
+        init rule from the seed (the MoE gates start at zero, as in the paper, so routing starts \
+        from the gate noise in training mode).
+
+        Prints a summary of every output, and for each MoE layer the two auxiliary losses and the \
+        per-expert load as Shazeer et al. report it: rows routed per expert, max/mean, CV of load \
+        and of importance.
+        """
+    )
+
+    @OptionGroup var input: GraphOptions
+
+    @Flag(help: "Run the reference interpreter.")
+    var reference = false
+
+    @Option(help: ArgumentHelp("Read the inputs from a JSON file ('-' for standard input).", valueName: "file"))
+    var inputs: String?
+
+    @Option(help: ArgumentHelp("Write every output to a JSON file (atomically).", valueName: "file"))
+    var outputs: String?
+
+    @Flag(help: "Reject inputs holding NaN or infinity.")
+    var checkInputs = false
+
+    @Flag(help: "Print the OpenBLAS core in use and per-expert rows in full.")
+    var verbose = false
+
+    @OptionGroup var mode: ModeOptions
+
+    func validate() throws {
+        guard reference else {
+            throw ValidationError("name the executor: `--reference` (plans and the multithreaded runtime come with `moegc compile -o`)")
+        }
+    }
+
+    func run() throws {
+        if verbose { Output.err(BLAS.summary) }
+        let source = try input.load()
+        let graph = try mode.lower(source, file: input.graph)
+        let values = try readInputs(source: source, graph: graph)
+        let layers = MoELayout.layers(source: source, lowered: graph)
+        let keep = Set(layers.flatMap { $0.expertRoutes + [$0.importance, $0.groupRoute].compactMap { $0 } })
+        let result: ReferenceInterpreter.Run
+        do {
+            if checkInputs { try InputCheck.requireFinite(values, for: graph) }
+            result = try ReferenceInterpreter(graph: graph, seed: mode.seed).run(values, keep: keep)
+        } catch {
+            Output.err("\(input.graph): \(error)")
+            throw ExitCode(1)
+        }
+        let modeName = mode.evaluation ? "evaluation" : "training"
+        var text = "\(graph.name): reference interpreter, \(modeName) mode, seed \(mode.seed)\noutputs\n"
+        let width = graph.outputs.map { graph[$0].name.count }.max().map { $0 + 3 } ?? 8
+        for (v, t) in zip(graph.outputs, result.outputs) {
+            text += "  " + Quantity.pad("%" + graph[v].name, width) + Quantity.pad(t.type.description, 20) + RunCommand.summary(t) + "\n"
+        }
+        for layer in layers { text += MoEReport.render(layer, result.kept, verbose: verbose) }
+        Output.out(text)
+        if let outputs {
+            let named = zip(graph.outputs, result.outputs).map { (graph[$0.0].name, $0.1) }
+            do {
+                try FileIO.writeAtomically(outputs, text: TensorJSON.write(named))
+            } catch {
+                Output.err(error.description)
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    func readInputs(source: Graph, graph: Graph) throws -> [HostTensor] {
+        guard let inputs else {
+            return RandomInputs.make(for: graph, vocabulary: RandomInputs.vocabulary(of: source), seed: mode.seed)
+        }
+        do {
+            return try TensorJSON.readInputs(try FileIO.read(inputs), path: inputs, for: graph)
+        } catch let e as FileError {
+            Output.err(e.description)
+            throw ExitCode(1)
+        } catch {
+            Output.err("\(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// A scalar's value, or a tensor's mean, min and max.
+    static func summary(_ t: HostTensor) -> String {
+        switch t.storage {
+        case .i32(let v): return "ints, \(v.count) values"
+        case .f32(let v):
+            if v.count == 1 { return "\(v[0])" }
+            guard !v.isEmpty else { return "empty" }
+            let mean = v.reduce(0.0) { $0 + Double($1) } / Double(v.count)
+            return "mean \(Quantity.fixed(mean, 4))  min \(Quantity.fixed(Double(v.min()!), 4))  max \(Quantity.fixed(Double(v.max()!), 4))"
+        }
+    }
+}
+
+/// Seeded inputs for a run without an inputs file.
+enum RandomInputs {
+    /// The smallest vocabulary of the model's embedding and output layers (ids below it are valid
+    /// wherever ids go), or 2 when it has none.
+    static func vocabulary(of g: Graph) -> Int {
+        g.nodes.compactMap { $0.attributes["vocab"]?.intValue }.min() ?? 2
+    }
+
+    static func make(for g: Graph, vocabulary: Int, seed: UInt64) -> [HostTensor] {
+        var gen = SeededGenerator.stream(seed: seed, 0x1_0000_0001)
+        return g.inputs.map { v in
+            let t = g.type(of: v), n = t.elementCount ?? 0
+            if t.dtype.isInteger { return HostTensor(t.shape, ints: (0..<n).map { _ in Int32(gen.nextInt(below: vocabulary)) }) }
+            return HostTensor(t.shape, floats: (0..<n).map { _ in Float(gen.nextNormal()) })
+        }
+    }
+}
+
+/// Per-expert load and importance of one MoE layer after a run, as the paper reports them
+/// (Table 6: CV of importance and load, max/mean load).
+enum MoEReport {
+    static func render(_ layer: MoELayout.Layer, _ kept: [ValueID: HostTensor], verbose: Bool) -> String {
+        var counts: [Double] = []
+        for r in layer.expertRoutes {
+            guard let p = kept[r]?.ints else { return "" }
+            counts += (0..<(p.count - 1)).map { Double(p[$0 + 1] - p[$0]) }
+        }
+        let importance = layer.importance.flatMap { kept[$0]?.floats.map(Double.init) } ?? []
+        let routed = counts.reduce(0, +)
+        let wanted = Double(layer.rows * layer.k[0]) * Double(layer.k.count > 1 ? layer.k[1] : 1)
+        let mean = routed / Double(max(1, counts.count))
+        let kind = layer.groups > 1 ? "\(layer.groups) groups × \(layer.experts / layer.groups) experts, k = \(layer.k)" : "\(layer.experts) experts, k = \(layer.k[0])"
+        var s = "MoE layer %\(layer.name) (\(kind), \(layer.rows) tokens)\n"
+        s += "  rows routed       \(Int(routed)) of \(Int(wanted)) assignments (\(Int(wanted - routed)) dropped by capacity)\n"
+        s += "  load              max/mean \(Quantity.fixed(mean > 0 ? counts.max()! / mean : 0, 2))   CV \(Quantity.fixed(cv(counts), 3))   experts with no rows \(counts.filter { $0 == 0 }.count)\n"
+        if !importance.isEmpty {
+            let im = importance.reduce(0, +) / Double(importance.count)
+            s += "  importance        max/mean \(Quantity.fixed(im > 0 ? importance.max()! / im : 0, 2))   CV \(Quantity.fixed(cv(importance), 3))\n"
+        }
+        let shown = verbose ? counts : Array(counts.prefix(32))
+        s += "  rows per expert   " + shown.map { String(Int($0)) }.joined(separator: " ") + (shown.count < counts.count ? " … (--verbose for all \(counts.count))" : "") + "\n"
+        return s
+    }
+
+    /// Coefficient of variation (population standard deviation over mean).
+    static func cv(_ v: [Double]) -> Double {
+        guard !v.isEmpty else { return 0 }
+        let m = v.reduce(0, +) / Double(v.count)
+        guard m != 0 else { return 0 }
+        return (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count)).squareRoot() / m
+    }
+}

@@ -1,0 +1,95 @@
+import MoegcIR
+import MoegcKernels
+import MoegcSupport
+
+/// Executes one primitive node on concrete tensors with the CPU kernels. This is the one table
+/// from op to kernel; the op's meaning (shapes, attributes) comes from the registry, and a test
+/// checks that every primitive op has an entry here.
+public struct NodeExecutor: Sendable {
+    /// Seed of the run: weight initialisation and every random stream derive from it.
+    public let seed: UInt64
+
+    public init(seed: UInt64) { self.seed = seed }
+
+    /// Runs `node` (whose first result is named `name`) on `inputs`; `ctx` carries the node's
+    /// attributes and the inputs' concrete types.
+    public func execute(_ node: Node, name: String, _ inputs: [HostTensor], _ ctx: OpContext) throws(ExecutionError) -> [HostTensor] {
+        switch node.op {
+        case .add: return [try binary(.add, inputs[0], inputs[1])]
+        case .sub: return [try binary(.sub, inputs[0], inputs[1])]
+        case .mul: return [try binary(.mul, inputs[0], inputs[1])]
+        case .div: return [try binary(.div, inputs[0], inputs[1])]
+        case .maximum: return [try binary(.max, inputs[0], inputs[1])]
+        case .minimum: return [try binary(.min, inputs[0], inputs[1])]
+        case .fma: return [try fma(inputs[0], inputs[1], inputs[2])]
+        case .relu: return [unary(.relu, inputs[0])]
+        case .sigmoid: return [unary(.sigmoid, inputs[0])]
+        case .tanh: return [unary(.tanh, inputs[0])]
+        case .exp: return [unary(.exp, inputs[0])]
+        case .log: return [unary(.log, inputs[0])]
+        case .neg: return [unary(.neg, inputs[0])]
+        case .sqrt: return [unary(.sqrt, inputs[0])]
+        case .erf: return [unary(.erf, inputs[0])]
+        case .normal_cdf: return [unary(.normalCDF, inputs[0])]
+        case .softplus: return [unary(.softplus(plus: Float(ctx.double("offset"))), inputs[0])]
+        case .scale: return [scale(inputs[0], Float(ctx.double("factor")))]
+        case .dropout: return [dropout(inputs[0], rate: ctx.double("rate"), stream: ctx.int("stream"))]
+        case .cast: return [cast(inputs[0], to: DType(rawValue: ctx.symbol("to")) ?? .f32)]
+        case .matmul: return [try matmul(inputs[0], inputs[1], ctx)]
+        case .reshape: return [HostTensor(reshaping: inputs[0], to: try resultShape(ctx, 0))]
+        case .transpose: return [transpose(inputs[0], perm: ctx.ints("perm"))]
+        case .concat: return [concat(inputs, axis: ctx.int("axis"))]
+        case .slice: return [slice(inputs[0], axis: ctx.int("axis"), ctx.int("start"), ctx.int("end"))]
+        case .reduce_sum: return [reduce(inputs[0], ctx, .sum)]
+        case .reduce_mean: return [reduce(inputs[0], ctx, .mean)]
+        case .reduce_max: return [reduce(inputs[0], ctx, .max)]
+        case .softmax: return [try softmax(inputs[0], axis: ctx.int("axis"), log: false)]
+        case .log_softmax: return [try softmax(inputs[0], axis: ctx.int("axis"), log: true)]
+        case .normalize: return [normalize(inputs[0], eps: Float(ctx.double("eps")))]
+        case .top_k: return topK(inputs[0], k: ctx.int("k"))
+        case .gather: return [try gather(inputs[0], inputs[1], name)]
+        case .scatter_add: return [try scatterAdd(inputs[0], inputs[1], inputs.count > 2 ? inputs[2] : nil, rows: ctx.int("rows"), name)]
+        case .pick: return [try pick(inputs[0], inputs[1], name)]
+        case .mask_causal: return [maskCausal(inputs[0])]
+        case .param: return [initialise(try resultShape(ctx, 0), ctx, name)]
+        case .fill: return [fill(try resultShape(ctx, 0), Float(ctx.double("value")))]
+        case .random_normal: return [randomNormal(like: inputs[0], stream: ctx.int("stream"))]
+        case .random_ids: return [randomIds(try resultShape(ctx, 0), high: ctx.int("high"), stream: ctx.int("stream"))]
+        case .moe_route: return try route(inputs[0], inputs[1], experts: ctx.int("experts"), capacity: ctx.int("capacity"), name)
+        case .moe_dispatch: return [try dispatch(inputs[0], inputs[1], inputs[2], index: ctx.int("index"), name)]
+        case .moe_segment: return [try segment(inputs[0], inputs[1], index: ctx.int("index"), name)]
+        case .moe_combine: return [try combine(inputs[0], inputs[1], inputs[2], inputs[3], Array(inputs[4...]), name)]
+        case .moe_importance: return [try importance(inputs[0], inputs[1], inputs.count > 2 ? inputs[2] : nil, experts: ctx.int("experts"), name)]
+        case .moe_load_estimate: return [loadEstimate(inputs[0], inputs[1], inputs[2], inputs[3], k: ctx.int("k"))]
+        case .moe_load_count: return [try loadCount(inputs[0], experts: ctx.int("experts"), name)]
+        case .moe_group_load: return [groupLoad(inputs[0], inputs[1], Array(inputs[2...]))]
+        case .cv_squared: return [cvSquared(inputs[0])]
+        case .embedding, .lstm, .dense, .attention, .layer_norm, .softmax_output, .moe, .hmoe:
+            throw ExecutionError("'\(node.op)' at %\(name) is a layer; lower the graph before running it")
+        case .opaque:
+            throw ExecutionError("'opaque' at %\(name) has no kernel: it is known only by its costs and can be placed and simulated, not run")
+        }
+    }
+
+    /// The concrete type the registry gives result `i` for these operand types.
+    func resultShape(_ ctx: OpContext, _ i: Int) throws(ExecutionError) -> [Int] {
+        do {
+            return try ctx.schema.inferTypes(ctx)[i].shape
+        } catch {
+            throw ExecutionError("'\(ctx.schema.code)': \(error.message)")
+        }
+    }
+
+    /// A generator for random stream `stream` of this run.
+    func generator(_ stream: Int) -> SeededGenerator {
+        SeededGenerator.stream(seed: seed, UInt64(truncatingIfNeeded: stream))
+    }
+}
+
+extension HostTensor {
+    /// The same elements under a new shape.
+    init(reshaping t: HostTensor, to shape: [Int]) {
+        self.shape = shape
+        self.storage = t.storage
+    }
+}
