@@ -43,7 +43,7 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("protobuf-c")]),
         .target(name: "MoegcPolicy", dependencies: ["MoegcNN", "MoegcSim", "MoegcIR", "MoegcKernels", "MoegcSupport", "CMoegcProto"]),
         .target(name: "MoegcDriver", dependencies: [
-            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcRuntime",
+            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcRuntime", "MoegcPolicy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "moegc", dependencies: ["MoegcDriver"]),

@@ -33,7 +33,7 @@ import Testing
         let graph = try! CostGraph(tasks: tasks, values: values)
         var cluster = testCluster(devices: 2, speeds: [1e9, 4e9])
         cluster.kinds[0].memoryCapacity = 2000
-        let input = Featurizer.input(for: PlacementProblem(
+        let input = Featurizer.input(for: PolicyProblem(
             name: "h", graph: graph, cluster: cluster, taskOps: Array(repeating: [.matmul], count: 4),
             references: [ReferencePlacement(name: "fast", placement: [1, 1, 1, 1], stepTime: 1)]))
         #expect(input.relativeCost[0, 1] < input.relativeCost[0, 0])

@@ -43,7 +43,7 @@ func smallPolicyConfig(priorityHead: Bool = true) -> PolicyConfig {
         cluster.kinds[1].name = "big"
         cluster.kinds[0].memoryCapacity = 1000
         cluster.devices[2].kind = 1
-        let p = PlacementProblem(name: "m", graph: graph, cluster: cluster, taskOps: Array(repeating: [.add], count: 3),
+        let p = PolicyProblem(name: "m", graph: graph, cluster: cluster, taskOps: Array(repeating: [.add], count: 3),
                                  references: [ReferencePlacement(name: "r", placement: [2, 2, 2], stepTime: 1)])
         var store = ParameterStore()
         let policy = PlacementPolicy(config: smallPolicyConfig(), parameters: &store)
@@ -68,20 +68,22 @@ func smallPolicyConfig(priorityHead: Bool = true) -> PolicyConfig {
         let prepared = policy.prepare(Featurizer.input(for: p))
         let reference = policy(prepared, tape: Tape(parameters: store, recording: false))
         let k = 3, n = 7
-        var batch = PPOBatch(actions: [], offsets: [], oldLogProbabilities: [], advantages: [0.9, -0.4, -0.5],
-                             rewards: [-0.8, -1.1, -1.2], taskCount: n)
+        var batch = PPOBatch(unitCount: n, taskCount: n)
+        batch.advantages = [0.9, -0.4, -0.5]
+        batch.rewards = [-0.8, -1.1, -1.2]
         for s in 0..<k {
             for t in 0..<n {
                 let a = (t + s) % 3
-                // Offsets within a standard deviation of the mean, where the Gaussian is gentle.
-                let offset = reference.priorityMean!.value.scalars[t] + 0.05 * (Float(s) - 1) * 0.7
-                batch.actions.append(Int32(a))
-                batch.offsets.append(offset)
-                // Old log-probabilities a little off the current ones: ratios near but not at 1,
+                // Offsets within a standard deviation of the mean, where the Gaussian is gentle;
+                // old log-probabilities a little off the current ones: ratios near but not at 1,
                 // inside the clip range, where the objective is smooth.
-                let lp = reference.logProbabilities.value[t, a] + PPOLoss.gaussianLogDensity(
-                    offset, mean: reference.priorityMean!.value.scalars[t], logStd: reference.priorityLogStd!.value.scalar)
-                batch.oldLogProbabilities.append(lp + 0.05 * Float((t * 7 + s) % 5 - 2) / 2)
+                let offset = reference.priorityMean!.value.scalars[t] + 0.05 * (Float(s) - 1) * 0.7
+                let shift = 0.05 * Float((t * 7 + s) % 5 - 2) / 2
+                batch.actions.append(Int32(a))
+                batch.oldPlacementLogProbabilities.append(reference.logProbabilities.value[t, a] + shift)
+                batch.offsets.append(offset)
+                batch.oldPriorityLogDensities.append(PPOLoss.gaussianLogDensity(
+                    offset, mean: reference.priorityMean!.value.scalars[t], logStd: reference.priorityLogStd!.value.scalar) - shift)
             }
         }
         func loss(_ store: ParameterStore) -> (Var, Tape) {

@@ -31,7 +31,7 @@ func referencePlacements(_ graph: CostGraph, _ cluster: Cluster) -> [ReferencePl
         scheduler.place(t, on: device)
     }
     single = single.map { _ in 0 }
-    let problem = PlacementProblem(name: "probe", graph: graph, cluster: cluster,
+    let problem = PolicyProblem(name: "probe", graph: graph, cluster: cluster,
                                    taskOps: Array(repeating: [], count: graph.taskCount),
                                    references: [ReferencePlacement(name: "probe", placement: single, stepTime: 1)])
     var environment = try! PlacementEnvironment(problem)
@@ -42,8 +42,8 @@ func referencePlacements(_ graph: CostGraph, _ cluster: Cluster) -> [ReferencePl
 }
 
 /// A problem from a cost graph with the test references.
-func problem(_ graph: CostGraph, _ cluster: Cluster, name: String = "test", taskOps: [[OpCode]]? = nil) -> PlacementProblem {
-    PlacementProblem(name: name, graph: graph, cluster: cluster,
+func problem(_ graph: CostGraph, _ cluster: Cluster, name: String = "test", taskOps: [[OpCode]]? = nil) -> PolicyProblem {
+    PolicyProblem(name: name, graph: graph, cluster: cluster,
                      taskOps: taskOps ?? Array(repeating: [.matmul], count: graph.taskCount),
                      references: referencePlacements(graph, cluster))
 }
@@ -64,7 +64,7 @@ func forkJoinGraph() -> CostGraph {
 }
 
 /// The least simulated step time over every placement (b-level orders), by enumeration.
-func bruteForceOptimum(_ problem: PlacementProblem) -> Double {
+func bruteForceOptimum(_ problem: PolicyProblem) -> Double {
     var environment = try! PlacementEnvironment(problem)
     let n = problem.taskCount, d = problem.deviceCount
     var best = Double.infinity
@@ -80,15 +80,17 @@ func bruteForceOptimum(_ problem: PlacementProblem) -> Double {
     return best
 }
 
-/// Test-only IR → cost graph conversion (one task per node, one zero-cost task per graph input),
-/// standing in for MoegcPlacement's adaptor so the policy can be exercised on lowered paper graphs.
-/// Layer ops and `param` nodes hold their weights as resident bytes.
-func irProblem(path: String, cluster: Cluster, lowerMoE lower: Bool = true) throws -> PlacementProblem {
+/// Test-only IR → cost graph conversion, standing in for MoegcPlacement's adaptor so the policy
+/// can be exercised on the paper's lowered graphs: the graph is lowered (`Lowering.run`), each node
+/// becomes a task with the registry's cost, each graph input a zero-cost source task, and every
+/// `param` node is co-located with (fused into) its first consumer, so weights sit where they are used.
+func irProblem(path: String, cluster: Cluster) throws -> PolicyProblem {
     var graph = try Frontend.load(path: path)
-    if lower { _ = try lowerMoE.run(&graph, PassOptions(file: path)) }
+    try Lowering.run(&graph, PassOptions(file: path))
     var tasks: [CostGraph.Task] = []
     var ops: [[OpCode]] = []
     var producerTask = [Int](repeating: -1, count: graph.values.count)
+    var nodeTask = [Int](repeating: -1, count: graph.nodes.count)
     for input in graph.inputs {
         producerTask[input.index] = tasks.count
         tasks.append(CostGraph.Task(flops: 0, bytesAccessed: 0, launches: 0))
@@ -97,9 +99,9 @@ func irProblem(path: String, cluster: Cluster, lowerMoE lower: Bool = true) thro
     for nid in graph.nodeIDs {
         let node = graph[nid]
         let cost = graph.cost(nid)
-        var resident = graph.parameters(nid).reduce(0.0) { $0 + $1.elements * 4 }
-        if node.op == .param { resident += Double(graph.type(of: node.results[0]).byteCount ?? 0) }
+        let resident = node.op == .param ? Double(graph.type(of: node.results[0]).byteCount ?? 0) : 0
         for r in node.results { producerTask[r.index] = tasks.count }
+        nodeTask[nid.index] = tasks.count
         tasks.append(CostGraph.Task(flops: cost.flops, bytesAccessed: cost.bytes, launches: node.op == .param ? 0 : 1,
                                     residentBytes: Int(resident)))
         ops.append([node.op])
@@ -107,15 +109,28 @@ func irProblem(path: String, cluster: Cluster, lowerMoE lower: Bool = true) thro
     let users = graph.users()
     let outputs = Set(graph.outputs)
     var values: [CostGraph.Value] = []
-    for (v, value) in graph.values.enumerated() {
+    for v in graph.values.indices {
         let bytes = Int(graph.type(of: ValueID(v)).expectedBytes)
-        values.append(CostGraph.Value(producer: producerTask[v], bytes: bytes,
-                                      consumers: users[v].map { producerTask[graph[$0].results[0].index] },
-                                      isOutput: outputs.contains(ValueID(v)) || value.producer == nil && users[v].isEmpty))
+        values.append(CostGraph.Value(producer: producerTask[v], bytes: bytes, consumers: users[v].map { nodeTask[$0.index] },
+                                      isOutput: outputs.contains(ValueID(v))))
     }
-    let costGraph = try CostGraph(tasks: tasks, values: values)
-    return PlacementProblem(name: graph.name, graph: costGraph, cluster: cluster, taskOps: ops,
-                            references: referencePlacements(costGraph, cluster))
+    let unfused = try CostGraph(tasks: tasks, values: values)
+    // Co-locate: a param's task joins its first consumer's group.
+    var group = Array(0..<tasks.count)
+    for nid in graph.nodeIDs where graph[nid].op == .param {
+        if let first = users[graph[nid].results[0].index].first { group[nodeTask[nid.index]] = nodeTask[first.index] }
+    }
+    var dense: [Int: Int] = [:]
+    var groups = [Int](repeating: 0, count: tasks.count)
+    var groupOps: [[OpCode]] = []
+    for t in 0..<tasks.count {
+        let g = dense[group[t]] ?? { dense[group[t]] = groupOps.count; groupOps.append([]); return groupOps.count - 1 }()
+        groups[t] = g
+    }
+    for t in 0..<tasks.count { groupOps[groups[t]].append(contentsOf: ops[t]) }
+    let fused = try unfused.fused(groups: groups).graph
+    return PolicyProblem(name: graph.name, graph: fused, cluster: cluster, taskOps: groupOps,
+                            references: referencePlacements(fused, cluster))
 }
 
 /// The repository's `graphs/` folder.

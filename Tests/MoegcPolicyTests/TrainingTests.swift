@@ -72,7 +72,7 @@ func smallTrainingConfig(iterations: Int, cloning: Int = 0, seed: UInt64 = 1) ->
         let tasks = [CostGraph.Task(flops: 1e6, bytesAccessed: 1, residentBytes: 600),
                      CostGraph.Task(flops: 1e6, bytesAccessed: 1, residentBytes: 600)]
         let graph = try CostGraph(tasks: tasks, values: [CostGraph.Value(producer: 0, bytes: 4, consumers: [1])])
-        let p = PlacementProblem(name: "oom", graph: graph, cluster: testCluster(devices: 2, memory: 1000),
+        let p = PolicyProblem(name: "oom", graph: graph, cluster: testCluster(devices: 2, memory: 1000),
                                  taskOps: [[.matmul], [.matmul]],
                                  references: [ReferencePlacement(name: "split", placement: [0, 1], stepTime: 1e-3)])
         let trainer = try PolicyTrainer(problem: p, policyConfig: smallPolicyConfig(), config: smallTrainingConfig(iterations: 1))

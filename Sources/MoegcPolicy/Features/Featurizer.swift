@@ -14,9 +14,14 @@ public struct PolicyInput: Sendable {
     /// Per task and device: log₂ of the task's roofline time there over its mean time `[N, D]`
     /// (all zeros on a homogeneous cluster).
     public var relativeCost: Tensor
-    /// Additive mask `[N, D]`: −∞ where a task's weights alone exceed the device's memory; nil when
-    /// every task fits everywhere.
+    /// Additive mask `[U, D]`: −∞ where a unit's weights alone exceed the device's memory; nil when
+    /// every unit fits everywhere.
     public var mask: Tensor?
+    /// The unit of each task, the unit count, and 1 / (tasks in the unit) as `[U, 1]` (nil when every
+    /// task is its own unit): task scores are averaged over a unit into one decision.
+    public var unit: [Int32]
+    public var unitCount: Int
+    public var unitScale: Tensor?
     /// Producer → consumer task edges (one per consuming edge of each value).
     public var edges: EdgeList
     /// Tasks in topological order, and each task's position in it.
@@ -27,7 +32,7 @@ public struct PolicyInput: Sendable {
     public var deviceCount: Int { devices.shape[0] }
 }
 
-/// Turns a ``PlacementProblem`` into a ``PolicyInput``.
+/// Turns a ``PolicyProblem`` into a ``PolicyInput``.
 ///
 /// Task features (`taskFeatureCount` columns), all scaled to roughly [−1, 1] with fixed units, so a
 /// policy trained on one graph reads another on the same scale:
@@ -57,7 +62,7 @@ public enum Featurizer {
     public static var deviceFeatureCount: Int { 8 + 3 * 2 * positionalFrequencies }
 
     /// The features of `problem`.
-    public static func input(for problem: PlacementProblem) -> PolicyInput {
+    public static func input(for problem: PolicyProblem) -> PolicyInput {
         let graph = problem.graph, cluster = problem.cluster
         let n = graph.taskCount, d = cluster.deviceCount
         let costs = CostModel(cluster)
@@ -114,16 +119,24 @@ public enum Featurizer {
         }
 
         var relative = [Float](repeating: 0, count: n * d)
-        var mask = [Float](repeating: 0, count: n * d)
-        var masked = false
         for t in 0..<n {
             let mean = max(costs.averageTime(of: t, in: graph), 1e-15)
             for j in 0..<d {
                 relative[t * d + j] = Float(log2(max(costs.time(of: t, in: graph, on: j), 1e-15) / mean))
-                if graph.residentBytes[t] > cluster.memoryCapacity(j) {
-                    mask[t * d + j] = -.infinity
-                    masked = true
-                }
+            }
+        }
+        let u = problem.unitCount
+        var unitResident = [Int](repeating: 0, count: u), unitSize = [Float](repeating: 0, count: u)
+        for t in 0..<n {
+            unitResident[Int(problem.units[t])] += graph.residentBytes[t]
+            unitSize[Int(problem.units[t])] += 1
+        }
+        var mask = [Float](repeating: 0, count: u * d)
+        var masked = false
+        for k in 0..<u {
+            for j in 0..<d where unitResident[k] > cluster.memoryCapacity(j) {
+                mask[k * d + j] = -.infinity
+                masked = true
             }
         }
 
@@ -144,7 +157,9 @@ public enum Featurizer {
             tasks: Tensor(shape: [n, width], scalars: tasks),
             devices: deviceFeatures(cluster, fairShare: fairShare),
             relativeCost: Tensor(shape: [n, d], scalars: relative),
-            mask: masked ? Tensor(shape: [n, d], scalars: mask) : nil,
+            mask: masked ? Tensor(shape: [u, d], scalars: mask) : nil,
+            unit: problem.units, unitCount: u,
+            unitScale: u == n ? nil : Tensor(shape: [u, 1], scalars: unitSize.map { 1 / $0 }),
             edges: EdgeList(sources: sources, targets: targets, nodeCount: n),
             order: order, position: position)
     }

@@ -10,9 +10,9 @@ public struct PreparedInput: Sendable {
 
 /// What one forward pass of the policy gives for a whole graph.
 public struct PolicyOutput {
-    /// Log-probabilities of each task's device `[N, D]` (−∞ where masked).
+    /// Log-probabilities of each unit's device `[U, D]` (−∞ where masked; U = N without units).
     public let logProbabilities: Var
-    /// Unnormalised scores `[N, D]` (for the entropy).
+    /// Unnormalised scores `[U, D]` (for the entropy).
     public let logits: Var
     /// Mean of each task's scheduling-priority offset `[N]` (nil without a priority head).
     public let priorityMean: Var?
@@ -34,7 +34,8 @@ public struct PolicyOutput {
 ///     superposition    h ← h ⊙ (1 + γ(g)) + β(g)                               FiLM on every task
 ///     placer           h ← SegmentEncoder(h) in topological order               [N, d]
 ///     devices          e = MLP(device features) + Linear(g)                     [D, d]
-///     placement        logits = (W_q h)(W_k e)ᵀ/√d + w_c · relativeCost + mask  [N, D] → softmax per task
+///     placement        s = (W_q h)(W_k e)ᵀ/√d + w_c · relativeCost            [N, D]
+///                      logits = mean of s over each co-location unit + mask     [U, D] → softmax per unit
 ///     scheduling       μ = Linear(h) ∈ ℝᴺ, σ = exp(logσ); offset ~ N(μ, σ²)     (list-scheduler priorities)
 ///     value            V = MLP(g)                                               expected reward
 ///
@@ -111,6 +112,9 @@ public struct PlacementPolicy: Sendable {
         let devices = deviceEncoder(tape.constant(input.devices)) + deviceConditioning(g)   // [D, d]
         var logits = query(h).matmul(key(devices), transposeOther: true) * (1 / Float(d).squareRoot())
         logits = logits + tape.constant(input.relativeCost) * tape.parameter(Self.costWeightName)
+        if let scale = input.unitScale {
+            logits = logits.scatterAddRows(input.unit, count: input.unitCount) * tape.constant(scale)
+        }
         if let mask = input.mask { logits = logits + tape.constant(mask) }
         let logProbabilities = logits.logSoftmax()
 

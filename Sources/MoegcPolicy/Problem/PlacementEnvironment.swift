@@ -15,11 +15,11 @@ public struct PlacementOutcome: Sendable, Hashable {
 /// devices (transfers included); a policy with a priority head adds its per-task offsets to the
 /// b-level, normalised by the critical path, so a zero offset reproduces the plain b-level order.
 public struct PlacementEnvironment: Sendable {
-    public let problem: PlacementProblem
+    public let problem: PolicyProblem
     private var simulator: Simulator
 
     /// An environment for `problem`. Fails only for a cluster the simulator rejects.
-    public init(_ problem: PlacementProblem) throws(SimulationError) {
+    public init(_ problem: PolicyProblem) throws(SimulationError) {
         self.problem = problem
         self.simulator = try Simulator(graph: problem.graph, cluster: problem.cluster)
     }

@@ -4,15 +4,17 @@ import MoegcNN
 /// The batch one PPO update learns from: K sampled decisions for one graph, the log-probabilities
 /// they had when sampled, and their advantages and rewards.
 struct PPOBatch {
-    /// Device of task t in sample k at `actions[k·N + t]`.
-    var actions: [Int32]
-    /// Priority offsets, same layout (empty without a priority head).
-    var offsets: [Float]
-    /// Per-task log-probability of each sample's decision under the sampling policy, same layout.
-    var oldLogProbabilities: [Float]
+    /// Device of unit u in sample k at `actions[k·U + u]`, and its log-probability when sampled.
+    var actions: [Int32] = []
+    var oldPlacementLogProbabilities: [Float] = []
+    /// Priority offset of task t in sample k at `offsets[k·N + t]`, and its log-density when
+    /// sampled (both empty without a priority head).
+    var offsets: [Float] = []
+    var oldPriorityLogDensities: [Float] = []
     /// One advantage and one reward per sample.
-    var advantages: [Float]
-    var rewards: [Float]
+    var advantages: [Float] = []
+    var rewards: [Float] = []
+    var unitCount: Int
     var taskCount: Int
 
     var sampleCount: Int { advantages.count }
@@ -24,61 +26,77 @@ struct PPOStatistics {
     var clipFraction = 0.0
     var entropy = 0.0
     var valueLoss = 0.0
-    var values: [Float] = []
 }
 
 /// The PPO objective on one forward pass.
 ///
 /// Algorithm
 /// ---------
-/// The policy's distribution factorises over tasks: task t's device (and priority offset) is one
-/// action of a joint decision. As in GO and HDP, each task's decision is treated as its own
-/// sample sharing the whole placement's advantage A_k, so ratios stay per task (a product over
-/// thousands of tasks would overflow):
+/// The policy's distribution factorises: each unit's device, and each task's priority offset, is
+/// one action of a joint decision. As in GO and HDP, every such action is treated as its own
+/// sample sharing the whole decision's advantage A_k, so ratios stay per action (a product over
+/// thousands of actions would overflow):
 ///
-///     r_kt = exp(log π(a_kt) − log π_old(a_kt))            (device, plus the Gaussian offset)
-///     L    = −mean_kt min(r_kt A_k, clip(r_kt, 1−ε, 1+ε) A_k)
-///            − c_H · mean_t H(π_t) + c_V · mean_k (V − R_k)²
+///     r_ku = exp(log π(a_ku) − log π_old(a_ku))                 devices, per unit
+///     q_kt = exp(log N(o_kt; μ_t, σ²) − log N_old(o_kt))        priority offsets, per task
+///     C(r, A) = min(r A, clip(r, 1−ε, 1+ε) A)
+///     L = −mean_ku C(r_ku, A_k) − mean_kt C(q_kt, A_k)
+///         − c_H · mean_u H(π_u) + c_V · mean_k (V − R_k)²
 ///
-/// All K samples share one forward pass (the input is the same graph), gathered into K·N rows.
+/// All K samples share one forward pass (the input is the same graph), gathered into K·U rows.
 enum PPOLoss {
     static func loss(_ output: PolicyOutput, batch: PPOBatch, clip: Float, entropyCoefficient: Float,
                      valueCoefficient: Float) -> (loss: Var, statistics: PPOStatistics) {
-        let n = batch.taskCount, k = batch.sampleCount
+        let u = batch.unitCount, n = batch.taskCount, k = batch.sampleCount
         let tape = output.value.tape
-        var rows = [Int32](repeating: 0, count: k * n)
-        for s in 0..<k { for t in 0..<n { rows[s * n + t] = Int32(t) } }
-        var logRatio = output.logProbabilities.gatherRows(rows).pick(batch.actions)
-            - tape.constant(Tensor(shape: [k * n], scalars: batch.oldLogProbabilities))
+        let placementRatio = output.logProbabilities.gatherRows(repeatedRows(u, k)).pick(batch.actions)
+            - tape.constant(Tensor(shape: [k * u], scalars: batch.oldPlacementLogProbabilities))
+        var objective = clipped(placementRatio, advantages: batch.advantages, per: u, clip: clip).mean()
+        var ratios = [placementRatio.value]
         if let mean = output.priorityMean, let logStd = output.priorityLogStd {
-            let mu = mean.reshaped(to: [n, 1]).gatherRows(rows).reshaped(to: [k * n])
-            logRatio = logRatio + gaussianLogDensity(tape.constant(Tensor(shape: [k * n], scalars: batch.offsets)),
-                                                     mean: mu, logStd: logStd)
+            let mu = mean.reshaped(to: [n, 1]).gatherRows(repeatedRows(n, k)).reshaped(to: [k * n])
+            let priorityRatio = gaussianLogDensity(tape.constant(Tensor(shape: [k * n], scalars: batch.offsets)), mean: mu, logStd: logStd)
+                - tape.constant(Tensor(shape: [k * n], scalars: batch.oldPriorityLogDensities))
+            objective = objective + clipped(priorityRatio, advantages: batch.advantages, per: n, clip: clip).mean()
+            ratios.append(priorityRatio.value)
         }
-        var expanded = [Float](repeating: 0, count: k * n)
-        for s in 0..<k { for t in 0..<n { expanded[s * n + t] = batch.advantages[s] } }
-        let advantage = tape.constant(Tensor(shape: [k * n], scalars: expanded))
-        let ratio = logRatio.exp()
-        let surrogate = (ratio * advantage).minimum(ratio.clamp(lower: 1 - clip, upper: 1 + clip) * advantage)
         let entropy = output.logits.categoricalEntropy().mean()
         let valueError = (output.value.reshaped(to: [1]) - tape.constant(Tensor(shape: [k], scalars: batch.rewards))).square().mean()
-        let loss = -surrogate.mean() - entropyCoefficient * entropy + valueCoefficient * valueError
+        let loss = -objective - entropyCoefficient * entropy + valueCoefficient * valueError
 
         var stats = PPOStatistics()
-        var kl = 0.0, clipped = 0
-        logRatio.value.withUnsafeBufferPointer { lr in
-            for x in lr {
-                let r = Foundation.exp(Double(x))
-                kl += (r - 1) - Double(x)
-                if abs(r - 1) > Double(clip) { clipped += 1 }
+        var kl = 0.0, clippedCount = 0, count = 0
+        for logRatio in ratios {
+            logRatio.withUnsafeBufferPointer { lr in
+                for x in lr {
+                    let r = Foundation.exp(Double(x))
+                    kl += (r - 1) - Double(x)
+                    if abs(r - 1) > Double(clip) { clippedCount += 1 }
+                }
+                count += lr.count
             }
         }
-        stats.approxKL = kl / Double(k * n)
-        stats.clipFraction = Double(clipped) / Double(k * n)
+        stats.approxKL = kl / Double(max(count, 1))
+        stats.clipFraction = Double(clippedCount) / Double(max(count, 1))
         stats.entropy = Double(entropy.value.scalar)
         stats.valueLoss = Double(valueError.value.scalar)
-        stats.values = [output.value.value.scalars[0]]
         return (loss, stats)
+    }
+
+    /// Row indices 0..<rows repeated `times` times.
+    static func repeatedRows(_ rows: Int, _ times: Int) -> [Int32] {
+        var out = [Int32](repeating: 0, count: rows * times)
+        for s in 0..<times { for i in 0..<rows { out[s * rows + i] = Int32(i) } }
+        return out
+    }
+
+    /// min(r A, clip(r) A) for log-ratios laid out as `advantages.count` blocks of `per` actions.
+    static func clipped(_ logRatio: Var, advantages: [Float], per: Int, clip: Float) -> Var {
+        var expanded = [Float](repeating: 0, count: advantages.count * per)
+        for (s, a) in advantages.enumerated() { for i in 0..<per { expanded[s * per + i] = a } }
+        let advantage = logRatio.constant(Tensor(shape: [expanded.count], scalars: expanded))
+        let ratio = logRatio.exp()
+        return (ratio * advantage).minimum(ratio.clamp(lower: 1 - clip, upper: 1 + clip) * advantage)
     }
 
     /// log N(x; μ, σ²) without the constant −½ log 2π (it cancels in ratios).

@@ -20,9 +20,9 @@ public struct PolicyPlacer {
     }
 
     /// The policy's decision for `problem`. `samples` = 0 is greedy; otherwise the greedy decision
-    /// competes with `samples` sampled ones (drawn from `seed`) and the fastest feasible one wins.
-    /// Returns nil only when every candidate runs out of memory.
-    public func place(_ problem: PlacementProblem, samples: Int = 0, seed: UInt64 = 1)
+    /// competes with `samples` sampled ones (drawn from `seed`) and the fastest feasible one wins
+    /// (if every candidate runs out of memory, the fastest of them is returned, flagged).
+    public func place(_ problem: PolicyProblem, samples: Int = 0, seed: UInt64 = 1)
         throws(PolicyError) -> (decision: SampledPlacement, outcome: PlacementOutcome)
     {
         var environment: PlacementEnvironment
@@ -33,11 +33,11 @@ public struct PolicyPlacer {
         let output = policy(policy.prepare(Featurizer.input(for: problem)), tape: tape)
         let logProbabilities = output.logProbabilities.value
         let mean = output.priorityMean?.value
-        var candidates = [SampledPlacement(placement: Sampler.greedy(logProbabilities), priorityOffsets: mean?.scalars)]
+        var candidates = [SampledPlacement(placement: problem.expand(Sampler.greedy(logProbabilities)), priorityOffsets: mean?.scalars)]
         var rng = SeededGenerator(seed: seed)
         let logStd = output.priorityLogStd?.value.scalar ?? 0
         for _ in 0..<max(0, samples) {
-            let placement = Sampler.sample(logProbabilities, using: &rng)
+            let placement = problem.expand(Sampler.sample(logProbabilities, using: &rng))
             let offsets = mean.map { Sampler.priorities(mean: $0, logStd: logStd, using: &rng) }
             candidates.append(SampledPlacement(placement: placement, priorityOffsets: offsets))
         }

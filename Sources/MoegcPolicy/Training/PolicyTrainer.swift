@@ -3,7 +3,7 @@ import MoegcKernels
 import MoegcNN
 import MoegcSupport
 
-/// Trains a ``PlacementPolicy`` on one ``PlacementProblem`` with PPO, after an optional
+/// Trains a ``PlacementPolicy`` on one ``PolicyProblem`` with PPO, after an optional
 /// behaviour-cloning warm start towards the best reference placement.
 ///
 /// Algorithm
@@ -23,7 +23,7 @@ import MoegcSupport
 /// every reduction runs in a fixed order, and OpenBLAS runs single-threaded, so a run resumed from a
 /// checkpoint ends with the same bytes as one that never stopped.
 public struct PolicyTrainer {
-    public let problem: PlacementProblem
+    public let problem: PolicyProblem
     public let policy: PlacementPolicy
     public private(set) var config: TrainingConfig
     public private(set) var parameters: ParameterStore
@@ -44,7 +44,7 @@ public struct PolicyTrainer {
     private let prepared: PreparedInput
 
     /// A fresh trainer. Sets OpenBLAS to one thread (determinism and speed on small matrices).
-    public init(problem: PlacementProblem, policyConfig: PolicyConfig = PolicyConfig(),
+    public init(problem: PolicyProblem, policyConfig: PolicyConfig = PolicyConfig(),
                 config: TrainingConfig = TrainingConfig()) throws(PolicyError) {
         if let p = policyConfig.problem { throw PolicyError(.invalidConfiguration, "policy: \(p)") }
         if let p = config.problem { throw PolicyError(.invalidConfiguration, "training: \(p)") }
@@ -64,7 +64,7 @@ public struct PolicyTrainer {
 
     /// A trainer continuing from `checkpoint`, which must have been trained on `problem`
     /// (same graph name, task and device counts). `iterations` may raise the run's length.
-    public init(problem: PlacementProblem, resuming checkpoint: PolicyCheckpoint) throws(PolicyError) {
+    public init(problem: PolicyProblem, resuming checkpoint: PolicyCheckpoint) throws(PolicyError) {
         guard checkpoint.taskCount == problem.taskCount, checkpoint.deviceCount == problem.deviceCount,
               checkpoint.graphName == problem.name else {
             throw PolicyError(.problemMismatch, "the checkpoint was trained on '\(checkpoint.graphName)' "
@@ -109,11 +109,12 @@ public struct PolicyTrainer {
             referenceStep: problem.reference.stepTime, samples: samples)
     }
 
-    /// One behaviour-cloning step towards the best reference placement; returns the loss and the
-    /// fraction of tasks the policy (greedily) placed as the reference did before the step.
+    /// One behaviour-cloning step towards the best reference placement (each unit towards the device
+    /// most of its tasks use there); returns the loss and the fraction of units the policy (greedily)
+    /// placed as the reference did before the step.
     @discardableResult
     public mutating func cloneStep() -> (loss: Double, accuracy: Double) {
-        let target = problem.reference.placement
+        let target = problem.unitDevices(of: problem.reference.placement)
         let clock = ContinuousClock()
         var t0 = clock.now
         let tape = Tape(parameters: parameters)
@@ -159,24 +160,25 @@ public struct PolicyTrainer {
         let logProbabilities = output.logProbabilities.value
         let mean = output.priorityMean?.value
         let logStd = output.priorityLogStd?.value.scalar ?? 0
-        var batch = PPOBatch(actions: [], offsets: [], oldLogProbabilities: [], advantages: [], rewards: [], taskCount: n)
-        batch.actions.reserveCapacity(k * n)
-        batch.oldLogProbabilities.reserveCapacity(k * n)
+        let u = problem.unitCount, d = problem.deviceCount
+        var batch = PPOBatch(unitCount: u, taskCount: n)
+        batch.actions.reserveCapacity(k * u)
+        batch.oldPlacementLogProbabilities.reserveCapacity(k * u)
         var decisions: [SampledPlacement] = []
         for _ in 0..<k {
-            let placement = Sampler.sample(logProbabilities, using: &rng)
-            let offsets = mean.map { Sampler.priorities(mean: $0, logStd: logStd, using: &rng) }
-            let d = problem.deviceCount
-            for t in 0..<n {
-                var lp = logProbabilities.scalars[t * d + placement[t]]
-                if let offsets, let mean {
-                    lp += PPOLoss.gaussianLogDensity(offsets[t], mean: mean.scalars[t], logStd: logStd)
-                }
-                batch.actions.append(Int32(placement[t]))
-                batch.oldLogProbabilities.append(lp)
+            let unitDevices = Sampler.sample(logProbabilities, using: &rng)
+            for (unit, device) in unitDevices.enumerated() {
+                batch.actions.append(Int32(device))
+                batch.oldPlacementLogProbabilities.append(logProbabilities.scalars[unit * d + device])
             }
-            if let offsets { batch.offsets.append(contentsOf: offsets) }
-            decisions.append(SampledPlacement(placement: placement, priorityOffsets: offsets))
+            let offsets = mean.map { Sampler.priorities(mean: $0, logStd: logStd, using: &rng) }
+            if let offsets, let mean {
+                batch.offsets.append(contentsOf: offsets)
+                for t in 0..<n {
+                    batch.oldPriorityLogDensities.append(PPOLoss.gaussianLogDensity(offsets[t], mean: mean.scalars[t], logStd: logStd))
+                }
+            }
+            decisions.append(SampledPlacement(placement: problem.expand(unitDevices), priorityOffsets: offsets))
         }
         timing.sampling += seconds(since: t0, clock)
 

@@ -11,7 +11,7 @@ public struct SampledPlacement: Sendable, Hashable {
 
 /// Drawing placements from a policy's output values (no tape involved).
 enum Sampler {
-    /// A device for each task, drawn from `exp(logProbabilities)` row by row (inverse CDF in Double,
+    /// A device for each row (unit), drawn from `exp(logProbabilities)` row by row (inverse CDF in Double,
     /// one uniform draw per task, so the stream is fixed by the seed).
     static func sample(_ logProbabilities: Tensor, using rng: inout SeededGenerator) -> [Int] {
         let n = logProbabilities.shape[0], d = logProbabilities.shape[1]
@@ -35,7 +35,7 @@ enum Sampler {
         return out
     }
 
-    /// The most likely device of each task (ties: lower index).
+    /// The most likely device of each row (unit) (ties: lower index).
     static func greedy(_ logProbabilities: Tensor) -> [Int] {
         let n = logProbabilities.shape[0], d = logProbabilities.shape[1]
         var out = [Int](repeating: 0, count: n)

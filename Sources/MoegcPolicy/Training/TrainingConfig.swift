@@ -19,14 +19,17 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
     public var epochs: Int = 4
     /// PPO ratio clip ε (default 0.2).
     public var clip: Float = 0.2
-    /// Adam step size (default 1e-3; GO used 1e-4 with far larger batches).
-    public var learningRate: Float = 1e-3
+    /// Adam step size (default 3e-4; GO used 1e-4 with far larger batches; 1e-3 diverged on
+    /// MoE-256-h: one update already exceeded the KL target).
+    public var learningRate: Float = 3e-4
     /// Global gradient-norm bound (default 1).
     public var maxGradientNorm: Float = 1
-    /// Entropy bonus at iteration 0 (default 0.01, GO's value) …
-    public var entropyStart: Float = 0.01
-    /// … decaying linearly to this at the last iteration (default 0.001).
-    public var entropyEnd: Float = 0.001
+    /// Entropy bonus at iteration 0 (default 0.001) …  GO's 0.01 swamped the per-unit policy
+    /// gradient on a 2000-task graph (whose average over 16 samples is mostly noise), so entropy
+    /// rose towards uniform and rewards fell.
+    public var entropyStart: Float = 0.001
+    /// … decaying linearly to this at the last iteration (default 0.0001).
+    public var entropyEnd: Float = 0.0001
     /// Weight of the value head's squared error (default 0.5).
     public var valueCoefficient: Float = 0.5
     /// Baseline for the advantages (default sample mean).
@@ -35,10 +38,10 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
     public var normalizeAdvantages: Bool = true
     /// Reward of a placement that runs out of memory (default −3, i.e. as bad as 9× the reference).
     public var outOfMemoryReward: Double = -3
-    /// Stop an epoch loop early when the approximate KL exceeds this (default 0.05; 0 disables).
-    public var targetKL: Float = 0.05
-    /// Behaviour-cloning steps towards the best reference placement before PPO (default 100; 0 = off).
-    public var cloningSteps: Int = 100
+    /// Stop an epoch loop early when the approximate KL exceeds this (default 0.03; 0 disables).
+    public var targetKL: Float = 0.03
+    /// Behaviour-cloning steps towards the best reference placement before PPO (default 300; 0 = off).
+    public var cloningSteps: Int = 300
     /// Step size of behaviour cloning (default 3e-3).
     public var cloningLearningRate: Float = 3e-3
     /// Stop cloning early once this fraction of tasks is placed as the reference does (default 0.98).
