@@ -70,6 +70,7 @@ struct DeviceState {
 extension HostTensor {
     /// A copy in new memory (what a transfer to another device delivers).
     func copied() -> HostTensor {
+        guard count > 0 else { return self }
         switch storage {
         case .f32(let v):
             return HostTensor(shape, floats: [Float](unsafeUninitializedCapacity: v.count) { buf, n in
