@@ -62,3 +62,71 @@ final class WorkerThread: @unchecked Sendable {
 
     func join() { pthread_join(thread, nil) }
 }
+
+/// OS threads kept alive across steps: each step hands every thread a job and waits until all are
+/// done, so a step pays a wake-up, not a thread creation. The threads stop when the last owner of
+/// the pool's handle goes away.
+final class WorkerPool: @unchecked Sendable {
+    private let monitor = Monitor()
+    private var generation = 0
+    private var job: (@Sendable (Int) -> Void)?
+    private var pending = 0
+    private var stopping = false
+    private var threads: [WorkerThread] = []
+    let count: Int
+
+    init(count: Int) {
+        self.count = count
+        for i in 0..<count {
+            let t = WorkerThread { [self] in self.serve(i) }
+            threads.append(t)
+            t.start()
+        }
+    }
+
+    private func serve(_ index: Int) {
+        var seen = 0
+        while true {
+            let work: (@Sendable (Int) -> Void)? = monitor.locked {
+                while generation == seen && !stopping { monitor.wait() }
+                seen = generation
+                return stopping ? nil : job
+            }
+            guard let work else { return }
+            work(index)
+            monitor.locked {
+                pending -= 1
+                if pending == 0 { monitor.broadcast() }
+            }
+        }
+    }
+
+    /// Runs `job(i)` on thread i for every thread, and returns when all have finished.
+    func run(_ job: @escaping @Sendable (Int) -> Void) {
+        monitor.locked {
+            self.job = job
+            pending = count
+            generation += 1
+            monitor.broadcast()
+        }
+        monitor.locked {
+            while pending > 0 { monitor.wait() }
+            self.job = nil
+        }
+    }
+
+    func stop() {
+        monitor.locked {
+            stopping = true
+            monitor.broadcast()
+        }
+        for t in threads { t.join() }
+    }
+}
+
+/// Owns a pool: when the last reference goes, the pool's threads stop.
+final class WorkerPoolHandle: @unchecked Sendable {
+    let pool: WorkerPool
+    init(count: Int) { pool = WorkerPool(count: count) }
+    deinit { pool.stop() }
+}

@@ -12,6 +12,9 @@ struct Program: Sendable {
     let inputsUsed: [[Int]]
     /// For each device: fused elementwise chains by the position of their head in its order.
     var chains: [[Int: FusedChain]] = []
+    /// Each node's registry context when none of its operands has a data-dependent dimension (the
+    /// run-time types are then the IR's), so a worker need not rebuild it every step.
+    let contexts: [OpContext?]
 
     init(_ plan: ExecutionPlan) {
         let g = plan.graph
@@ -31,6 +34,13 @@ struct Program: Sendable {
         }
         for v in g.outputs {
             if let p = g.values[v.index].producer { uses[plan.device[p.index]][v.index, default: 0] += 1 }
+        }
+        contexts = g.nodes.map { node in
+            let types = node.operands.map { g.values[$0.index].type! }
+            guard !types.contains(where: { $0.dims.contains(where: \.isDynamic) }) else { return nil }
+            let plain = types.map { TensorType($0.dtype, shape: $0.shape) }
+            return OpContext(schema: node.op.schema, operandTypes: plain, attributes: node.attributes,
+                             declaredResultTypes: node.results.map { g.values[$0.index].type })
         }
         remoteDevices = remote.map { $0.sorted() }
         localUses = uses

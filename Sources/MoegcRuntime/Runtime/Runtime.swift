@@ -24,6 +24,7 @@ public struct Runtime: Sendable {
     let executor: NodeExecutor
     let weights: [Int: HostTensor]
     let program: Program
+    let pool: WorkerPoolHandle
 
     public init(plan: ExecutionPlan, seed: UInt64, threads: Int? = nil, weights: [String: HostTensor] = [:]) throws(ExecutionError) {
         let problems = plan.problems()
@@ -35,6 +36,7 @@ public struct Runtime: Sendable {
         self.executor = reference.executor
         self.weights = reference.weights
         self.program = Program(plan)
+        self.pool = WorkerPoolHandle(count: self.threads)
     }
 
     /// One step: outputs, wall time, each device's measured peak of live bytes, and (when asked) the
@@ -51,16 +53,11 @@ public struct Runtime: Sendable {
         let shared = SharedRun(deviceCount: plan.deviceCount, threads: threads)
         let clock = ContinuousClock()
         let start = clock.now
-        var workers: [WorkerThread] = []
-        var states: [WorkerState] = []
-        for w in 0..<threads {
-            let devices = Array(stride(from: w, to: plan.deviceCount, by: threads))
-            let state = WorkerState(runtime: self, devices: devices, inputs: inputs, shared: shared, start: start, trace: trace)
-            states.append(state)
-            workers.append(WorkerThread { state.run() })
+        let states = (0..<threads).map { w in
+            WorkerState(runtime: self, devices: Array(stride(from: w, to: plan.deviceCount, by: threads)),
+                        inputs: inputs, shared: shared, start: start, trace: trace)
         }
-        for t in workers { t.start() }
-        for t in workers { t.join() }
+        pool.pool.run { w in states[w].run() }
         let seconds = Double((clock.now - start) / .nanoseconds(1)) * 1e-9
         if let error = shared.error { throw error }
         var outputs: [HostTensor] = []

@@ -89,8 +89,9 @@ final class WorkerState: @unchecked Sendable {
         var args: [HostTensor] = []
         args.reserveCapacity(node.operands.count)
         for v in node.operands { args.append(states[d]!.local[v.index]!) }
-        let ctx = OpContext(schema: node.op.schema, operandTypes: args.map(\.type), attributes: node.attributes,
-                            declaredResultTypes: node.results.map { graph.values[$0.index].type })
+        let ctx = runtime.program.contexts[nid] ?? OpContext(schema: node.op.schema, operandTypes: args.map(\.type),
+                                                              attributes: node.attributes,
+                                                              declaredResultTypes: node.results.map { graph.values[$0.index].type })
         return try runtime.executor.execute(node, name: graph.values[node.results[0].index].name, args, ctx)
     }
 
