@@ -3,6 +3,7 @@ import MoegcIR
 import MoegcPasses
 import MoegcRuntime
 import MoegcSupport
+import Foundation
 
 /// The multithreaded runtime computes exactly what the reference interpreter computes, for every
 /// tiny-* model under random plans: random devices (1 to 6, on 1 to 3 OS threads), random
@@ -71,5 +72,27 @@ struct RuntimeEquivalenceTests {
         #expect(step.trace.contains { $0.destination != nil }, "a two-device plan moves values")
         #expect(step.trace.allSatisfy { $0.end >= $0.start && $0.start >= 0 })
         #expect(step.seconds > 0)
+    }
+}
+
+/// A runtime's worker threads end when the last copy of the runtime goes away.
+struct RuntimeLifetimeTests {
+    static func threadCount() -> Int {
+        let status = (try? FileIO.read("/proc/self/status")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("Threads:") } ?? "Threads: 0"
+        return Int(line.split(separator: "\t").last.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? "0") ?? 0
+    }
+
+    @Test func workerThreadsStopWithTheRuntime() throws {
+        let g = try lowered("graph g (%x: f32[2]) -> (%y) {\n  %y = relu(%x)\n}\n")
+        let plan = ExecutionPlan(graph: g, deviceCount: 3, device: [2], order: [[], [], [0]])
+        let before = RuntimeLifetimeTests.threadCount()
+        for _ in 0..<20 {
+            let runtime = try Runtime(plan: plan, seed: 0)
+            _ = try runtime.run([HostTensor([2], floats: [1, -1])])
+        }
+        // Other tests run in parallel and start threads of their own: allow some slack, but 20
+        // runtimes of 3 threads each that never stopped would add 60.
+        #expect(RuntimeLifetimeTests.threadCount() < before + 30)
     }
 }

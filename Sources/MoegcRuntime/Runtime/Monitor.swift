@@ -60,7 +60,10 @@ final class WorkerThread: @unchecked Sendable {
         precondition(rc == 0, "could not start a worker thread (error \(rc))")
     }
 
-    func join() { pthread_join(thread, nil) }
+    /// Waits for the thread to end; a thread asked to join itself detaches instead.
+    func join() {
+        if pthread_equal(pthread_self(), thread) != 0 { pthread_detach(thread) } else { pthread_join(thread, nil) }
+    }
 }
 
 /// OS threads kept alive across steps: each step hands every thread a job and waits until all are
@@ -87,13 +90,16 @@ final class WorkerPool: @unchecked Sendable {
     private func serve(_ index: Int) {
         var seen = 0
         while true {
-            let work: (@Sendable (Int) -> Void)? = monitor.locked {
+            var work: (@Sendable (Int) -> Void)? = monitor.locked {
                 while generation == seen && !stopping { monitor.wait() }
                 seen = generation
                 return stopping ? nil : job
             }
-            guard let work else { return }
-            work(index)
+            guard work != nil else { return }
+            work?(index)
+            // Drop the job (and what it holds) before reporting done, so the caller, not this
+            // thread, releases the last reference to the runtime.
+            work = nil
             monitor.locked {
                 pending -= 1
                 if pending == 0 { monitor.broadcast() }
