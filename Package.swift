@@ -9,6 +9,7 @@
 //   MoegcKernels   CPU kernels on OpenBLAS, BLAS core selection
 //   MoegcSim       cluster specs, cost model, discrete-event simulator, lower bounds, traces
 //   MoegcRuntime   executes lowered graphs: the op→kernel table, the reference interpreter
+//   MoegcModels    generators of model-graph families (training and evaluation sets for the policy)
 //   MoegcNN        tensors, reverse-mode autodiff, layers, Adam (knows nothing of graphs)
 //   CMoegcProto    protoc-c generated code of the binary formats (policy checkpoints), on libprotobuf-c
 //   MoegcPolicy    learned placement: featurizer, GAT + segment-recurrent-attention policy, PPO, checkpoints
@@ -42,8 +43,9 @@ let package = Package(
         .target(name: "CMoegcProto", path: "Sources/CMoegcProto", exclude: ["proto", "README.md"],
                 linkerSettings: [.linkedLibrary("protobuf-c")]),
         .target(name: "MoegcPolicy", dependencies: ["MoegcNN", "MoegcSim", "MoegcIR", "MoegcKernels", "MoegcSupport", "CMoegcProto"]),
+        .target(name: "MoegcModels", dependencies: ["MoegcSupport"]),
         .target(name: "MoegcDriver", dependencies: [
-            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcRuntime", "MoegcPolicy",
+            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcRuntime", "MoegcModels", "MoegcPolicy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "moegc", dependencies: ["MoegcDriver"]),
@@ -54,6 +56,7 @@ let package = Package(
         .testTarget(name: "MoegcRuntimeTests", dependencies: ["MoegcRuntime", "MoegcPasses"]),
         .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim"]),
         .testTarget(name: "MoegcPolicyTests", dependencies: ["MoegcPolicy", "MoegcPasses"]),
+        .testTarget(name: "MoegcModelsTests", dependencies: ["MoegcModels", "MoegcPasses"]),
         .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver"]),
     ],
     swiftLanguageModes: [.v6]
