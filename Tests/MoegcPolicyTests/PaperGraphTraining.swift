@@ -8,7 +8,7 @@ import Testing
 /// `MOEGC_POLICY_TRAIN` names graph files (comma-separated, relative to graphs/); other settings:
 /// `MOEGC_POLICY_CLUSTERS` (default `k40x4,k40x16`), `MOEGC_POLICY_ITERATIONS` (default 200),
 /// `MOEGC_POLICY_OUT` (directory for learning-curve CSVs, default /tmp), `MOEGC_POLICY_PRIORITY`
-/// (`0` turns the priority head off), and overrides `MOEGC_POLICY_LR`, `_ENTROPY`, `_CLONING`,
+/// (`0` turns the priority head off), `MOEGC_POLICY_UNITS` (`0`: one decision per task), and overrides `MOEGC_POLICY_LR`, `_ENTROPY`, `_CLONING`,
 /// `_SAMPLES`, `_EPOCHS`, `_KL` of the training defaults. Prints the comparison table and the time breakdown.
 @Suite struct PaperGraphTraining {
     static let environment = ProcessInfo.processInfo.environment
@@ -23,7 +23,7 @@ import Testing
         for file in graphs {
             for clusterName in clusters {
                 let cluster = try #require(Cluster.preset(clusterName))
-                let p = try irProblem(path: graphsDirectory() + "/" + file, cluster: cluster)
+                let p = try irProblem(path: graphsDirectory() + "/" + file, cluster: cluster, useUnits: env["MOEGC_POLICY_UNITS"] != "0")
                 var policyConfig = PolicyConfig()
                 policyConfig.priorityHead = env["MOEGC_POLICY_PRIORITY"] != "0"
                 var config = TrainingConfig()
@@ -36,7 +36,7 @@ import Testing
                 if let x = number("MOEGC_POLICY_EPOCHS") { config.epochs = Int(x) }
                 if let x = number("MOEGC_POLICY_KL") { config.targetKL = Float(x) }
                 var trainer = try PolicyTrainer(problem: p, policyConfig: policyConfig, config: config)
-                print("== \(file) on \(clusterName): \(p.taskCount) tasks, \(p.graph.edgeCount) edges, bound \(p.lowerBound)")
+                print("== \(file) on \(clusterName): \(p.taskCount) tasks, \(p.unitCount) units, \(p.graph.edgeCount) edges, bound \(p.lowerBound)")
                 for r in p.references { print("   \(r.name): \(r.stepTime) (\(r.stepTime / p.lowerBound)× bound)") }
                 let start = Date()
                 var cloning = (0.0, 0.0)

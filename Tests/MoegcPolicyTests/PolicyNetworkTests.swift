@@ -52,10 +52,16 @@ func smallPolicyConfig(priorityHead: Bool = true) -> PolicyConfig {
         for _ in 0..<50 { #expect(Sampler.sample(out.logProbabilities.value, using: &rng)[1] == 2) }
     }
 
+    /// A bias shared by all device keys adds the same amount to every device's logit of a task; a GAT
+    /// centre vector adds the same amount to every edge score of its centre node: both cancel in
+    /// their softmax.
+    static let shiftInvariant: Set<String> = ["head.key.bias", "gat.1.out.attnCenter"]
+
     /// The gradient of the whole PPO loss (placement ratios, priority Gaussians, entropy, value)
     /// against central differences, for parameters in every part of the network.
     @Test func fullLossGradientMatchesFiniteDifferences() {
-        let p = problem(forkJoinGraph(), testCluster(devices: 3))
+        // Unequal devices, so the relative-cost term (and its weight) is in play.
+        let p = problem(forkJoinGraph(), testCluster(devices: 3, speeds: [1e9, 2e9, 4e9]))
         // One segment: Transformer-XL stops the gradient through the previous segment's memory, so
         // with several segments the analytic gradient deliberately differs from finite differences.
         var config = smallPolicyConfig()
@@ -86,13 +92,17 @@ func smallPolicyConfig(priorityHead: Bool = true) -> PolicyConfig {
                     offset, mean: reference.priorityMean!.value.scalars[t], logStd: reference.priorityLogStd!.value.scalar) - shift)
             }
         }
-        func loss(_ store: ParameterStore) -> (Var, Tape) {
+        // The value head's input gradient is stopped by design (it must not train the shared
+        // encoder), so the encoder is checked on the policy terms and the value head on all terms.
+        func loss(_ store: ParameterStore, valueCoefficient: Float) -> (Var, Tape) {
             let tape = Tape(parameters: store)
             let out = policy(prepared, tape: tape)
-            return (PPOLoss.loss(out, batch: batch, clip: 0.2, entropyCoefficient: 0.01, valueCoefficient: 0.5).loss, tape)
+            return (PPOLoss.loss(out, batch: batch, clip: 0.2, entropyCoefficient: 0.01, valueCoefficient: valueCoefficient).loss, tape)
         }
-        let (l, tape) = loss(store)
-        let gradients = tape.backward(l).parameters
+        let (policyLoss, policyTape) = loss(store, valueCoefficient: 0)
+        var gradients = policyTape.backward(policyLoss).parameters
+        let (fullLoss, fullTape) = loss(store, valueCoefficient: 0.5)
+        let full = fullTape.backward(fullLoss).parameters
         let probes = ["input.weight", "gat.0.in.weight", "gat.1.out.attnCenter", "graph.0.weight", "film.weight",
                       "placer.0.attention.query.weight", "placer.1.ffn.0.weight", "placer.1.norm2.gamma",
                       "device.0.weight", "head.query.weight", "head.key.bias", "head.costWeight",
@@ -100,7 +110,8 @@ func smallPolicyConfig(priorityHead: Bool = true) -> PolicyConfig {
         var failures: [String] = []
         var checked = 0
         for name in probes {
-            guard let value = store[name], let g = gradients[name] else {
+            let isValue = name.hasPrefix("value.")
+            guard let value = store[name], let g = (isValue ? full : gradients)[name] else {
                 failures.append("\(name): no parameter or gradient")
                 continue
             }
@@ -109,7 +120,9 @@ func smallPolicyConfig(priorityHead: Bool = true) -> PolicyConfig {
                 var plus = store, minus = store
                 plus.update(name) { $0.withUnsafeMutableBufferPointer { $0[index] += epsilon } }
                 minus.update(name) { $0.withUnsafeMutableBufferPointer { $0[index] -= epsilon } }
-                let numeric = (Double(loss(plus).0.value.scalar) - Double(loss(minus).0.value.scalar)) / Double(2 * epsilon)
+                let c: Float = isValue ? 0.5 : 0
+                let numeric = (Double(loss(plus, valueCoefficient: c).0.value.scalar)
+                               - Double(loss(minus, valueCoefficient: c).0.value.scalar)) / Double(2 * epsilon)
                 let analytic = Double(g.scalars[index])
                 checked += 1
                 if abs(numeric - analytic) > 2e-3 + 5e-2 * max(abs(numeric), abs(analytic)) {
@@ -120,7 +133,11 @@ func smallPolicyConfig(priorityHead: Bool = true) -> PolicyConfig {
         #expect(checked >= 30)
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         // Not vacuous: the loss depends on these parameters.
-        #expect(probes.contains { gradients[$0].map { $0.scalars.contains { abs($0) > 1e-5 } } ?? false })
+        gradients.add(full)
+        // Not vacuous: every probe moves the loss except parameters that shift all logits of one
+        // softmax equally, which it ignores (their gradient is exactly zero).
+        let flat = probes.filter { !(gradients[$0].map { $0.scalars.contains { abs($0) > 1e-6 } } ?? false) }
+        #expect(flat.allSatisfy(Self.shiftInvariant.contains), "zero gradient: \(flat)")
     }
 }
 

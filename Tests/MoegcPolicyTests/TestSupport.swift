@@ -84,7 +84,7 @@ func bruteForceOptimum(_ problem: PolicyProblem) -> Double {
 /// can be exercised on the paper's lowered graphs: the graph is lowered (`Lowering.run`), each node
 /// becomes a task with the registry's cost, each graph input a zero-cost source task, and every
 /// `param` node is co-located with (fused into) its first consumer, so weights sit where they are used.
-func irProblem(path: String, cluster: Cluster) throws -> PolicyProblem {
+func irProblem(path: String, cluster: Cluster, useUnits: Bool = true) throws -> PolicyProblem {
     var graph = try Frontend.load(path: path)
     try Lowering.run(&graph, PassOptions(file: path))
     var tasks: [CostGraph.Task] = []
@@ -129,8 +129,29 @@ func irProblem(path: String, cluster: Cluster) throws -> PolicyProblem {
     }
     for t in 0..<tasks.count { groupOps[groups[t]].append(contentsOf: ops[t]) }
     let fused = try unfused.fused(groups: groups).graph
+    // Co-location units as MoegcPlacement builds them: tasks joined by an IR edge whose ends carry
+    // the same `expert` and `moe_group` annotations (an expert's dispatch, FFN and weights).
+    var parent = Array(0..<groupOps.count)
+    func find(_ x: Int) -> Int { var x = x; while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }; return x }
+    func annotation(_ n: Int) -> (Int, Int) {
+        (graph.nodes[n].attributes["expert"]?.intValue ?? -1, graph.nodes[n].attributes["moe_group"]?.intValue ?? -1)
+    }
+    for (c, node) in graph.nodes.enumerated() where annotation(c) != (-1, -1) {
+        for v in node.operands {
+            guard let p = graph.values[v.index].producer?.index, annotation(p) == annotation(c) else { continue }
+            let a = find(groups[nodeTask[p]]), b = find(groups[nodeTask[c]])
+            if a != b { parent[max(a, b)] = min(a, b) }
+        }
+    }
+    var label: [Int: Int32] = [:]
+    let units: [Int32] = (0..<groupOps.count).map { g in
+        let r = find(g)
+        if let l = label[r] { return l }
+        label[r] = Int32(label.count)
+        return label[r]!
+    }
     return PolicyProblem(name: graph.name, graph: fused, cluster: cluster, taskOps: groupOps,
-                            references: referencePlacements(fused, cluster))
+                         references: referencePlacements(fused, cluster), units: useUnits ? units : nil)
 }
 
 /// The repository's `graphs/` folder.

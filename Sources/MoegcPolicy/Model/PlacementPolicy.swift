@@ -37,7 +37,11 @@ public struct PolicyOutput {
 ///     placement        s = (W_q h)(W_k e)ᵀ/√d + w_c · relativeCost            [N, D]
 ///                      logits = mean of s over each co-location unit + mask     [U, D] → softmax per unit
 ///     scheduling       μ = Linear(h) ∈ ℝᴺ, σ = exp(logσ); offset ~ N(μ, σ²)     (list-scheduler priorities)
-///     value            V = MLP(g)                                               expected reward
+///     value            V = MLP(g), g's gradient stopped                         expected reward
+///
+/// The value head reads the graph embedding but does not train it: a value loss flowing into the
+/// shared encoder moves the placement even when every sample of an iteration scored the same
+/// (no policy gradient to hold it), and with Adam's per-parameter scaling that drift is a full step.
 ///
 /// The device axis is never a layer width: devices are embedded from their features (including
 /// sinusoidal codes of their index and host) and scored by dot product, so one set of weights
@@ -124,7 +128,7 @@ public struct PlacementPolicy: Sendable {
             priorityLogStd = tape.parameter(Self.priorityLogStdName)
         }
         return PolicyOutput(logProbabilities: logProbabilities, logits: logits, priorityMean: priorityMean,
-                            priorityLogStd: priorityLogStd, value: valueHead(g))
+                            priorityLogStd: priorityLogStd, value: valueHead(g.stopGradient()))
     }
 }
 

@@ -16,7 +16,7 @@ import MoegcSupport
 ///       R_k = −√(step_k / reference)   or   outOfMemoryReward if a device overflows
 ///       A_k = R_k − mean(R)  (or − V(g)),  divided by std(R) if normalising
 ///       E epochs: PPO loss (see PPOLoss) → backward → Adam (global-norm clipping);
-///                 stop early when approx-KL > targetKL
+///                 stop early when approx-KL > targetKL; none when all K rewards are equal
 ///       entropy coefficient decays linearly from entropyStart to entropyEnd
 ///
 /// Deterministic: every random draw comes from one SeededGenerator whose state is checkpointed,
@@ -132,7 +132,9 @@ public struct PolicyTrainer {
         adam.config.learningRate = config.learningRate
         timing.optimizer += seconds(since: t0, clock)
         cloningSteps += 1
-        if accuracy >= Double(config.cloningTargetAccuracy) { cloningConverged = true }
+        if accuracy >= Double(config.cloningTargetAccuracy) && loss.value.scalar <= config.cloningTargetLoss {
+            cloningConverged = true
+        }
         return (Double(loss.value.scalar), accuracy)
     }
 
@@ -212,8 +214,12 @@ public struct PolicyTrainer {
 
         let entropyCoefficient = config.entropyCoefficient(iteration: iteration, of: config.iterations)
         var statistics = PPOStatistics()
+        statistics.entropy = Double(output.logits.stopGradient().categoricalEntropy().mean().value.scalar)
         var gradientNorm = 0.0
-        for epoch in 0..<config.epochs {
+        // Every sample scored the same: nothing to learn from this batch but the value; skip the
+        // update rather than let the optimiser amplify noise.
+        let epochs = spread > 1e-12 ? config.epochs : 0
+        for epoch in 0..<epochs {
             if epoch > 0 {
                 t0 = clock.now
                 tape = Tape(parameters: parameters)

@@ -44,8 +44,13 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
     public var cloningSteps: Int = 300
     /// Step size of behaviour cloning (default 3e-3).
     public var cloningLearningRate: Float = 3e-3
-    /// Stop cloning early once this fraction of tasks is placed as the reference does (default 0.98).
+    /// Stop cloning early once this fraction of units is placed (greedily) as the reference does …
+    /// (default 0.98) …
     public var cloningTargetAccuracy: Float = 0.98
+    /// … and the mean negative log-likelihood of the reference is at most this (default 0.1, a
+    /// geometric-mean probability of 0.9): agreement of the argmax alone can come with a nearly
+    /// flat distribution, whose samples are far worse than the reference (seen on 16 devices).
+    public var cloningTargetLoss: Float = 0.1
     /// Write a checkpoint every this many iterations (default 10).
     public var checkpointEvery: Int = 10
     /// Seed of sampling (default 1). The initial weights use `PolicyConfig.initSeed`.
