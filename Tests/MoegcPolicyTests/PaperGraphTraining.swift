@@ -8,7 +8,7 @@ import Testing
 /// `MOEGC_POLICY_TRAIN` names graph files (comma-separated, relative to graphs/); other settings:
 /// `MOEGC_POLICY_CLUSTERS` (default `k40x4,k40x16`), `MOEGC_POLICY_ITERATIONS` (default 200),
 /// `MOEGC_POLICY_OUT` (directory for learning-curve CSVs, default /tmp), `MOEGC_POLICY_PRIORITY`
-/// (`0` turns the priority head off), `MOEGC_POLICY_UNITS` (`0`: one decision per task), and overrides `MOEGC_POLICY_LR`, `_ENTROPY`, `_CLONING`,
+/// (`0` turns the priority head off), `MOEGC_POLICY_UNITS` (`0`: one decision per task), `MOEGC_POLICY_HINT` (`0`: no heuristic hint), and overrides `MOEGC_POLICY_LR`, `_ENTROPY`, `_CLONING`,
 /// `_SAMPLES`, `_EPOCHS`, `_KL` of the training defaults. Prints the comparison table and the time breakdown.
 @Suite struct PaperGraphTraining {
     static let environment = ProcessInfo.processInfo.environment
@@ -26,6 +26,7 @@ import Testing
                 let p = try irProblem(path: graphsDirectory() + "/" + file, cluster: cluster, useUnits: env["MOEGC_POLICY_UNITS"] != "0")
                 var policyConfig = PolicyConfig()
                 policyConfig.priorityHead = env["MOEGC_POLICY_PRIORITY"] != "0"
+                policyConfig.referenceHint = env["MOEGC_POLICY_HINT"] != "0"
                 var config = TrainingConfig()
                 config.iterations = iterations
                 func number(_ key: String) -> Double? { env[key].flatMap(Double.init) }

@@ -105,7 +105,7 @@ func smallPolicyConfig(priorityHead: Bool = true) -> PolicyConfig {
         let full = fullTape.backward(fullLoss).parameters
         let probes = ["input.weight", "gat.0.in.weight", "gat.1.out.attnCenter", "graph.0.weight", "film.weight",
                       "placer.0.attention.query.weight", "placer.1.ffn.0.weight", "placer.1.norm2.gamma",
-                      "device.0.weight", "head.query.weight", "head.key.bias", "head.costWeight",
+                      "device.0.weight", "head.query.weight", "head.key.bias", "head.costWeight", "head.hintWeight",
                       "head.priority.weight", "head.priorityLogStd", "value.1.bias"]
         var failures: [String] = []
         var checked = 0

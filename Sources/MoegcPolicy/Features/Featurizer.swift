@@ -14,6 +14,9 @@ public struct PolicyInput: Sendable {
     /// Per task and device: log₂ of the task's roofline time there over its mean time `[N, D]`
     /// (all zeros on a homogeneous cluster).
     public var relativeCost: Tensor
+    /// One-hot `[N, D]` of the best reference heuristic's placement: a hint the policy weighs with a
+    /// learned scalar, so imitating the heuristic is one weight away and PPO learns the deviations.
+    public var hint: Tensor
     /// Additive mask `[U, D]`: −∞ where a unit's weights alone exceed the device's memory; nil when
     /// every unit fits everywhere.
     public var mask: Tensor?
@@ -46,6 +49,9 @@ public struct PolicyInput: Sendable {
 ///                     on the critical path; log₁₀ of fastest and mean time over the reference step
 ///     memory          resident bytes over the smallest device memory and over the fair share
 ///                     (total resident bytes / device count)
+///
+/// Task × device: log₂ of the task's time on the device over its mean time, and a one-hot hint of
+/// the best reference heuristic's device for the task.
 ///
 /// Device features (`deviceFeatureCount` columns): peak FLOP/s, memory bandwidth, link bandwidth
 /// (each over the cluster's largest), log₁₀ link latency, host network bandwidth over the largest
@@ -125,6 +131,8 @@ public enum Featurizer {
                 relative[t * d + j] = Float(log2(max(costs.time(of: t, in: graph, on: j), 1e-15) / mean))
             }
         }
+        var hint = [Float](repeating: 0, count: n * d)
+        for (t, device) in problem.reference.placement.enumerated() { hint[t * d + device] = 1 }
         let u = problem.unitCount
         var unitResident = [Int](repeating: 0, count: u), unitSize = [Float](repeating: 0, count: u)
         for t in 0..<n {
@@ -157,6 +165,7 @@ public enum Featurizer {
             tasks: Tensor(shape: [n, width], scalars: tasks),
             devices: deviceFeatures(cluster, fairShare: fairShare),
             relativeCost: Tensor(shape: [n, d], scalars: relative),
+            hint: Tensor(shape: [n, d], scalars: hint),
             mask: masked ? Tensor(shape: [u, d], scalars: mask) : nil,
             unit: problem.units, unitCount: u,
             unitScale: u == n ? nil : Tensor(shape: [u, 1], scalars: unitSize.map { 1 / $0 }),

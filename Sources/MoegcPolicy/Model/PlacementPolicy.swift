@@ -34,7 +34,7 @@ public struct PolicyOutput {
 ///     superposition    h ← h ⊙ (1 + γ(g)) + β(g)                               FiLM on every task
 ///     placer           h ← SegmentEncoder(h) in topological order               [N, d]
 ///     devices          e = MLP(device features) + Linear(g)                     [D, d]
-///     placement        s = (W_q h)(W_k e)ᵀ/√d + w_c · relativeCost            [N, D]
+///     placement        s = (W_q h)(W_k e)ᵀ/√d + w_c · relativeCost + w_h · hint  [N, D]
 ///                      logits = mean of s over each co-location unit + mask     [U, D] → softmax per unit
 ///     scheduling       μ = Linear(h) ∈ ℝᴺ, σ = exp(logσ); offset ~ N(μ, σ²)     (list-scheduler priorities)
 ///     value            V = MLP(g), g's gradient stopped                         expected reward
@@ -42,6 +42,10 @@ public struct PolicyOutput {
 /// The value head reads the graph embedding but does not train it: a value loss flowing into the
 /// shared encoder moves the placement even when every sample of an iteration scored the same
 /// (no policy gradient to hold it), and with Adam's per-parameter scaling that drift is a full step.
+///
+/// `hint` is the one-hot placement of the best heuristic (a feature any graph has: heuristics are
+/// cheap); `w_h` starts at 0 and behaviour cloning raises it, so PPO starts from the heuristic and
+/// learns where to deviate (residual learning over the heuristic).
 ///
 /// The device axis is never a layer width: devices are embedded from their features (including
 /// sinusoidal codes of their index and host) and scored by dot product, so one set of weights
@@ -62,6 +66,7 @@ public struct PlacementPolicy: Sendable {
     let valueHead: MLP
 
     static let costWeightName = "head.costWeight"
+    static let hintWeightName = "head.hintWeight"
     static let priorityLogStdName = "head.priorityLogStd"
 
     /// Builds the network and registers its initial weights (from `config.initSeed`) in `parameters`.
@@ -88,6 +93,7 @@ public struct PlacementPolicy: Sendable {
         priority = Linear("head.priority", inputSize: d, outputSize: 1, parameters: &parameters, generator: &rng)
         valueHead = MLP("value", sizes: [d, d, 1], activation: .relu, parameters: &parameters, generator: &rng)
         parameters.add(Self.costWeightName, Tensor(shape: [1], scalars: [1]))
+        parameters.add(Self.hintWeightName, Tensor(shape: [1], scalars: [0]))
         parameters.add(Self.priorityLogStdName, Tensor(shape: [1], scalars: [Foundation.log(config.priorityInitialStd)]))
         // Start with small FiLM and zero priority offsets: the initial policy's orders are b-level's.
         parameters[film.weightName] = parameters[film.weightName]!.scaled(by: 0.1)
@@ -116,6 +122,7 @@ public struct PlacementPolicy: Sendable {
         let devices = deviceEncoder(tape.constant(input.devices)) + deviceConditioning(g)   // [D, d]
         var logits = query(h).matmul(key(devices), transposeOther: true) * (1 / Float(d).squareRoot())
         logits = logits + tape.constant(input.relativeCost) * tape.parameter(Self.costWeightName)
+        if config.referenceHint { logits = logits + tape.constant(input.hint) * tape.parameter(Self.hintWeightName) }
         if let scale = input.unitScale {
             logits = logits.scatterAddRows(input.unit, count: input.unitCount) * tape.constant(scale)
         }

@@ -18,6 +18,9 @@ public struct PolicyConfig: Sendable, Hashable, Codable {
     /// Whether the policy emits per-task scheduling-priority offsets for the list scheduler (GO's
     /// joint placement + scheduling; default true). Off: orders come from the b-level alone.
     public var priorityHead: Bool = true
+    /// Whether the placement scores include the best heuristic's placement as a learned-weight hint
+    /// (default true). Off: the policy must find or imitate placements from the features alone.
+    public var referenceHint: Bool = true
     /// Initial standard deviation of the priority offsets sampled in training (default 0.05, in
     /// units of the critical path's b-level).
     public var priorityInitialStd: Float = 0.05
