@@ -14,7 +14,7 @@ public struct PolicyInput: Sendable {
     /// Per task and device: log₂ of the task's roofline time there over its mean time `[N, D]`
     /// (all zeros on a homogeneous cluster).
     public var relativeCost: Tensor
-    /// One-hot `[N, D]` of the best reference heuristic's placement: a hint the policy weighs with a
+    /// One-hot `[N, D]` (scaled by 1 + ln D) of the best reference heuristic's placement: a hint the policy weighs with a
     /// learned scalar, so imitating the heuristic is one weight away and PPO learns the deviations.
     public var hint: Tensor
     /// Additive mask `[U, D]`: −∞ where a unit's weights alone exceed the device's memory; nil when
@@ -132,7 +132,10 @@ public enum Featurizer {
             }
         }
         var hint = [Float](repeating: 0, count: n * d)
-        for (t, device) in problem.reference.placement.enumerated() { hint[t * d + device] = 1 }
+        // 1 + ln D: with the initial weight 1 the heuristic's device starts with probability
+        // e·D / (e·D + D − 1) ≈ 0.73 whatever the device count.
+        let hintValue = Float(1 + log(Double(d)))
+        for (t, device) in problem.reference.placement.enumerated() { hint[t * d + device] = hintValue }
         let u = problem.unitCount
         var unitResident = [Int](repeating: 0, count: u), unitSize = [Float](repeating: 0, count: u)
         for t in 0..<n {

@@ -44,8 +44,10 @@ public struct PolicyOutput {
 /// (no policy gradient to hold it), and with Adam's per-parameter scaling that drift is a full step.
 ///
 /// `hint` is the one-hot placement of the best heuristic (a feature any graph has: heuristics are
-/// cheap); `w_h` starts at 0 and behaviour cloning raises it, so PPO starts from the heuristic and
-/// learns where to deviate (residual learning over the heuristic).
+/// cheap), scaled so that with `w_h` = 1 initially the heuristic's device starts at probability ≈ 0.73
+/// for any D; behaviour cloning raises it further, and PPO learns where to deviate (residual learning
+/// over the heuristic). A purely weight-learned hint would be slow: Adam moves a scalar by about the
+/// learning rate per step.
 ///
 /// The device axis is never a layer width: devices are embedded from their features (including
 /// sinusoidal codes of their index and host) and scored by dot product, so one set of weights
@@ -93,7 +95,7 @@ public struct PlacementPolicy: Sendable {
         priority = Linear("head.priority", inputSize: d, outputSize: 1, parameters: &parameters, generator: &rng)
         valueHead = MLP("value", sizes: [d, d, 1], activation: .relu, parameters: &parameters, generator: &rng)
         parameters.add(Self.costWeightName, Tensor(shape: [1], scalars: [1]))
-        parameters.add(Self.hintWeightName, Tensor(shape: [1], scalars: [0]))
+        parameters.add(Self.hintWeightName, Tensor(shape: [1], scalars: [config.referenceHint ? 1 : 0]))
         parameters.add(Self.priorityLogStdName, Tensor(shape: [1], scalars: [Foundation.log(config.priorityInitialStd)]))
         // Start with small FiLM and zero priority offsets: the initial policy's orders are b-level's.
         parameters[film.weightName] = parameters[film.weightName]!.scaled(by: 0.1)
