@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The learned-placement options of `moegc place`: training a policy on the graph, or placing it
-/// with a trained one.
+/// with a trained one. The command's `--seed` seeds the policy's sampling (training and --samples).
 struct PolicyOptions: ParsableArguments {
     @Flag(name: .customLong("train-policy"), help: "Train a placement policy on this graph with PPO (see --iterations, --out, --resume).")
     var train = false
@@ -11,9 +11,6 @@ struct PolicyOptions: ParsableArguments {
 
     @Option(help: "PPO iterations to train (default: 200, or the resumed run's own).")
     var iterations: Int?
-
-    @Option(help: "Seed of the policy's sampling during training and of --samples.")
-    var seed: UInt64 = 1
 
     @Option(help: ArgumentHelp("Where the trained policy is written (checkpoints go there too).", valueName: "file"))
     var out: String = "policies/policy.policy"

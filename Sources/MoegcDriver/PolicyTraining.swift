@@ -7,7 +7,7 @@ import MoegcSupport
 /// from `--out`, and writes the learning curve next to the policy as `NAME.csv` and `NAME.svg`.
 enum PolicyTraining {
     /// Trains on `problem` as `options` say; returns the report printed on standard output.
-    static func train(_ problem: PolicyProblem, options: PolicyOptions) throws(PolicyError) -> String {
+    static func train(_ problem: PolicyProblem, options: PolicyOptions, seed: UInt64) throws(PolicyError) -> String {
         var trainer: PolicyTrainer
         if options.resume {
             let checkpoint = try CheckpointFile.read(options.out)
@@ -17,7 +17,7 @@ enum PolicyTraining {
             var policyConfig = PolicyConfig()
             policyConfig.priorityHead = !options.noPriorityHead
             var config = TrainingConfig()
-            config.seed = options.seed
+            config.seed = seed
             if let n = options.iterations { config.iterations = n }
             if let k = options.samplesPerIteration { config.samplesPerIteration = k }
             if let c = options.cloningSteps { config.cloningSteps = c }
@@ -55,11 +55,11 @@ enum PolicyTraining {
     }
 
     /// Places `problem` with the policy file at `options.policy`.
-    static func place(_ problem: PolicyProblem, options: PolicyOptions) throws(PolicyError)
+    static func place(_ problem: PolicyProblem, options: PolicyOptions, seed: UInt64) throws(PolicyError)
         -> (decision: SampledPlacement, outcome: PlacementOutcome)
     {
         let checkpoint = try CheckpointFile.read(options.policy!)
-        return try PolicyPlacer(checkpoint).place(problem, samples: options.samples, seed: options.seed)
+        return try PolicyPlacer(checkpoint).place(problem, samples: options.samples, seed: seed)
     }
 
     static func writeCurves(_ history: [IterationRecord], problem: PolicyProblem, base: String) throws(PolicyError) {
@@ -91,6 +91,26 @@ enum PolicyTraining {
             + "\(Quantity.fixed(Double(samples) / max(seconds, 1e-9), 1)) samples/s; time in forward \(Quantity.fixed(t.forward, 1)) s, "
             + "backward \(Quantity.fixed(t.backward, 1)) s, simulation \(Quantity.fixed(t.simulation, 1)) s, "
             + "sampling \(Quantity.fixed(t.sampling, 1)) s, optimizer \(Quantity.fixed(t.optimizer, 1)) s\n"
+        return out
+    }
+}
+
+extension PolicyTraining {
+    /// The table `moegc place --policy` prints: the policy's placement beside every heuristic.
+    static func placementReport(_ problem: PolicyProblem, decision: SampledPlacement, outcome: PlacementOutcome,
+                                samples: Int) -> String {
+        let reference = problem.reference
+        let how = samples > 0 ? "best of greedy and \(samples) samples" : "greedy"
+        var out = "\(problem.name) on \(problem.cluster.name): \(problem.taskCount) tasks, \(problem.unitCount) units; "
+            + "lower bound \(Quantity.fixed(problem.lowerBound * 1e3, 3)) ms\n"
+        out += "| placement | step (ms) | × best heuristic | × bound |\n|---|---|---|---|\n"
+        let policyRow = ("policy (\(how))" + (outcome.outOfMemory ? ", OUT OF MEMORY" : ""), outcome.stepTime)
+        for (name, step) in problem.references.map({ ($0.name, $0.stepTime) }) + [policyRow] {
+            out += "| \(name) | \(Quantity.fixed(step * 1e3, 3)) | \(Quantity.fixed(step / reference.stepTime, 3)) | "
+                + "\(Quantity.fixed(step / problem.lowerBound, 3)) |\n"
+        }
+        let used = Set(decision.placement).count
+        out += "the policy uses \(used) of \(problem.deviceCount) devices\n"
         return out
     }
 }

@@ -63,8 +63,14 @@ import Testing
                       + "(\(bestOf16.outcome.stepTime / p.reference.stepTime)×)")
                 print(String(format: "   TIME %.1fs, %d samples, %.1f samples/s; forward %.1fs backward %.1fs simulation %.1fs sampling %.1fs optimizer %.1fs",
                              elapsed, trainer.samples, Double(trainer.samples) / elapsed, t.forward, t.backward, t.simulation, t.sampling, t.optimizer))
-                let csv = LearningCurve.csv(trainer.history, reference: p.reference.stepTime)
-                try csv.write(toFile: "\(out)/\(file.replacingOccurrences(of: ".graph", with: ""))-\(clusterName).csv", atomically: true, encoding: .utf8)
+                let stem = "\(out)/\(file.replacingOccurrences(of: ".graph", with: ""))-\(clusterName)"
+                try LearningCurve.csv(trainer.history, reference: p.reference.stepTime)
+                    .write(toFile: stem + ".csv", atomically: true, encoding: .utf8)
+                let levels = p.references.filter { $0.stepTime < 3 * p.reference.stepTime }.map { ($0.name, $0.stepTime) }
+                    + [("lower bound", p.lowerBound)]
+                try LearningCurve.svg(trainer.history, reference: p.reference.stepTime, levels: levels,
+                                      title: "\(p.name) on \(clusterName): \(p.unitCount) units, step / \(p.reference.name)")
+                    .write(toFile: stem + ".svg", atomically: true, encoding: .utf8)
             }
         }
     }
