@@ -8,6 +8,8 @@
 //   MoegcPasses    pass manager and passes, one a file (shape inference, lowering, fusion, …)
 //   MoegcKernels   CPU kernels on OpenBLAS, BLAS core selection
 //   MoegcSim       cluster specs, cost model, discrete-event simulator, lower bounds, traces
+//   CMetis         system library: METIS k-way graph partitioning (METIS_PartGraphKway)
+//   MoegcPlacement IR → cost graph adaptor, MoE bounds, heuristic placers, the compile pipeline
 //   MoegcRuntime   executes lowered graphs: the op→kernel table, the reference interpreter
 //   MoegcNN        tensors, reverse-mode autodiff, layers, Adam (knows nothing of graphs)
 //   MoegcDriver    the command-line driver: wires the stages together
@@ -27,6 +29,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CMetis", path: "Sources/CMetis", providers: [.apt(["libmetis-dev"])]),
         .target(name: "MoegcSupport"),
         .target(name: "MoegcIR", dependencies: ["MoegcSupport"]),
         .target(name: "MoegcPasses", dependencies: ["MoegcIR"]),
@@ -35,10 +38,12 @@ let package = Package(
             "MoegcIR",
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
+        .target(name: "MoegcPlacement", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcSupport", "CMetis",
+                                                       .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "MoegcNN", dependencies: ["CBLAS", "MoegcSupport"]),
         .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcKernels", "MoegcSupport"]),
         .target(name: "MoegcDriver", dependencies: [
-            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcRuntime",
+            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "moegc", dependencies: ["MoegcDriver"]),
@@ -48,6 +53,7 @@ let package = Package(
         .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN"]),
         .testTarget(name: "MoegcRuntimeTests", dependencies: ["MoegcRuntime", "MoegcPasses"]),
         .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim"]),
+        .testTarget(name: "MoegcPlacementTests", dependencies: ["MoegcPlacement", "MoegcPasses", "MoegcSim", "MoegcIR"]),
         .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver"]),
     ],
     swiftLanguageModes: [.v6]
