@@ -34,16 +34,16 @@ public enum CompilePipeline {
     /// Places `problem` with `placer`, schedules and simulates it; returns the evaluation and the
     /// seconds placing took (scheduling and simulation not included).
     public static func place(_ problem: PlacementProblem, with placer: any Placer,
-                             priority: PriorityRule = .bLevel) throws(PlacementError) -> (Evaluation, placeSeconds: Double) {
+                             priority: PriorityRule? = nil) throws(PlacementError) -> (Evaluation, placeSeconds: Double) {
         try MemoryCheck.feasibility(problem)
         let clock = ContinuousClock()
         let started = clock.now
-        let devices = try placer.place(problem)
+        let (devices, rule) = try placer.placeAndOrder(problem)
         let placeSeconds = seconds(started.duration(to: clock.now))
         guard devices.count == problem.taskCount, devices.allSatisfy({ (0..<Int32(problem.deviceCount)).contains($0) }) else {
             throw .invalidPlacement("placer '\(placer.name)' returned \(devices.count) devices for \(problem.taskCount) tasks, or a device out of range")
         }
-        return (try Evaluation.run(problem, devices: devices, priority: priority), placeSeconds)
+        return (try Evaluation.run(problem, devices: devices, priority: priority ?? rule), placeSeconds)
     }
 
     /// A duration in seconds.

@@ -64,7 +64,7 @@ public enum MoEAllToAllBound {
                 for d in 0..<costs.deviceCount {
                     for k in bodyTasks { minTime[d] = min(minTime[d], costs.time(of: k, in: tasks.costGraph, on: d)) }
                 }
-                for k in bodyTasks { minWeights = min(minWeights, tasks.costGraph.residentBytes[k]) }
+                for k in bodyTasks { minWeights = min(minWeights, tasks.weightBytes[k]) }
             }
             let n = node.operands.count - 4
             guard minRows.isFinite else { continue }

@@ -22,6 +22,8 @@ public struct PlacementProblem: Sendable {
     public var weightFraction: Double
 
     public var costGraph: CostGraph { tasks.costGraph }
+    /// Weights each task keeps on its device (`TaskGraph.weightBytes`): what memory budgets count.
+    public var weights: ContiguousArray<Int> { tasks.weightBytes }
     public var deviceCount: Int { cluster.deviceCount }
     public var taskCount: Int { tasks.taskCount }
 

@@ -1,15 +1,24 @@
 import MoegcSim
 
-/// A heuristic that puts every task (fused group) of a problem on a device. Placers return devices
-/// only; orders come from `PriorityRule` (b-level list scheduling unless a policy supplies priorities).
-/// Every placer is deterministic: the same problem (and seed, for the randomised ones) gives the
-/// same devices.
+/// A heuristic that puts every task (fused group) of a problem on a device. Orders come from
+/// `PriorityRule`: b-level list scheduling by default; list schedulers (m-ETF, HEFT) order by the
+/// start times they planned, so the simulator runs the schedule they built. Every placer is
+/// deterministic: the same problem (and seed, for the randomised ones) gives the same devices.
 public protocol Placer: Sendable {
     /// The name `--placer` takes.
     var name: String { get }
     /// One line for `--help` and the compare table's legend.
     var summary: String { get }
+    /// The device of every task.
     func place(_ problem: PlacementProblem) throws(PlacementError) -> [Int32]
+    /// The device of every task and the priority rule that orders each device.
+    func placeAndOrder(_ problem: PlacementProblem) throws(PlacementError) -> ([Int32], PriorityRule)
+}
+
+extension Placer {
+    public func placeAndOrder(_ problem: PlacementProblem) throws(PlacementError) -> ([Int32], PriorityRule) {
+        (try place(problem), .bLevel)
+    }
 }
 
 /// Why a placement could not be made or cannot run.
@@ -115,7 +124,7 @@ public enum MemoryCheck {
     /// cluster cannot hold them.
     public static func weights(_ problem: PlacementProblem, devices: [Int32]) throws(PlacementError) {
         var load = [Int](repeating: 0, count: problem.deviceCount)
-        for t in 0..<problem.taskCount { load[Int(devices[t])] += problem.costGraph.residentBytes[t] }
+        for t in 0..<problem.taskCount { load[Int(devices[t])] += problem.weights[t] }
         for d in 0..<problem.deviceCount where load[d] > problem.cluster.memoryCapacity(d) {
             throw .outOfMemory(device: d, deviceName: problem.cluster.devices[d].name, bytes: load[d],
                                capacity: problem.cluster.memoryCapacity(d), what: "its weights alone")

@@ -36,6 +36,9 @@ public struct TaskGraph: Sendable {
     public let taskNodes: ContiguousArray<Int32>
     /// The cost-graph value of each IR value, or −1 (graph input, or internal to one task).
     public let costValue: ContiguousArray<Int32>
+    /// Weights each task keeps on its device: its resident bytes, plus, for a weight shared by several
+    /// tasks, that weight (held as a never-freed value).
+    public let weightBytes: ContiguousArray<Int>
 
     public var taskCount: Int { costGraph.taskCount }
 
@@ -126,6 +129,11 @@ public struct TaskGraph: Sendable {
                 useFill[v.index] += 1
             }
         }
+        // Tasks made of weights only (shared weights): their weights live in their values.
+        var weightsOnly = [Bool](repeating: true, count: t)
+        for i in 0..<n where !isWeight[i] { weightsOnly[Int(nodeTask[i])] = false }
+        let weightBytes = resident
+        for k in 0..<t where weightsOnly[k] { resident[k] = 0 }
         var lastTask = [Int32](repeating: -1, count: t) // dedup stamp: value index that last listed a task
         for (vi, value) in graph.values.enumerated() {
             guard let p = value.producer?.index else { continue }
@@ -151,7 +159,7 @@ public struct TaskGraph: Sendable {
             costValue[vi] = Int32(valueProducer.count)
             valueProducer.append(Int32(pt))
             valueBytes.append(Int(size.rounded(.up)))
-            valueIsOutput.append(isOutput[vi])
+            valueIsOutput.append(isOutput[vi] || weightsOnly[pt])
             consumerStart.append(Int32(consumers.count))
         }
         for k in 0..<t { bytes[k] = max(0, bytes[k]) }
@@ -162,6 +170,7 @@ public struct TaskGraph: Sendable {
         self.taskNodeStart = start
         self.taskNodes = members
         self.costValue = costValue
+        self.weightBytes = weightBytes
     }
 
     /// Bytes of weights node `nid` keeps on its device: a weight's result, a layer's declared

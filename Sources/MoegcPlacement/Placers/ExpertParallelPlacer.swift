@@ -38,7 +38,7 @@ public struct ExpertParallelPlacer: Placer {
             }
             var outBytes = 0
             for o in Int(g.outputStart[t])..<Int(g.outputStart[t + 1]) { outBytes += g.valueBytes[Int(g.outputValues[o])] }
-            if fromOutside && largest >= 0 && outBytes < inBytes && g.residentBytes[t] == 0 {
+            if fromOutside && largest >= 0 && outBytes < inBytes && problem.weights[t] == 0 {
                 devices[t] = devices[largest]
             }
         }

@@ -16,7 +16,10 @@ public struct HEFTPlacer: Placer {
 
     public init() {}
 
-    public func place(_ problem: PlacementProblem) throws(PlacementError) -> [Int32] {
+    public func place(_ problem: PlacementProblem) throws(PlacementError) -> [Int32] { try placeAndOrder(problem).0 }
+
+    /// The devices, and each device ordered by the start times the schedule planned.
+    public func placeAndOrder(_ problem: PlacementProblem) throws(PlacementError) -> ([Int32], PriorityRule) {
         let g = problem.costGraph, count = problem.deviceCount
         let rank = Priorities.bLevel(graph: g, costs: problem.costs, estimate: .average)
         var position = [Int](repeating: 0, count: problem.taskCount)
@@ -25,7 +28,7 @@ public struct HEFTPlacer: Placer {
         var scheduler = IncrementalScheduler(graph: g, cluster: problem.cluster)
         var ledger = WeightLedger(problem)
         for t in order {
-            let bytes = g.residentBytes[t]
+            let bytes = problem.weights[t]
             var best: (finish: Double, device: Int)?
             for d in 0..<count where ledger.fits(bytes, on: d) {
                 let f = scheduler.earliestFinish(of: t, on: d)
@@ -35,6 +38,6 @@ public struct HEFTPlacer: Placer {
             ledger.add(bytes, on: b.device)
             scheduler.place(t, on: b.device)
         }
-        return scheduler.placement.map { Int32($0) }
+        return (scheduler.placement.map { Int32($0) }, .given(scheduler.start.map { -$0 }))
     }
 }

@@ -5,7 +5,9 @@ import MoegcSupport
 /// Simulated annealing over co-location units, starting from another placer's result.
 ///
 /// A *move* takes one unit (an expert's tasks, a hierarchical group's routing, or a lone task;
-/// `PlacementProblem.unit`) to another device; a *swap* exchanges two units on different devices.
+/// `PlacementProblem.unit`) to another device: the unit's tasks that sit with its heaviest task go
+/// (a dispatch the start left beside the gate stays there); a *swap* exchanges two units on
+/// different devices.
 /// Half the time the unit is drawn from the device that was busiest in the current placement's
 /// simulation, so moves tend to relieve the bottleneck. Every candidate whose weights fit is
 /// scheduled (b-level list scheduling) and simulated; one that runs out of memory is rejected.
@@ -41,13 +43,20 @@ public struct LocalSearchPlacer: Placer {
         guard count > 1, problem.unitCount > 1 else { return best }
         let members = problem.unitMembers()
         let g = problem.costGraph
-        var unitWeights = [Int](repeating: 0, count: problem.unitCount)
-        for t in 0..<problem.taskCount { unitWeights[Int(problem.unit[t])] += g.residentBytes[t] }
+        // Each unit's anchor: its task with the most weights (then the most flops).
+        var anchor = [Int](repeating: -1, count: problem.unitCount)
+        for t in 0..<problem.taskCount {
+            let u = Int(problem.unit[t]), a = anchor[u]
+            if a < 0 || (problem.weights[t], g.flops[t]) > (problem.weights[a], g.flops[a]) { anchor[u] = t }
+        }
         var ledger = WeightLedger(problem)
-        for t in 0..<problem.taskCount { ledger.add(g.residentBytes[t], on: Int(current[t])) }
-        // A unit's device is its first task's device: units move whole.
-        var unitDevice = members.map { current[$0[0]] }
-        for (u, m) in members.enumerated() { for t in m { current[t] = unitDevice[u] } }
+        for t in 0..<problem.taskCount { ledger.add(problem.weights[t], on: Int(current[t])) }
+        /// The tasks of unit u that sit on its anchor's device, and their weights.
+        func moving(_ u: Int, in devices: [Int32]) -> ([Int], Int) {
+            let d = devices[anchor[u]]
+            let tasks = members[u].filter { devices[$0] == d }
+            return (tasks, tasks.reduce(0) { $0 + problem.weights[$1] })
+        }
 
         var rng = SeededGenerator(seed: seed)
         let steps = budget ?? LocalSearchPlacer.defaultBudget(tasks: problem.taskCount)
@@ -58,36 +67,31 @@ public struct LocalSearchPlacer: Placer {
             let busiest = currentEval.report.deviceBusy.indices.max { currentEval.report.deviceBusy[$0] < currentEval.report.deviceBusy[$1] } ?? 0
             var u = rng.nextInt(below: problem.unitCount)
             if rng.nextInt(below: 2) == 0 {
-                for _ in 0..<32 where Int(unitDevice[u]) != busiest { u = rng.nextInt(below: problem.unitCount) }
+                for _ in 0..<32 where Int(current[anchor[u]]) != busiest { u = rng.nextInt(below: problem.unitCount) }
             }
-            let from = Int(unitDevice[u])
+            let from = Int(current[anchor[u]])
             var to = rng.nextInt(below: count - 1)
             if to >= from { to += 1 }
             var partner = -1
             if rng.nextInt(below: 3) == 0 {
                 for _ in 0..<32 {
                     let v = rng.nextInt(below: problem.unitCount)
-                    if Int(unitDevice[v]) == to { partner = v; break }
+                    if Int(current[anchor[v]]) == to { partner = v; break }
                 }
             }
-            let wu = unitWeights[u], wv = partner >= 0 ? unitWeights[partner] : 0
+            let (tu, wu) = moving(u, in: current)
+            let (tv, wv) = partner >= 0 ? moving(partner, in: current) : ([], 0)
             guard ledger.free(to) + wv >= wu, ledger.free(from) + wu >= wv else { continue }
             var candidate = current
-            for t in members[u] { candidate[t] = Int32(to) }
-            if partner >= 0 { for t in members[partner] { candidate[t] = Int32(from) } }
+            for t in tu { candidate[t] = Int32(to) }
+            for t in tv { candidate[t] = Int32(from) }
             guard let eval = try? Evaluation.run(problem, devices: candidate, simulator: &simulator) else { continue }
             let delta = eval.report.makespan - currentEval.report.makespan
             guard delta < 0 || rng.nextDouble() < exp(-delta / max(temperature, 1e-30)) else { continue }
             current = candidate
             currentEval = eval
-            unitDevice[u] = Int32(to)
-            ledger.remove(wu, from: from)
-            ledger.add(wu, on: to)
-            if partner >= 0 {
-                unitDevice[partner] = Int32(from)
-                ledger.remove(wv, from: to)
-                ledger.add(wv, on: from)
-            }
+            ledger.remove(wu - wv, from: from)
+            ledger.add(wu - wv, on: to)
             if eval.report.makespan < bestTime {
                 best = candidate
                 bestTime = eval.report.makespan

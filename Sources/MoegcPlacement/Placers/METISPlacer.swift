@@ -60,14 +60,14 @@ public struct METISPlacer: Placer {
             xadj[i + 1] = idx_t(adjncy.count)
         }
         let time = (0..<n).map { problem.costs.averageTime(of: $0, in: g) }
-        let totalTime = time.reduce(0, +), totalWeights = Double(g.residentBytes.reduce(0, +))
+        let totalTime = time.reduce(0, +), totalWeights = Double(problem.weights.reduce(0, +))
         let withMemory = totalWeights > 0
         var ncon: idx_t = withMemory ? 2 : 1
         var vwgt = [idx_t]()
         vwgt.reserveCapacity(n * Int(ncon))
         for i in 0..<n {
             vwgt.append(idx_t(max(1.0, (time[i] / max(totalTime, 1e-30) * 1e8).rounded())))
-            if withMemory { vwgt.append(idx_t((Double(g.residentBytes[i]) / totalWeights * 1e8).rounded())) }
+            if withMemory { vwgt.append(idx_t((Double(problem.weights[i]) / totalWeights * 1e8).rounded())) }
         }
         let cluster = problem.cluster
         let totalPeak = (0..<count).reduce(0.0) { $0 + cluster.peakFlops($1) }
@@ -97,12 +97,12 @@ public struct METISPlacer: Placer {
         let g = problem.costGraph
         var devices = part
         var ledger = WeightLedger(problem)
-        for t in 0..<problem.taskCount { ledger.add(g.residentBytes[t], on: Int(devices[t])) }
+        for t in 0..<problem.taskCount { ledger.add(problem.weights[t], on: Int(devices[t])) }
         for d in 0..<problem.deviceCount where ledger.free(d) < 0 {
-            let heavy = (0..<problem.taskCount).filter { Int(devices[$0]) == d && g.residentBytes[$0] > 0 }
-                .sorted { (g.residentBytes[$0], -$0) > (g.residentBytes[$1], -$1) }
+            let heavy = (0..<problem.taskCount).filter { Int(devices[$0]) == d && problem.weights[$0] > 0 }
+                .sorted { (problem.weights[$0], -$0) > (problem.weights[$1], -$1) }
             for t in heavy where ledger.free(d) < 0 {
-                let bytes = g.residentBytes[t]
+                let bytes = problem.weights[t]
                 guard let to = (0..<problem.deviceCount).filter({ $0 != d && ledger.fits(bytes, on: $0) })
                     .max(by: { ledger.free($0) < ledger.free($1) }) else {
                     throw WeightLedger.noRoom(problem, task: t, ledger: ledger)

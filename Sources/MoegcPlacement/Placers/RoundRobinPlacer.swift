@@ -12,7 +12,7 @@ public struct RoundRobinPlacer: Placer {
         var devices = [Int32](repeating: 0, count: problem.taskCount)
         var next = 0
         for ti in g.topologicalOrder {
-            let t = Int(ti), bytes = g.residentBytes[t]
+            let t = Int(ti), bytes = problem.weights[t]
             guard let k = (0..<count).first(where: { ledger.fits(bytes, on: (next + $0) % count) }) else {
                 throw WeightLedger.noRoom(problem, task: t, ledger: ledger)
             }

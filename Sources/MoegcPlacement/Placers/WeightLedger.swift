@@ -19,7 +19,7 @@ struct WeightLedger {
 
     /// The error when task `t`'s weights fit on no device.
     static func noRoom(_ problem: PlacementProblem, task t: Int, ledger: WeightLedger) -> PlacementError {
-        let bytes = problem.costGraph.residentBytes[t]
+        let bytes = problem.weights[t]
         let roomiest = (0..<problem.deviceCount).max { ledger.free($0) < ledger.free($1) } ?? 0
         return .infeasible("the weights of \(problem.tasks.name(of: t, in: problem.graph)) (\(formatBytes(bytes))) fit on no device: "
             + "the roomiest, \(roomiest) '\(problem.cluster.devices[roomiest].name)', has \(formatBytes(max(0, ledger.free(roomiest)))) "
