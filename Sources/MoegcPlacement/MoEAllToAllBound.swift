@@ -22,7 +22,8 @@ import MoegcSim
 ///   - **memory**: each local branch keeps at least its lightest body task's weights on H, so
 ///     r ≤ capacity(H) / w (w the least such weights; no limit when some body task holds none).
 /// So step ≥ min over H, min over feasible r of max(r·t_H, min(|x|, (n − r)·s) / bandwidth(H:out));
-/// with one device nothing can be remote and r = n. Least values over branches (t_H, s, w) keep it a
+/// with one device nothing can be remote and r = n. A level whose `x` is a graph input gives no
+/// bound (inputs are fed to every device before the step). Least values over branches (t_H, s, w) keep it a
 /// bound when branches differ. Each level gives one bound; the largest is reported as
 /// `moe-all-to-all`. Weaker than an exact min-cut, but valid for any placement, and it grows with what
 /// the paper's §3 worries about: experts whose compute per byte moved is small.
@@ -36,6 +37,8 @@ public enum MoEAllToAllBound {
         for node in graph.nodes where node.op == .moe_combine && node.operands.count > 4 {
             let stops = Set(node.operands.prefix(4))
             let x = node.operands[0]
+            // Graph inputs are on every device before the step: nothing need move.
+            guard graph.values[x.index].producer != nil else { continue }
             let xBytes = graph.type(of: x).expectedBytes
             var minRows = Double.infinity, minWeights = Int.max
             var minTime = [Double](repeating: .infinity, count: costs.deviceCount)

@@ -24,3 +24,11 @@ enum Fixture {
         return g
     }
 }
+
+/// Checks on fused graphs through the cost-graph adaptor.
+enum MoegcSimCheck {
+    /// Builds the task graph (which rejects cycles between groups).
+    static func acyclic(_ g: Graph, _ plan: FusionPlan) throws -> TaskGraph {
+        try TaskGraph(g, plan: plan)
+    }
+}

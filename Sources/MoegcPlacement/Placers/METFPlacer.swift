@@ -7,16 +7,17 @@ import MoegcSim
 /// place it there and append it to that device's order.
 ///
 /// Without scanning all ready tasks each step: a ready task's start on any device is at least
-/// `lb(t) = max(latest producer finish, earliest device-free time)`. Ready tasks wait in a heap by
-/// their producers' latest finish (fixed once they are ready); candidates are evaluated in heap
-/// order until the next one's lower bound cannot beat the best start found, or `window` candidates
-/// have been evaluated; then the best is placed and the others go back. Each candidate is tried on
+/// `lb(t) = max(key(t), earliest device-free time)`, its key being its latest producer's finish and,
+/// once evaluated, the best start found then (starts only grow as devices and links fill, so this
+/// stays a lower bound up to the changing set of candidate devices). Ready tasks wait in a heap by
+/// key; candidates are evaluated in heap order until the next one's lower bound cannot beat the best
+/// start found, or `window` candidates have been evaluated; then the best is placed and the others
+/// go back with their new keys. Each candidate is tried on
 /// its *candidate devices*: those of its producers (no transfer) and the `spread` devices that are
 /// free earliest. When devices are busy the first candidate starts at the earliest device-free time
 /// and nothing else is looked at. With the window and the candidate devices a step costs
-/// O(window · (log R + (inputs + spread) · inputs)), so MoE-131072-h's 400k tasks place in seconds;
-/// it is exact ETF whenever the best pair lies within them (always, on the tiny graphs the tests
-/// check against a brute-force ETF).
+/// O(window · (log R + (inputs + spread) · inputs)); it is exact ETF whenever the best pair lies
+/// within them.
 public struct METFPlacer: Placer {
     public let name = "m-etf"
     public let summary = "Baechi's m-ETF: the (ready task, device) pair that starts earliest, memory-aware"
@@ -36,7 +37,7 @@ public struct METFPlacer: Placer {
         var scheduler = IncrementalScheduler(graph: g, cluster: problem.cluster)
         var ledger = WeightLedger(problem)
         var ready = Heap<ReadyEntry>()
-        for t in scheduler.initialReady { ready.insert(ReadyEntry(dataReady: 0, level: level[t], task: t)) }
+        for t in scheduler.initialReady { ready.insert(ReadyEntry(key: 0, level: level[t], task: t)) }
         var held: [ReadyEntry] = []
         var candidates: [Int] = []
         var byReadiness = Array(0..<count)
@@ -45,7 +46,7 @@ public struct METFPlacer: Placer {
             let deviceFree = scheduler.deviceReady[byReadiness[0]]
             var best: (start: Double, level: Double, task: Int, device: Int)?
             while let top = ready.min, held.count < window {
-                if let b = best, max(deviceFree, top.dataReady) >= b.start { break }
+                if let b = best, max(deviceFree, top.key) >= b.start { break }
                 let entry = ready.removeMin()
                 held.append(entry)
                 let t = entry.task, bytes = problem.weights[t]
@@ -63,15 +64,16 @@ public struct METFPlacer: Placer {
                     // Nothing cheap has room: every device with room is a candidate.
                     candidates = (0..<count).filter { ledger.fits(bytes, on: $0) }
                 }
-                var room = false
+                var own = Double.infinity
                 for d in candidates where ledger.fits(bytes, on: d) {
-                    room = true
                     let s = scheduler.earliestStart(of: t, on: d)
+                    own = min(own, s)
                     if best == nil || (s, -entry.level, t) < (best!.start, -best!.level, best!.task) {
                         best = (s, entry.level, t, d)
                     }
                 }
-                if !room { throw WeightLedger.noRoom(problem, task: t, ledger: ledger) }
+                if own == .infinity { throw WeightLedger.noRoom(problem, task: t, ledger: ledger) }
+                held[held.count - 1].key = max(entry.key, own) // starts only grow: the next lower bound
             }
             guard let b = best else { break }
             for e in held where e.task != b.task { ready.insert(e) }
@@ -83,20 +85,21 @@ public struct METFPlacer: Placer {
                 for k in Int(g.inputStart[c])..<Int(g.inputStart[c + 1]) {
                     latest = max(latest, scheduler.finish[Int(g.valueProducer[Int(g.edgeValue[Int(g.inputEdges[k])])])])
                 }
-                ready.insert(ReadyEntry(dataReady: latest, level: level[c], task: c))
+                ready.insert(ReadyEntry(key: latest, level: level[c], task: c))
             }
         }
         return (scheduler.placement.map { Int32($0) }, .given(scheduler.start.map { -$0 }))
     }
 }
 
-/// A ready task in m-ETF's heap: earliest data-ready time first, then higher b-level, then lower index.
+/// A ready task in m-ETF's heap by a lower bound on its start (its latest producer's finish, then
+/// the best start last evaluated), then higher b-level, then lower index.
 struct ReadyEntry: Comparable {
-    var dataReady: Double
+    var key: Double
     var level: Double
     var task: Int
 
     static func < (a: ReadyEntry, b: ReadyEntry) -> Bool {
-        (a.dataReady, -a.level, a.task) < (b.dataReady, -b.level, b.task)
+        (a.key, -a.level, a.task) < (b.key, -b.level, b.task)
     }
 }
