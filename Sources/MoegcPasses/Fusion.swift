@@ -101,10 +101,8 @@ public struct FusionPlan: Hashable, Sendable {
             let value = AttributeValue.int(Int(group[i]))
             if graph.nodes[i].attributes["group"] == value { continue }
             changed = true
-            graph.nodes[i].attributes["group"] = value
-            if graph.nodes[i].attributes.count > 1 {
-                graph.nodes[i].attributes.sort(by: graph.nodes[i].op.schema.attributeRank)
-            }
+            let schema = graph.nodes[i].op.schema
+            graph.nodes[i].attributes.set("group", value, rank: schema.attributeRank)
         }
         return changed
     }

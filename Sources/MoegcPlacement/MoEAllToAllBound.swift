@@ -33,9 +33,10 @@ public enum MoEAllToAllBound {
         var best = 0.0
         var seen = [Int32](repeating: -1, count: graph.nodes.count)
         var taskSeen = [Int32](repeating: -1, count: tasks.taskCount)
+        var entry = [Int32](repeating: -1, count: graph.nodes.count) // stamp: the node is an entry of this branch
         var stamp: Int32 = 0
         for node in graph.nodes where node.op == .moe_combine && node.operands.count > 4 {
-            let stops = Set(node.operands.prefix(4))
+            let stops = Array(node.operands.prefix(4))
             let x = node.operands[0]
             // Graph inputs are on every device before the step: nothing need move.
             guard graph.values[x.index].producer != nil else { continue }
@@ -46,18 +47,17 @@ public enum MoEAllToAllBound {
                 stamp += 1
                 guard let branch = region(graph, from: y, stops: stops, seen: &seen, stamp: stamp) else { continue }
                 // Entry nodes read a stop value; the body is the rest.
-                var isEntry = Set<Int>()
-                for i in branch where graph.nodes[i].operands.contains(where: { stops.contains($0) }) { isEntry.insert(i) }
+                for i in branch where graph.nodes[i].operands.contains(where: { stops.contains($0) }) { entry[i] = stamp }
                 var rows = 0.0
                 var bodyTasks: [Int] = []
-                for i in branch where !isEntry.contains(i) {
+                for i in branch where entry[i] != stamp {
                     for v in graph.nodes[i].operands {
-                        if let p = graph.values[v.index].producer?.index, isEntry.contains(p) {
+                        if let p = graph.values[v.index].producer?.index, entry[p] == stamp {
                             rows += graph.type(of: v).expectedBytes
                         }
                     }
                     let k = Int(tasks.nodeTask[i])
-                    if taskSeen[k] != stamp && !tasks.members(of: k).contains(where: { isEntry.contains(Int($0)) }) {
+                    if taskSeen[k] != stamp && !tasks.members(of: k).contains(where: { entry[Int($0)] == stamp }) {
                         taskSeen[k] = stamp
                         bodyTasks.append(k)
                     }
@@ -100,7 +100,7 @@ public enum MoEAllToAllBound {
 
     /// Nodes `y` depends on, stopping at the `stops` values; nil if it reaches a graph input first
     /// (then `y` is not a branch of this routing).
-    static func region(_ graph: Graph, from y: ValueID, stops: Set<ValueID>, seen: inout [Int32], stamp: Int32) -> [Int]? {
+    static func region(_ graph: Graph, from y: ValueID, stops: [ValueID], seen: inout [Int32], stamp: Int32) -> [Int]? {
         guard let p = graph.values[y.index].producer?.index else { return nil }
         var out: [Int] = [], stack = [p]
         seen[p] = stamp

@@ -38,11 +38,10 @@ public struct Placement: Hashable, Sendable {
     public func annotate(_ graph: inout Graph, tasks: TaskGraph) {
         let order = taskOrder()
         for i in graph.nodes.indices {
-            let t = Int(tasks.nodeTask[i])
-            graph.nodes[i].attributes["group"] = .int(t)
-            graph.nodes[i].attributes["device"] = .int(Int(taskDevice[t]))
-            graph.nodes[i].attributes["order"] = .int(Int(order[t]))
-            graph.nodes[i].attributes.sort(by: graph.nodes[i].op.schema.attributeRank)
+            let t = Int(tasks.nodeTask[i]), rank = graph.nodes[i].op.schema.attributeRank
+            graph.nodes[i].attributes.set("group", .int(t), rank: rank)
+            graph.nodes[i].attributes.set("device", .int(Int(taskDevice[t])), rank: rank)
+            graph.nodes[i].attributes.set("order", .int(Int(order[t])), rank: rank)
         }
     }
 

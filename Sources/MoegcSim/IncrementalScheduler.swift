@@ -59,6 +59,10 @@ public struct IncrementalScheduler: Sendable {
         planStamp = [Int](repeating: -1, count: costs.topology.channelCount)
     }
 
+    /// The device of task `t` (−1 while unplaced) and its planned finish, without copying the arrays.
+    @inline(__always) public func device(of t: Int) -> Int { placement[t] }
+    @inline(__always) public func finish(of t: Int) -> Double { finish[t] }
+
     /// Tasks with no inputs: ready before anything is placed.
     public var initialReady: [Int] { (0..<graph.taskCount).filter { graph.inputStart[$0 + 1] == graph.inputStart[$0] } }
 

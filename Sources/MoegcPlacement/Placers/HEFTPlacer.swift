@@ -27,8 +27,9 @@ public struct HEFTPlacer: Placer {
         let order = (0..<problem.taskCount).sorted { (-rank[$0], position[$0]) < (-rank[$1], position[$1]) }
         var scheduler = IncrementalScheduler(graph: g, cluster: problem.cluster)
         var ledger = WeightLedger(problem)
+        let weights = problem.weights
         for t in order {
-            let bytes = problem.weights[t]
+            let bytes = weights[t]
             var best: (finish: Double, device: Int)?
             for d in 0..<count where ledger.fits(bytes, on: d) {
                 let f = scheduler.earliestFinish(of: t, on: d)

@@ -23,7 +23,7 @@ public struct METFPlacer: Placer {
     public let summary = "Baechi's m-ETF: the (ready task, device) pair that starts earliest, memory-aware"
 
     /// Ready tasks evaluated per step at most, and the least-busy devices tried besides the producers'.
-    public var window = 16
+    public var window = 8
     public var spread = 3
 
     public init() {}
@@ -38,21 +38,23 @@ public struct METFPlacer: Placer {
         var ledger = WeightLedger(problem)
         var ready = Heap<ReadyEntry>()
         for t in scheduler.initialReady { ready.insert(ReadyEntry(key: 0, level: level[t], task: t)) }
+        let weights = problem.weights
         var held: [ReadyEntry] = []
         var candidates: [Int] = []
         var byReadiness = Array(0..<count)
         while !scheduler.isComplete {
-            byReadiness.sort { (scheduler.deviceReady[$0], $0) < (scheduler.deviceReady[$1], $1) }
-            let deviceFree = scheduler.deviceReady[byReadiness[0]]
+            let deviceReady = scheduler.deviceReady
+            byReadiness.sort { (deviceReady[$0], $0) < (deviceReady[$1], $1) }
+            let deviceFree = deviceReady[byReadiness[0]]
             var best: (start: Double, level: Double, task: Int, device: Int)?
             while let top = ready.min, held.count < window {
                 if let b = best, max(deviceFree, top.key) >= b.start { break }
                 let entry = ready.removeMin()
                 held.append(entry)
-                let t = entry.task, bytes = problem.weights[t]
+                let t = entry.task, bytes = weights[t]
                 candidates.removeAll(keepingCapacity: true)
                 for k in Int(g.inputStart[t])..<Int(g.inputStart[t + 1]) {
-                    let d = scheduler.placement[Int(g.valueProducer[Int(g.edgeValue[Int(g.inputEdges[k])])])]
+                    let d = scheduler.device(of: Int(g.valueProducer[Int(g.edgeValue[Int(g.inputEdges[k])])]))
                     if !candidates.contains(d) { candidates.append(d) }
                 }
                 var added = 0
@@ -78,12 +80,12 @@ public struct METFPlacer: Placer {
             guard let b = best else { break }
             for e in held where e.task != b.task { ready.insert(e) }
             held.removeAll(keepingCapacity: true)
-            ledger.add(problem.weights[b.task], on: b.device)
+            ledger.add(weights[b.task], on: b.device)
             let placed = scheduler.place(b.task, on: b.device)
             for c in placed.newlyReady {
                 var latest = 0.0
                 for k in Int(g.inputStart[c])..<Int(g.inputStart[c + 1]) {
-                    latest = max(latest, scheduler.finish[Int(g.valueProducer[Int(g.edgeValue[Int(g.inputEdges[k])])])])
+                    latest = max(latest, scheduler.finish(of: Int(g.valueProducer[Int(g.edgeValue[Int(g.inputEdges[k])])])))
                 }
                 ready.insert(ReadyEntry(key: latest, level: level[c], task: c))
             }

@@ -12,11 +12,11 @@ public struct MTopoPlacer: Placer {
     public init() {}
 
     public func place(_ problem: PlacementProblem) throws(PlacementError) -> [Int32] {
-        let g = problem.costGraph, count = problem.deviceCount
+        let g = problem.costGraph, count = problem.deviceCount, weights = problem.weights
         var memory = [Int](repeating: 0, count: problem.taskCount)
         var total = 0
         for t in 0..<problem.taskCount {
-            var m = problem.weights[t]
+            var m = weights[t]
             for o in Int(g.outputStart[t])..<Int(g.outputStart[t + 1]) { m += g.valueBytes[Int(g.outputValues[o])] }
             memory[t] = m
             total += m
@@ -27,7 +27,7 @@ public struct MTopoPlacer: Placer {
         var devices = [Int32](repeating: 0, count: problem.taskCount)
         var d = 0
         for ti in g.topologicalOrder {
-            let t = Int(ti), bytes = problem.weights[t]
+            let t = Int(ti), bytes = weights[t]
             while d < count - 1 && filled[d] > 0 && (Double(filled[d] + memory[t]) > share || !ledger.fits(bytes, on: d)) { d += 1 }
             var target = d
             if !ledger.fits(bytes, on: d) {

@@ -9,10 +9,11 @@ public struct RoundRobinPlacer: Placer {
     public func place(_ problem: PlacementProblem) throws(PlacementError) -> [Int32] {
         let g = problem.costGraph, count = problem.deviceCount
         var ledger = WeightLedger(problem)
+        let weights = problem.weights
         var devices = [Int32](repeating: 0, count: problem.taskCount)
         var next = 0
         for ti in g.topologicalOrder {
-            let t = Int(ti), bytes = problem.weights[t]
+            let t = Int(ti), bytes = weights[t]
             guard let k = (0..<count).first(where: { ledger.fits(bytes, on: (next + $0) % count) }) else {
                 throw WeightLedger.noRoom(problem, task: t, ledger: ledger)
             }
