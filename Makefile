@@ -14,7 +14,7 @@ ifneq ($(BLAS_CORE),)
 export OPENBLAS_CORETYPE ?= $(BLAS_CORE)
 endif
 
-.PHONY: all deps build demo test clean
+.PHONY: all deps build demo test test-tsan clean
 
 all: build
 
@@ -37,6 +37,10 @@ demo: build
 
 test: deps
 	$(SWIFT) test
+
+# The runtime's multithreaded tests under ThreadSanitizer (its own build folder; ~2 min to build).
+test-tsan: deps
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter 'RuntimeEquivalenceTests'
 
 clean:
 	rm -rf .build

@@ -11,6 +11,7 @@
 //   CMetis         system library: METIS k-way graph partitioning (METIS_PartGraphKway)
 //   MoegcPlacement IR → cost graph adaptor, MoE bounds, heuristic placers, the compile pipeline
 //   MoegcRuntime   executes lowered graphs: the op→kernel table, the reference interpreter
+//   MoegcModels    generators of model-graph families (training and evaluation sets for the policy)
 //   MoegcNN        tensors, reverse-mode autodiff, layers, Adam (knows nothing of graphs)
 //   MoegcDriver    the command-line driver: wires the stages together
 //   moegc          the executable (a thin main around MoegcDriver)
@@ -42,18 +43,20 @@ let package = Package(
                                                        .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "MoegcNN", dependencies: ["CBLAS", "MoegcSupport"]),
         .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcKernels", "MoegcSupport"]),
+        .target(name: "MoegcModels", dependencies: ["MoegcSupport"]),
         .target(name: "MoegcDriver", dependencies: [
-            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcRuntime",
+            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcRuntime", "MoegcModels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "moegc", dependencies: ["MoegcDriver"]),
 
         .testTarget(name: "MoegcIRTests", dependencies: ["MoegcIR", "MoegcPasses"]),
         .testTarget(name: "MoegcKernelsTests", dependencies: ["MoegcKernels"]),
-        .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN"]),
+        .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN", "MoegcSupport"]),
         .testTarget(name: "MoegcRuntimeTests", dependencies: ["MoegcRuntime", "MoegcPasses"]),
         .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim"]),
         .testTarget(name: "MoegcPlacementTests", dependencies: ["MoegcPlacement", "MoegcPasses", "MoegcSim", "MoegcIR"]),
+        .testTarget(name: "MoegcModelsTests", dependencies: ["MoegcModels", "MoegcPasses"]),
         .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver"]),
     ],
     swiftLanguageModes: [.v6]

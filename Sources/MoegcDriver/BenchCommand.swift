@@ -1,130 +1,94 @@
 import ArgumentParser
 import MoegcIR
+import MoegcKernels
 import MoegcPasses
-import MoegcPlacement
-import MoegcSim
+import MoegcRuntime
+import MoegcSupport
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Benchmarks of the compiler's own speed.",
-        subcommands: [BenchSim.self]
+        abstract: "Benchmarks, measured side by side in one run (ratios, medians).",
+        subcommands: [BenchKernels.self, BenchRuntime.self, BenchSim.self]
     )
 }
 
-struct BenchSim: ParsableCommand {
+/// Standalone sgemm at the expert shapes beside the reference interpreter's expert matmuls inside a
+/// whole MoE layer forward, and the share of the layer that dispatch and combine take.
+struct BenchKernels: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sim",
-        abstract: "Simulator throughput on random DAGs, and the whole compile of a large model with every placer, in one run.",
+        commandName: "kernels",
+        abstract: "sgemm GFLOP/s at the expert shapes vs the experts inside an MoE layer forward.",
         discussion: """
-        Part 1 simulates random layered DAGs of each size again and again with one reused simulator \
-        (b-level orders, a random placement) and prints simulated events and tasks per second; the \
-        µs-per-task column shows how the cost grows with size. Part 2 compiles the model (MoE-131072-h \
-        by default, ~800k lowered nodes) once through the front end, lowering, fusion and the cost-graph \
-        adaptor, then places it with every heuristic placer, and prints each placer's wall time: \
-        placing, then ordering and simulating, then the whole compile (shared stages included). \
-        The default cluster of part 2 is a100x2x8, the only preset whose memory holds 137B parameters.
+        For each rows-per-expert count, an MoE layer (d = 512, experts 512 → 1024 → 512, k = 4, \
+        16 experts, gate weights drawn so routing spreads rows) runs in the reference interpreter in \
+        evaluation mode; the time of the expert matmuls gives their GFLOP/s, compared with \
+        standalone cblas_sgemm at the same rows measured in the same run. Medians of --samples runs.
         """
     )
 
-    @Option(help: ArgumentHelp("Task counts of the random DAGs, comma-separated.", valueName: "n,n,…"))
-    var sizes: String = "1000,10000,100000"
+    @Option(help: "Timed runs per measurement (the median is reported).")
+    var samples = 7
 
-    @Option(help: ArgumentHelp("Cluster of the simulator throughput runs.", valueName: "name|file"))
-    var cluster: String = "k40x16"
-
-    @Option(help: ArgumentHelp("Seconds each size is simulated for, at least.", valueName: "s"))
-    var seconds: Double = 0.5
-
-    @Option(help: ArgumentHelp("The model compiled in part 2 ('none' skips it).", valueName: "file.graph"))
-    var graph: String = "graphs/moe-131072-h.graph"
-
-    @Option(name: .customLong("compile-cluster"), help: ArgumentHelp("Cluster of part 2.", valueName: "name|file"))
-    var compileCluster: String = "a100x2x8"
-
-    @Option(help: ArgumentHelp("Placers of part 2, comma-separated (default: all).", valueName: "p,p,…"))
-    var placers: String?
-
-    func validate() throws {
-        if sizes.split(separator: ",").contains(where: { Int($0).map { $0 < 1 } ?? true }) {
-            throw ValidationError("--sizes expects positive task counts separated by commas, got '\(sizes)'")
-        }
-        if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
-    }
+    @Option(help: ArgumentHelp("Rows per expert to measure, comma separated.", valueName: "list"))
+    var rows = "16,64,256,1024"
 
     func run() throws {
-        let simCluster = try load(cluster)
-        let counts = sizes.split(separator: ",").compactMap { Int($0) }
-        Output.out("== simulator throughput on \(simCluster.name) (random layered DAGs, b-level orders, random placement)")
-        let results: [SimulatorBenchmark.Result]
-        do { results = try SimulatorBenchmark.run(taskCounts: counts, cluster: simCluster, minimumSeconds: seconds) } catch {
-            Output.err("error: \(error)")
-            throw ExitCode(1)
+        let counts = rows.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 }) else { throw ValidationError("--rows expects positive integers, e.g. 16,64,256") }
+        Output.out(BLAS.summary + ", one thread\n")
+        var table = "| rows/expert | sgemm 512×1024 | sgemm 1024×512 | experts in MoE layer | ratio | dispatch+combine share |\n|---|---|---|---|---|---|\n"
+        for r in counts {
+            let a = KernelBenchmark.sgemm(m: r, k: 512, n: 1024, samples: samples)
+            let b = KernelBenchmark.sgemm(m: r, k: 1024, n: 512, samples: samples)
+            let layer = try MoELayerBenchmark.measure(rowsPerExpert: r, samples: samples)
+            // Same flops in both matmuls: the standalone rate of an expert is the harmonic mean.
+            let standalone = 2 / (1 / a.medianGFLOPS + 1 / b.medianGFLOPS)
+            table += "| \(r) | \(Quantity.fixed(a.medianGFLOPS, 1)) | \(Quantity.fixed(b.medianGFLOPS, 1)) | \(Quantity.fixed(layer.expertGFLOPS, 1)) | \(Quantity.fixed(layer.expertGFLOPS / standalone, 2)) | \(Quantity.fixed(100 * layer.dispatchCombineShare, 1))% |\n"
         }
-        Output.out("| tasks | edges | events/run | µs/run | events/s | tasks/s | µs/task |\n|---:|---:|---:|---:|---:|---:|---:|")
-        for r in results {
-            Output.out("| \(r.tasks) | \(r.edges) | \(r.eventsPerRun) | \(Quantity.fixed(r.secondsPerRun * 1e6, 0)) | "
-                + "\(Quantity.count(r.eventsPerSecond)) | \(Quantity.count(r.tasksPerSecond)) | "
-                + "\(Quantity.fixed(r.secondsPerRun * 1e6 / Double(r.tasks), 3)) |")
-        }
-        guard graph != "none" else { return }
-        try compileBenchmark()
+        Output.out(table + "\nGFLOP/s; ratio = experts inside the layer / standalone sgemm (harmonic mean of the two shapes).")
+    }
+}
+
+/// One MoE layer forward in the reference interpreter, timed per node.
+enum MoELayerBenchmark {
+    struct Result {
+        var expertGFLOPS: Double
+        var dispatchCombineShare: Double
     }
 
-    func load(_ name: String) throws -> Cluster {
-        do { return try Cluster.load(name) } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
+    static func measure(rowsPerExpert: Int, samples: Int, experts: Int = 16, k: Int = 4, d: Int = 512, hidden: Int = 1024) throws -> Result {
+        let tokens = rowsPerExpert * experts / k
+        var g = try Frontend.load(bytes: Array("""
+        graph layer (%x: f32[\(tokens), \(d)]) -> (%y) {
+          %y, %li, %ll = moe(%x) {experts = \(experts), k = \(k), hidden = \(hidden)}
         }
+        """.utf8), path: "bench.graph")
+        try Lowering.run(&g, PassOptions(training: false))
+        var rng = SeededGenerator(seed: 1)
+        let gate = (0..<(d * experts)).map { _ in Float(rng.nextNormal()) * 0.05 }
+        let interp = try ReferenceInterpreter(graph: g, seed: 1, weights: ["y.w_gate": HostTensor([d, experts], floats: gate)])
+        let x = HostTensor([tokens, d], floats: (0..<(tokens * d)).map { _ in Float(rng.nextNormal()) })
+        let routes = g.value(named: MoELayout.positions("y"))!
+        var expertRates: [Double] = [], shares: [Double] = []
+        _ = try interp.run([x]) // warm-up
+        for _ in 0..<samples {
+            let run = try interp.run([x], keep: [routes], profile: true)
+            let positions = run.kept[routes]!.ints
+            let routed = Double(positions.last!)
+            var expert = 0.0, moving = 0.0, total = 0.0
+            for (i, node) in g.nodes.enumerated() {
+                total += run.nodeSeconds[i]
+                if node.op == .matmul && node.attributes["expert"] != nil { expert += run.nodeSeconds[i] }
+                if node.op == .moe_dispatch || node.op == .moe_combine || node.op == .moe_route { moving += run.nodeSeconds[i] }
+            }
+            expertRates.append(routed * 2 * 2 * Double(d) * Double(hidden) / expert / 1e9)
+            shares.append(moving / total)
+        }
+        return Result(expertGFLOPS: median(expertRates), dispatchCombineShare: median(shares))
     }
 
-    func compileBenchmark() throws {
-        let target = try load(compileCluster)
-        let clock = ContinuousClock()
-        var mark = clock.now
-        func lap() -> Double {
-            let now = clock.now
-            defer { mark = now }
-            return CompilePipeline.seconds(mark.duration(to: now))
-        }
-        var g = try GraphOptions.parse([graph]).load()
-        let frontTime = lap()
-        do throws(DiagnosticList) { try CompilePipeline.lower(&g, training: true, file: graph) } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
-        }
-        let lowerTime = lap()
-        CompilePipeline.fuse(&g)
-        let fuseTime = lap()
-        let problem: PlacementProblem
-        do throws(PlacementError) { problem = try PlacementProblem(graph: g, cluster: target) } catch {
-            Output.err("error: \(error.description)")
-            throw ExitCode(1)
-        }
-        let adaptTime = lap()
-        let shared = frontTime + lowerTime + fuseTime + adaptTime
-        Output.out("\n== compile of \(graph) on \(target.name): \(g.nodes.count) lowered nodes, \(problem.taskCount) fused tasks")
-        Output.out("shared stages: parse+shapes \(Quantity.seconds(frontTime)), lower \(Quantity.seconds(lowerTime)), "
-            + "fuse \(Quantity.seconds(fuseTime)), adapt+bounds \(Quantity.seconds(adaptTime)) = \(Quantity.seconds(shared))")
-        Output.out("| placer | place | schedule + simulate | whole compile | step time | ÷ bound |\n|---|---:|---:|---:|---:|---:|")
-        let names = placers.map { $0.split(separator: ",").map(String.init) } ?? Placers.names
-        for name in names {
-            let placer: any Placer
-            do { placer = try Placers.make(name, start: "expert-parallel") } catch {
-                Output.err("error: \(error.description)")
-                throw ExitCode(1)
-            }
-            _ = lap()
-            let outcome = Result { () throws(PlacementError) in try CompilePipeline.place(problem, with: placer) }
-            let total = lap()
-            switch outcome {
-            case .success(let (e, place)):
-                Output.out("| \(placer.name) | \(Quantity.seconds(place)) | \(Quantity.seconds(total - place)) | "
-                    + "\(Quantity.seconds(shared + total)) | \(Quantity.seconds(e.report.makespan)) | \(Quantity.fixed(e.ratio, 2)) |")
-            case .failure(let error):
-                Output.out("| \(placer.name) | — | — | \(Quantity.seconds(shared + total)) | infeasible | — |")
-                Output.err("  \(placer.name): \(error.description)")
-            }
-        }
+    static func median(_ v: [Double]) -> Double {
+        let s = v.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 }

@@ -1,5 +1,6 @@
 import MoegcDriver
 import MoegcKernels
+import MoegcSupport
 
 // OpenBLAS picks its kernel when it loads; on CPUs it does not recognise it falls back to a slow
 // generic one. Re-execute with the best core for this CPU unless the user chose one (no-op when
@@ -7,4 +8,7 @@ import MoegcKernels
 let outcome = BLAS.reexecWithFastCoreIfNeeded(arguments: CommandLine.arguments)
 if let warning = outcome.warning { Moegc.warn(warning) }
 BLAS.setSingleThreaded()
+// Tensors of megabytes come and go every op: keep freed memory in the heap instead of returning
+// it to the system (and page-faulting it back) each time.
+Allocator.reuseLargeBuffers()
 Moegc.main()

@@ -112,3 +112,71 @@ struct CLITests {
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "graph g (%x: f32[2]) -> (%y) {\n")
     }
 }
+
+/// `moegc run --reference`: outputs, the MoE report, and bad inputs.
+struct RunCLITests {
+    func temp(_ name: String, _ text: String) throws -> String {
+        let path = NSTemporaryDirectory() + "moegc-run-\(getpid())-\(name)"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func runPrintsOutputsAndTheMoEReport() throws {
+        let r = try CLITests.moegc(["run", "graphs/tiny-moe.graph", "--reference", "--seed", "3"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("tiny_moe: reference interpreter, training mode, seed 3"))
+        #expect(r.stdout.contains("%l_importance"))
+        #expect(r.stdout.contains("MoE layer %moe (8 experts, k = 2, 8 tokens)"))
+        #expect(r.stdout.contains("rows routed       16 of 16 assignments (0 dropped by capacity)"))
+        let again = try CLITests.moegc(["run", "graphs/tiny-moe.graph", "--reference", "--seed", "3"])
+        #expect(again.stdout == r.stdout, "same seed, same run")
+    }
+
+    @Test func inputsAndOutputsFiles() throws {
+        let inputs = try temp("in.json", #"{"tokens": [[1, 2, 3, 4], [5, 6, 7, 8]], "targets": {"shape": [2, 4], "data": [0, 1, 2, 3, 4, 5, 6, 7]}}"#)
+        let out = NSTemporaryDirectory() + "moegc-run-\(getpid())-out.json"
+        defer { try? FileManager.default.removeItem(atPath: inputs); try? FileManager.default.removeItem(atPath: out) }
+        let r = try CLITests.moegc(["run", "graphs/tiny-moe.graph", "--reference", "--eval", "--inputs", inputs, "--outputs", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
+        let loss = obj?["loss"] as? [String: Any]
+        #expect(loss?["shape"] as? [Int] == [2, 4])
+        #expect((loss?["data"] as? [Double])?.count == 8)
+    }
+
+    @Test func badInputsGiveClearErrors() throws {
+        let cases: [(String, String)] = [
+            (#"{"tokens": [[1, 2, 3, 4], [5, 6, 7, 8]]}"#, "error: input 'targets' (i32[batch, seq]) is missing"),
+            (#"{"tokens": [[1, 2, 3], [5, 6, 7]], "targets": [[0,0,0,0],[0,0,0,0]]}"#, "error: input 'tokens' must have shape i32[batch, seq], got [2, 3]"),
+            (#"{"tokens": [[1.5, 2, 3, 4], [5, 6, 7, 8]], "targets": [[0,0,0,0],[0,0,0,0]]}"#, "error: input 'tokens': value 0 (1.5) is not a 32-bit integer"),
+            (#"{"tokens": [[1, 2, 3, 4], [5, 6, 7]], "targets": [[0,0,0,0],[0,0,0,0]]}"#, "error: input 'tokens' is ragged"),
+            (#"{"tokens": [[1, 2, 3, 4], [5, 6, 7, 99]], "targets": [[0,0,0,0],[0,0,0,0]]}"#, "error: index 99 out of range 0..<50 for the table of %emb"),
+            (#"{"tokens": [[1, 2, 3, 4], [5, 6, 7, 8]], "targets": [[0,0,0,0],[0,0,0,0]], "extra": 1}"#, "error: 'extra' is not an input of graph 'tiny_moe'"),
+            ("{\"tokens\": [[1, 2,\n oops]]}", ":2:2: error: not valid JSON"),
+        ]
+        for (i, (text, expected)) in cases.enumerated() {
+            let path = try temp("bad\(i).json", text)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let r = try CLITests.moegc(["run", "graphs/tiny-moe.graph", "--reference", "--inputs", path])
+            #expect(r.status == 1, "case \(i)")
+            #expect(r.stderr.contains(expected), "case \(i): \(r.stderr)")
+        }
+    }
+
+    @Test func nanCheckingOnRequest() throws {
+        let path = try temp("nan.json", #"{"x": [[1, "NaN"]]}"#)
+        let graph = try temp("g.graph", "graph g (%x: f32[1, 2]) -> (%y) {\n  %y = relu(%x)\n}\n")
+        defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: graph) }
+        let unchecked = try CLITests.moegc(["run", graph, "--reference", "--inputs", path])
+        #expect(unchecked.status == 0)
+        let checked = try CLITests.moegc(["run", graph, "--reference", "--inputs", path, "--check-inputs"])
+        #expect(checked.status == 1)
+        #expect(checked.stderr.contains("input %x holds nan at flat index 1"))
+    }
+
+    @Test func runNeedsAnExecutor() throws {
+        let r = try CLITests.moegc(["run", "graphs/tiny-moe.graph"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--reference"))
+    }
+}

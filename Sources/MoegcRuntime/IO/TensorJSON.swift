@@ -42,10 +42,10 @@ public enum TensorJSON {
                 throw Failure(message: "\(what) must be nested arrays or {\"shape\": […], \"data\": […]}")
             }
             shape = try s.map { (x) throws(Failure) -> Int in
-                guard let n = x as? NSNumber, n.doubleValue == n.doubleValue.rounded(), n.intValue >= 0 else {
+                guard let n = number(x), n == n.rounded(), n >= 0, n < 1e15 else {
                     throw Failure(message: "\(what): shape entries must be non-negative integers")
                 }
-                return n.intValue
+                return Int(n)
             }
             flat = data
         } else {
@@ -59,15 +59,14 @@ public enum TensorJSON {
         }
         if type.dtype.isInteger {
             return HostTensor(shape, ints: try flat.enumerated().map { (i, x) throws(Failure) -> Int32 in
-                guard let n = x as? NSNumber, !(x is Bool), n.doubleValue == n.doubleValue.rounded(),
-                      abs(n.doubleValue) <= Double(Int32.max) else {
+                guard let n = number(x), n == n.rounded(), abs(n) <= Double(Int32.max) else {
                     throw Failure(message: "\(what): value \(i) (\(x)) is not a 32-bit integer, as \(type.dtype) requires")
                 }
-                return Int32(n.intValue)
+                return Int32(n)
             })
         }
         return HostTensor(shape, floats: try flat.enumerated().map { (i, x) throws(Failure) -> Float in
-            if let n = x as? NSNumber, !(x is Bool) { return n.floatValue }
+            if let n = number(x) { return Float(n) }
             switch x as? String {
             case "NaN": return .nan
             case "Infinity": return .infinity
@@ -75,6 +74,13 @@ public enum TensorJSON {
             default: throw Failure(message: "\(what): value \(i) (\(x)) is not a number")
             }
         })
+    }
+
+    /// A JSON number as Double (booleans are not numbers).
+    static func number(_ x: Any) -> Double? {
+        // Foundation gives NSNumber for numbers and booleans alike; a boolean's type code is "c".
+        guard let n = x as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
+        return n.doubleValue
     }
 
     /// Nested arrays → shape and flat values; ragged nesting is an error.

@@ -6,12 +6,14 @@ import MoegcKernels
 ///
 /// Weights come from their `param` init rules, seeded by the run's seed and the weight's name
 /// (so the same seed gives the same weights however the graph is placed), unless the caller
-/// supplies them by name. Values are freed after their last use unless asked to be kept.
+/// supplies them by name; they are materialised once, when the interpreter is made, and every run
+/// reuses them (as a loaded model would). Values are freed after their last use unless asked to be
+/// kept.
 public struct ReferenceInterpreter: Sendable {
     public let graph: Graph
     public let executor: NodeExecutor
-    /// Weights supplied by the caller, by the `param` value's name; they replace the init rule.
-    public var weights: [String: HostTensor]
+    /// Every weight, by the `param` node's index: the caller's where given, else from the init rule.
+    public let weights: [Int: HostTensor]
     private let lastUse: [Int]
 
     /// Checks that `graph` can run here: every op is a primitive with a kernel, every type f32/i32.
@@ -38,7 +40,18 @@ public struct ReferenceInterpreter: Sendable {
         }
         self.graph = graph
         self.executor = NodeExecutor(seed: seed)
-        self.weights = weights
+        var materialised: [Int: HostTensor] = [:]
+        for (i, node) in graph.nodes.enumerated() where node.op == .param {
+            let name = graph.values[node.results[0].index].name
+            if let w = weights[name] {
+                materialised[i] = w
+            } else {
+                let ctx = OpContext(schema: node.op.schema, operandTypes: [], attributes: node.attributes,
+                                    declaredResultTypes: [graph.values[node.results[0].index].type])
+                materialised[i] = try executor.execute(node, name: name, [], ctx)[0]
+            }
+        }
+        self.weights = materialised
         var last = [Int](repeating: -1, count: graph.values.count)
         for (i, node) in graph.nodes.enumerated() { for v in node.operands { last[v.index] = i } }
         for o in graph.outputs { last[o.index] = Int.max }
@@ -71,7 +84,7 @@ public struct ReferenceInterpreter: Sendable {
                                 declaredResultTypes: node.results.map { graph.values[$0.index].type })
             let start = profile ? clock.now : nil
             let results: [HostTensor]
-            if node.op == .param, let w = weights[name] {
+            if node.op == .param, let w = weights[i] {
                 results = [w]
             } else {
                 results = try executor.execute(node, name: name, args, ctx)

@@ -76,6 +76,9 @@ public struct HostTensor: Sendable, Equatable {
 @inline(__always)
 func makeFloats(_ shape: [Int], _ body: (UnsafeMutablePointer<Float>, Int) -> Void) -> HostTensor {
     let n = shape.reduce(1, *)
+    // Not `unsafeUninitializedCapacity: 0`: that writes the count into the shared empty-array
+    // storage, a harmless race ThreadSanitizer still reports.
+    guard n > 0 else { return HostTensor(shape, floats: []) }
     let v = [Float](unsafeUninitializedCapacity: n) { buf, initialized in
         if n > 0 { body(buf.baseAddress!, n) }
         initialized = n
@@ -87,6 +90,7 @@ func makeFloats(_ shape: [Int], _ body: (UnsafeMutablePointer<Float>, Int) -> Vo
 @inline(__always)
 func makeInts(_ shape: [Int], _ body: (UnsafeMutablePointer<Int32>, Int) -> Void) -> HostTensor {
     let n = shape.reduce(1, *)
+    guard n > 0 else { return HostTensor(shape, ints: []) }
     let v = [Int32](unsafeUninitializedCapacity: n) { buf, initialized in
         if n > 0 { body(buf.baseAddress!, n) }
         initialized = n

@@ -2,7 +2,8 @@
 import Glibc
 #endif
 
-/// Process-wide memory settings for training loops.
+/// Process-wide memory settings for processes that allocate many large tensors (training loops,
+/// the interpreter and the runtime).
 ///
 /// Every op allocates its output and every backward rule its gradients; at policy sizes these
 /// are arrays of megabytes. glibc serves such arrays with fresh `mmap`s and returns them on free,

@@ -1,0 +1,79 @@
+import ArgumentParser
+import MoegcIR
+import MoegcModels
+import MoegcPasses
+import MoegcSupport
+
+extension ModelFamily: ExpressibleByArgument {}
+
+struct Gen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write model graphs of a family (training and evaluation sets for placement policies).",
+        discussion: "Families:\n" + ModelFamily.allCases.map { "  \($0.rawValue): \($0.summary)" }.joined(separator: "\n")
+            + "\n\nOptions left out are drawn from the family's range with --seed. Every graph written is checked (parsed, shapes inferred) and canonical."
+    )
+
+    @Argument(help: "The family: \(ModelFamily.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var family: ModelFamily
+
+    @Option(help: "Seed of the options drawn at random.") var seed: UInt64 = 0
+    @Option(help: "Batch size.") var batch: Int?
+    @Option(help: "Sequence length.") var seq: Int?
+    @Option(help: "Layers (blocks).") var layers: Int?
+    @Option(help: "Model width (d_model / LSTM units); for opaque: ops per layer.") var width: Int?
+    @Option(help: "Experts in all (moe-lm, switch, gnmt; 0 turns gnmt's MoE off).") var experts: Int?
+    @Option(help: "Groups of a hierarchical MoE (moe-lm, gnmt; 1: flat).") var groups: Int?
+    @Option(help: "Experts per token (flat MoE).") var k: Int?
+    @Option(help: "Ops (opaque).") var nodes: Int?
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the graph to this file (atomically) instead of standard output.", valueName: "file"))
+    var output: String?
+    @Option(help: "Write this many graphs (seeds seed, seed+1, …) into --out-dir.") var count: Int?
+    @Option(help: ArgumentHelp("Folder for --count graphs, named FAMILY-SEED.graph.", valueName: "dir")) var outDir: String?
+
+    func validate() throws {
+        for (name, v) in [("batch", batch), ("seq", seq), ("layers", layers), ("width", width), ("groups", groups), ("k", k), ("nodes", nodes)] {
+            if let v, v < 1 { throw ValidationError("--\(name) must be at least 1, got \(v)") }
+        }
+        if let experts, experts < 0 { throw ValidationError("--experts must not be negative, got \(experts)") }
+        if (count == nil) != (outDir == nil) { throw ValidationError("--count and --out-dir go together") }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
+        if count != nil && output != nil { throw ValidationError("use either --output or --count/--out-dir") }
+    }
+
+    func run() throws {
+        var o = ModelOptions()
+        (o.batch, o.seq, o.layers, o.width, o.experts, o.groups, o.k, o.nodes) = (batch, seq, layers, width, experts, groups, k, nodes)
+        if let count, let outDir {
+            guard FileIO.isDirectory(outDir) else {
+                Output.err("\(outDir): error: not a directory")
+                throw ExitCode(1)
+            }
+            for i in 0..<UInt64(count) {
+                let name = "\(family.rawValue)-\(seed + i)"
+                try write(try make(o, seed: seed + i, name: name), to: outDir + "/" + name + ".graph")
+            }
+            return
+        }
+        let text = try make(o, seed: seed, name: "\(family.rawValue)-\(seed)")
+        if let output { try write(text, to: output) } else { Output.out(text) }
+    }
+
+    /// The family's text, checked by the front end and printed canonically.
+    func make(_ o: ModelOptions, seed: UInt64, name: String) throws -> String {
+        let graphName = name.map { $0.isLetter || $0.isNumber ? $0 : "_" }
+        let text = family.text(o, seed: seed, name: String(graphName))
+        do {
+            return GraphText.print(try Frontend.load(bytes: Array(text.utf8), path: name + ".graph"))
+        } catch {
+            Output.err("these options make an invalid \(family.rawValue) graph:\n\(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    func write(_ text: String, to path: String) throws {
+        do { try FileIO.writeAtomically(path, text: text) } catch {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
+    }
+}
