@@ -27,7 +27,8 @@ func referencePlacements(_ graph: CostGraph, _ cluster: Cluster) -> [ReferencePl
     var scheduler = IncrementalScheduler(graph: graph, cluster: cluster)
     let rank = Priorities.bLevel(graph: graph, costs: CostModel(cluster))
     for t in (0..<graph.taskCount).sorted(by: { rank[$0] > rank[$1] || (rank[$0] == rank[$1] && $0 < $1) }) {
-        let device = scheduler.bestDevice(for: t) { scheduler.weightsFit(t, on: $0) }?.device ?? 0
+        let fits = (0..<d).map { scheduler.weightsFit(t, on: $0) }
+        let device = scheduler.bestDevice(for: t) { fits[$0] }?.device ?? 0
         scheduler.place(t, on: device)
     }
     single = single.map { _ in 0 }

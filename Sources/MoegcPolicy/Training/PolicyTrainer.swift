@@ -12,7 +12,8 @@ import MoegcSupport
 ///     warm start (cloningSteps):  minimise −mean_t log π(ref_t) until accuracy ≥ target
 ///     each iteration i:
 ///       one forward pass → per-task device distributions (and priority Gaussians)
-///       sample K whole-graph decisions; list-schedule and simulate each (one reused Simulator)
+///       sample K whole-graph decisions; list-schedule and simulate each (one reused Simulator),
+///       and the greedy decision too (it only competes for the best placement found)
 ///       R_k = −√(step_k / reference)   or   outOfMemoryReward if a device overflows
 ///       A_k = R_k − mean(R)  (or − V(g)),  divided by std(R) if normalising
 ///       E epochs: PPO loss (see PPOLoss) → backward → Adam (global-norm clipping);
@@ -34,7 +35,7 @@ public struct PolicyTrainer {
     public private(set) var cloningSteps = 0
     private var cloningConverged = false
     public private(set) var history: [IterationRecord] = []
-    /// The best feasible placement sampled so far.
+    /// The best feasible placement so far: sampled, or the greedy decision of some iteration.
     public private(set) var best: ReferencePlacement?
     public private(set) var bestPriorityOffsets: [Float] = []
     public private(set) var samples = 0
@@ -185,6 +186,13 @@ public struct PolicyTrainer {
         timing.sampling += seconds(since: t0, clock)
 
         t0 = clock.now
+        // The greedy decision competes for the best placement too (it is not part of the batch).
+        let greedy = SampledPlacement(placement: problem.expand(Sampler.greedy(logProbabilities)), priorityOffsets: mean?.scalars)
+        let greedyOutcome = environment.evaluate(greedy.placement, priorityOffsets: greedy.priorityOffsets)
+        if !greedyOutcome.outOfMemory && greedyOutcome.stepTime < (best?.stepTime ?? .infinity) {
+            best = ReferencePlacement(name: "policy", placement: greedy.placement, stepTime: greedyOutcome.stepTime)
+            bestPriorityOffsets = greedy.priorityOffsets ?? []
+        }
         var rewards: [Double] = [], feasibleSteps: [Double] = []
         for decision in decisions {
             let outcome = environment.evaluate(decision.placement, priorityOffsets: decision.priorityOffsets)
