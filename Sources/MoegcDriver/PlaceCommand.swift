@@ -13,7 +13,11 @@ struct Place: ParsableCommand {
         fused graph and one table shows each one's simulated step time, its ratio to the best lower \
         bound, the highest peak memory of any device, the bytes moved between devices and the wall time \
         placing took; local-search starts from the best of the others. A placement that runs out of \
-        memory shows why instead of a time. Without --compare it prints the report `compile --placer` does.
+        memory shows why instead of a time. Without --compare it prints the report `compile --placer` does. \
+        With --train-policy it trains a placement policy on the graph by PPO (every heuristic is the \
+        yardstick, the best one the reward's reference and the cloning target), writing the policy, \
+        its checkpoints and its learning curve (NAME.csv, NAME.svg) at --out; --resume continues a run \
+        at --out. With --policy FILE it places the graph with a trained policy.
         """
     )
 
@@ -24,6 +28,8 @@ struct Place: ParsableCommand {
     @Flag(help: "Run every heuristic placer and print one table.")
     var compare = false
 
+    @OptionGroup(title: "Learned placement") var learned: PolicyOptions
+
     func run() throws {
         var graph = try input.load()
         let (lowerTime, fuseTime) = try placement.lowerAndFuse(&graph, mode: mode, file: input.graph)
@@ -31,6 +37,10 @@ struct Place: ParsableCommand {
         let clock = ContinuousClock(), adaptStart = clock.now
         let problem = try placement.problem(graph, cluster: cluster)
         let adaptTime = CompilePipeline.seconds(adaptStart.duration(to: clock.now))
+        if learned.isActive {
+            try runPolicy(problem)
+            return
+        }
         if !compare {
             let placer = try placement.makePlacer(seed: mode.seed)
             do {
