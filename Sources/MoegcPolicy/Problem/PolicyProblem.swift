@@ -38,7 +38,9 @@ public struct PolicyProblem: Sendable {
     public var lowerBound: Double
     /// The co-location unit of each task, `0..<unitCount`: the policy decides one device per unit
     /// (an expert's dispatch, FFN and weights; a hierarchical group's gate and routing), which
-    /// shrinks the decision and sharpens credit assignment. Default: every task its own unit.
+    /// shrinks the decision and sharpens credit assignment. Default: every task its own unit. The
+    /// given units are split where the best reference splits them (so it stays expressible), and
+    /// relabelled in order of first appearance.
     public var units: [Int32]
     public var unitCount: Int
 
@@ -60,8 +62,20 @@ public struct PolicyProblem: Sendable {
         self.taskOps = taskOps
         self.references = references
         self.lowerBound = lowerBound ?? LowerBounds(graph: graph, cluster: cluster).best.seconds
-        let units = units ?? (0..<graph.taskCount).map { Int32($0) }
+        var units = units ?? (0..<graph.taskCount).map { Int32($0) }
         precondition(units.count == graph.taskCount, "PolicyProblem: \(units.count) unit labels for \(graph.taskCount) tasks")
+        // Split every unit the best reference splits, so its placement stays expressible (a unit
+        // placed by majority would differ from it, and the policy could not even start from it).
+        let best = references.min { $0.stepTime < $1.stepTime }!.placement
+        var refined: [Int64: Int32] = [:]
+        for t in units.indices {
+            let key = Int64(units[t]) << 20 | Int64(best[t])
+            if let label = refined[key] { units[t] = label } else {
+                let label = Int32(refined.count)
+                refined[key] = label
+                units[t] = label
+            }
+        }
         let count = Int(units.max() ?? -1) + 1
         var used = [Bool](repeating: false, count: count)
         for u in units {
