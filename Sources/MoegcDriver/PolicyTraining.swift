@@ -86,6 +86,11 @@ enum PolicyTraining {
             out += "| \(name) | \(Quantity.fixed(step * 1e3, 3)) | \(Quantity.fixed(step / reference.stepTime, 3)) | "
                 + "\(Quantity.fixed(step / problem.lowerBound, 3)) |\n"
         }
+        if var environment = try? PlacementEnvironment(problem) {
+            let replay = environment.evaluate(reference.placement)
+            out += "\(reference.name)'s placement ordered by b-level, as the policy's decisions are: "
+                + "\(Quantity.fixed(replay.stepTime * 1e3, 3)) ms (\(Quantity.fixed(replay.stepTime / reference.stepTime, 3))×)\n"
+        }
         let t = trainer.timing
         out += "trained \(trainer.iteration) iterations (\(trainer.cloningSteps) cloning steps) in \(Quantity.fixed(seconds, 1)) s: "
             + "\(Quantity.fixed(Double(samples) / max(seconds, 1e-9), 1)) samples/s; time in forward \(Quantity.fixed(t.forward, 1)) s, "
