@@ -8,6 +8,8 @@
 //   MoegcPasses    pass manager and passes, one a file (shape inference, lowering, fusion, …)
 //   MoegcKernels   CPU kernels on OpenBLAS, BLAS core selection
 //   MoegcSim       cluster specs, cost model, discrete-event simulator, lower bounds, traces
+//   CMoegcProto    protoc-c generated code of the binary formats (plans, policy checkpoints), on libprotobuf-c
+//   MoegcPlan      the compiled plan: what the runtime executes, and its file format
 //   MoegcRuntime   executes lowered graphs: the op→kernel table, the reference interpreter
 //   MoegcModels    generators of model-graph families (training and evaluation sets for the policy)
 //   MoegcNN        tensors, reverse-mode autodiff, layers, Adam (knows nothing of graphs)
@@ -37,10 +39,13 @@ let package = Package(
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
         .target(name: "MoegcNN", dependencies: ["CBLAS", "MoegcSupport"]),
-        .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcKernels", "MoegcSupport"]),
+        .target(name: "CMoegcProto", path: "Sources/CMoegcProto", exclude: ["proto", "README.md"],
+                linkerSettings: [.linkedLibrary("protobuf-c")]),
+        .target(name: "MoegcPlan", dependencies: ["MoegcIR", "MoegcSupport", "CMoegcProto"]),
+        .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcPlan", "MoegcKernels", "MoegcSupport"]),
         .target(name: "MoegcModels", dependencies: ["MoegcSupport"]),
         .target(name: "MoegcDriver", dependencies: [
-            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcRuntime", "MoegcModels",
+            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlan", "MoegcRuntime", "MoegcModels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "moegc", dependencies: ["MoegcDriver"]),
@@ -48,7 +53,8 @@ let package = Package(
         .testTarget(name: "MoegcIRTests", dependencies: ["MoegcIR", "MoegcPasses"]),
         .testTarget(name: "MoegcKernelsTests", dependencies: ["MoegcKernels"]),
         .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN", "MoegcSupport"]),
-        .testTarget(name: "MoegcRuntimeTests", dependencies: ["MoegcRuntime", "MoegcPasses"]),
+        .testTarget(name: "MoegcRuntimeTests", dependencies: ["MoegcRuntime", "MoegcPlan", "MoegcPasses"]),
+        .testTarget(name: "MoegcPlanTests", dependencies: ["MoegcPlan", "MoegcPasses"]),
         .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim"]),
         .testTarget(name: "MoegcModelsTests", dependencies: ["MoegcModels", "MoegcPasses"]),
         .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver"]),
