@@ -8,6 +8,8 @@
 //   MoegcPasses    pass manager and passes, one a file (shape inference, lowering, fusion, …)
 //   MoegcKernels   CPU kernels on OpenBLAS, BLAS core selection
 //   MoegcSim       cluster specs, cost model, discrete-event simulator, lower bounds, traces
+//   CMetis         system library: METIS k-way graph partitioning (METIS_PartGraphKway)
+//   MoegcPlacement IR → cost graph adaptor, MoE bounds, heuristic placers, the compile pipeline
 //   CMoegcProto    protoc-c generated code of the binary formats (plans, policy checkpoints), on libprotobuf-c
 //   MoegcPlan      the compiled plan: what the runtime executes, and its file format
 //   MoegcRuntime   executes lowered graphs: the op→kernel table, the reference interpreter
@@ -30,6 +32,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CMetis", path: "Sources/CMetis", providers: [.apt(["libmetis-dev"])]),
         .target(name: "MoegcSupport"),
         .target(name: "MoegcIR", dependencies: ["MoegcSupport"]),
         .target(name: "MoegcPasses", dependencies: ["MoegcIR"]),
@@ -38,6 +41,8 @@ let package = Package(
             "MoegcIR",
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
+        .target(name: "MoegcPlacement", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcSupport", "CMetis",
+                                                       .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "MoegcNN", dependencies: ["CBLAS", "MoegcSupport"]),
         .target(name: "CMoegcProto", path: "Sources/CMoegcProto", exclude: ["proto", "README.md"],
                 linkerSettings: [.linkedLibrary("protobuf-c")]),
@@ -45,7 +50,7 @@ let package = Package(
         .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcPlan", "MoegcKernels", "MoegcSupport"]),
         .target(name: "MoegcModels", dependencies: ["MoegcSupport"]),
         .target(name: "MoegcDriver", dependencies: [
-            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlan", "MoegcRuntime", "MoegcModels",
+            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcModels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "moegc", dependencies: ["MoegcDriver"]),
@@ -56,6 +61,7 @@ let package = Package(
         .testTarget(name: "MoegcRuntimeTests", dependencies: ["MoegcRuntime", "MoegcPlan", "MoegcPasses"]),
         .testTarget(name: "MoegcPlanTests", dependencies: ["MoegcPlan", "MoegcPasses"]),
         .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim"]),
+        .testTarget(name: "MoegcPlacementTests", dependencies: ["MoegcPlacement", "MoegcPasses", "MoegcSim", "MoegcIR"]),
         .testTarget(name: "MoegcModelsTests", dependencies: ["MoegcModels", "MoegcPasses"]),
         .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver"]),
     ],

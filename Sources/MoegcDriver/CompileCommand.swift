@@ -56,8 +56,15 @@ struct ModeOptions: ParsableArguments {
     @Flag(name: .customLong("eval"), help: "Evaluation mode: no gate noise, no dropout, full softmax (default: training mode, as the paper counts).")
     var evaluation = false
 
-    @Option(help: "Seed of every random choice (gate noise, dropout, sampled-softmax negatives, weight init).")
+    @Flag(name: .customLong("train"), help: "Training mode: gate noise, dropout, sampled softmax (the default).")
+    var training = false
+
+    @Option(help: "Seed of every random choice (gate noise, dropout, sampled-softmax negatives, weight init, METIS, local search).")
     var seed: UInt64 = 0
+
+    func validate() throws {
+        if evaluation && training { throw ValidationError("--train and --eval exclude each other") }
+    }
 
     func options(file: String) -> PassOptions {
         PassOptions(file: file, training: !evaluation, seed: seed)
@@ -78,11 +85,18 @@ struct ModeOptions: ParsableArguments {
 
 struct Compile: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compile a model graph and print its summary.",
+        abstract: "Compile a model graph: print its summary, or lower, fuse, place and simulate it on a cluster.",
         discussion: """
-        Parses and verifies the graph, infers every shape, and prints: nodes, edges, tokens per step, \
-        parameters (total, and excluding embedding and softmax as Shazeer et al. count them), \
-        multiply-adds per timestep (the paper's ops/timestep), and weight and activation bytes.
+        Without --cluster, --placer, --trace or a later --emit stage: parses and verifies the graph, \
+        infers every shape, and prints: nodes, edges, tokens per step, parameters (total, and excluding \
+        embedding and softmax as Shazeer et al. count them), multiply-adds per timestep (the paper's \
+        ops/timestep), and weight and activation bytes.
+
+        With any of them: lowers every layer to primitives, fuses, places the fused groups with the \
+        placer on the cluster (k40x16 unless --cluster), orders each device by b-level list \
+        scheduling, simulates one step and prints the step time, its ratio to the best lower bound, \
+        and each device's utilisation and peak memory. A placement that runs out of memory is an \
+        error naming the device and the bytes (exit status 1).
         """
     )
 
@@ -91,6 +105,10 @@ struct Compile: ParsableCommand {
         case graph
         /// Every layer expanded to primitives.
         case lowered
+        /// Lowered, with `group` annotations from the fusion pass.
+        case fused
+        /// Fused and placed: `group`, `device` and `order` on every node (re-parses to the same graph).
+        case placed
     }
 
     @OptionGroup var input: GraphOptions
@@ -104,12 +122,21 @@ struct Compile: ParsableCommand {
 
     @OptionGroup var mode: ModeOptions
 
+    @OptionGroup(title: "Placement") var placement: PlacementOptions
+
+    @Option(help: ArgumentHelp("Write the simulated step as a Chrome trace (Perfetto opens it).", valueName: "file.json"))
+    var trace: String?
+
     func run() throws {
         let graph = try input.load()
+        if emit == .fused || emit == .placed || trace != nil || placement.cluster != nil || placement.placer != nil {
+            return try compileAndPlace(graph)
+        }
         if let emit {
             switch emit {
             case .graph: Output.out(GraphText.print(graph))
             case .lowered: Output.out(GraphText.print(try mode.lower(graph, file: input.graph)))
+            case .fused, .placed: break
             }
             return
         }

@@ -31,6 +31,13 @@ enum Quantity {
         return "\(Int(x)) B"
     }
 
+    /// A duration: 12.35 ms, 412.0 µs, 1.25 s.
+    static func seconds(_ x: Double) -> String {
+        if x >= 1 { return fixed(x, 2) + " s" }
+        if x >= 1e-3 { return fixed(x * 1e3, 2) + " ms" }
+        return fixed(x * 1e6, 1) + " µs"
+    }
+
     static func fixed(_ x: Double, _ digits: Int) -> String {
         var p = 1.0
         for _ in 0..<digits { p *= 10 }

@@ -228,5 +228,6 @@ public struct CostGraph: Sendable {
 /// A cost graph that cannot be built: every problem found.
 public struct CostGraphError: Error, Hashable, Sendable, CustomStringConvertible {
     public var problems: [String]
+    public init(problems: [String]) { self.problems = problems }
     public var description: String { problems.map { "error: \($0)" }.joined(separator: "\n") }
 }

@@ -33,6 +33,13 @@ public struct IncrementalScheduler: Sendable {
     private var copyDevice: [Int32] = []
     private var copyArrival: [Double] = []
     private var copyNext: [Int32] = []
+    // Scratch of one plan: channel reservations it made (valid where `planStamp[c] == stamp`), the
+    // channels it touched, and the transfers it needs. Reused, so evaluating a start allocates nothing.
+    private var planFree: [Double]
+    private var planStamp: [Int]
+    private var stamp = 0
+    private var planChannels: [Int] = []
+    private var planTransfers: [(value: Int, arrival: Double)] = []
 
     public init(graph: CostGraph, cluster: Cluster, contention: Bool = true) {
         self.graph = graph
@@ -48,7 +55,13 @@ public struct IncrementalScheduler: Sendable {
         orders = [[Int]](repeating: [], count: d)
         channelFree = [Double](repeating: 0, count: costs.topology.channelCount)
         copyHead = [Int32](repeating: -1, count: graph.valueCount)
+        planFree = [Double](repeating: 0, count: costs.topology.channelCount)
+        planStamp = [Int](repeating: -1, count: costs.topology.channelCount)
     }
+
+    /// The device of task `t` (−1 while unplaced) and its planned finish, without copying the arrays.
+    @inline(__always) public func device(of t: Int) -> Int { placement[t] }
+    @inline(__always) public func finish(of t: Int) -> Double { finish[t] }
 
     /// Tasks with no inputs: ready before anything is placed.
     public var initialReady: [Int] { (0..<graph.taskCount).filter { graph.inputStart[$0 + 1] == graph.inputStart[$0] } }
@@ -63,16 +76,17 @@ public struct IncrementalScheduler: Sendable {
         residentBytes[d] + graph.residentBytes[t] <= costs.cluster.memoryCapacity(d)
     }
 
-    /// The earliest time `t` could start on `d` (it must be ready).
-    public func earliestStart(of t: Int, on d: Int) -> Double { plan(t, on: d).start }
+    /// The earliest time `t` could start on `d` (it must be ready). Mutating only for scratch space:
+    /// nothing is placed.
+    public mutating func earliestStart(of t: Int, on d: Int) -> Double { plan(t, on: d) }
 
     /// The earliest time `t` could finish on `d` (it must be ready).
-    public func earliestFinish(of t: Int, on d: Int) -> Double {
+    public mutating func earliestFinish(of t: Int, on d: Int) -> Double {
         earliestStart(of: t, on: d) + costs.time(of: t, in: graph, on: d)
     }
 
     /// The device where `t` finishes first among those `allowed`, ties to the lower index.
-    public func bestDevice(for t: Int, allowed: (Int) -> Bool = { _ in true }) -> (device: Int, finish: Double)? {
+    public mutating func bestDevice(for t: Int, allowed: (Int) -> Bool = { _ in true }) -> (device: Int, finish: Double)? {
         var best: (device: Int, finish: Double)?
         for d in 0..<costs.deviceCount where allowed(d) {
             let f = earliestFinish(of: t, on: d)
@@ -86,10 +100,9 @@ public struct IncrementalScheduler: Sendable {
     @discardableResult
     public mutating func place(_ t: Int, on d: Int) -> (start: Double, finish: Double, newlyReady: [Int]) {
         precondition(isReady(t), "task \(t) is placed already or has unplaced producers")
-        let p = plan(t, on: d)
-        let begin = p.start
-        for (channel, free) in p.channels { channelFree[channel] = free }
-        for (v, time) in p.transfers {
+        let begin = plan(t, on: d)
+        for channel in planChannels { channelFree[channel] = planFree[channel] }
+        for (v, time) in planTransfers {
             copyDevice.append(Int32(d))
             copyArrival.append(time)
             copyNext.append(copyHead[v])
@@ -119,16 +132,15 @@ public struct IncrementalScheduler: Sendable {
     /// The latest finish so far: the estimated step time once complete.
     public var makespan: Double { finish.max() ?? 0 }
 
-    /// When `t` would start on `d`, with the transfers that needs (value, arrival) and the channel
-    /// reservations they make. New transfers are admitted one after another, in input order, so two
-    /// of them into `d` queue on its inbound channel exactly as `place` will commit them.
-    private func plan(_ t: Int, on d: Int) -> (start: Double, transfers: [(Int, Double)], channels: [(Int, Double)]) {
+    /// When `t` would start on `d`; leaves in the scratch the transfers that needs (value, arrival)
+    /// and the channel reservations they make. New transfers are admitted one after another, in input
+    /// order, so two of them into `d` queue on its inbound channel exactly as `place` will commit them.
+    /// O(inputs × (copies of the input + path length)).
+    private mutating func plan(_ t: Int, on d: Int) -> Double {
+        stamp += 1
+        planChannels.removeAll(keepingCapacity: true)
+        planTransfers.removeAll(keepingCapacity: true)
         var ready = deviceReady[d]
-        var transfers: [(Int, Double)] = []
-        var channels: [(Int, Double)] = [] // reservations made by this plan, latest last
-        func free(_ channel: Int) -> Double {
-            channels.last { $0.0 == channel }?.1 ?? channelFree[channel]
-        }
         inputs: for k in Int(graph.inputStart[t])..<Int(graph.inputStart[t + 1]) {
             let v = Int(graph.edgeValue[Int(graph.inputEdges[k])])
             let p = Int(graph.valueProducer[v])
@@ -149,15 +161,25 @@ public struct IncrementalScheduler: Sendable {
             let length = Int(costs.topology.pathLength[path])
             var begin = finish[p]
             if contention {
-                for k in 0..<length { begin = max(begin, free(Int(costs.topology.pathChannels[path * 4 + k]))) }
+                for k in 0..<length {
+                    let channel = Int(costs.topology.pathChannels[path * 4 + k])
+                    begin = max(begin, planStamp[channel] == stamp ? planFree[channel] : channelFree[channel])
+                }
             }
             let arrival = begin + costs.transferTime(bytes: Double(graph.valueBytes[v]), from: src, to: d)
             if contention {
-                for k in 0..<length { channels.append((Int(costs.topology.pathChannels[path * 4 + k]), arrival)) }
+                for k in 0..<length {
+                    let channel = Int(costs.topology.pathChannels[path * 4 + k])
+                    if planStamp[channel] != stamp {
+                        planStamp[channel] = stamp
+                        planChannels.append(channel)
+                    }
+                    planFree[channel] = arrival
+                }
             }
-            transfers.append((v, arrival))
+            planTransfers.append((v, arrival))
             ready = max(ready, arrival)
         }
-        return (ready, transfers, channels)
+        return ready
     }
 }

@@ -110,6 +110,19 @@ public struct Attributes: Hashable, Sendable, Sequence {
         }
     }
 
+    /// Sets `name` to `value`, inserting a new entry before the first entry of higher `rank`, so
+    /// attributes kept in rank order stay in it without a sort.
+    public mutating func set(_ name: String, _ value: AttributeValue, rank: (String) -> Int) {
+        if let i = names.firstIndex(of: name) {
+            values[i] = value
+            return
+        }
+        let r = rank(name)
+        let at = names.firstIndex { rank($0) > r } ?? names.count
+        names.insert(name, at: at)
+        values.insert(value, at: at)
+    }
+
     /// Reorders the entries by `rank` (names with equal rank keep their order).
     public mutating func sort(by rank: (String) -> Int) {
         let order = names.indices.sorted { (rank(names[$0]), $0) < (rank(names[$1]), $1) }

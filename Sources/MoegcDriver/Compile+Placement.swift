@@ -1,0 +1,88 @@
+import ArgumentParser
+import MoegcIR
+import MoegcPasses
+import MoegcPlacement
+import MoegcSim
+import MoegcSupport
+
+extension Compile {
+    /// lower → fuse → place → schedule → simulate, printing the IR of `--emit` or the report.
+    func compileAndPlace(_ parsed: Graph) throws {
+        var graph = parsed
+        let (lowerTime, fuseTime) = try placement.lowerAndFuse(&graph, mode: mode, file: input.graph)
+        if emit == .fused {
+            Output.out(GraphText.print(graph))
+            return
+        }
+        let cluster = try placement.loadCluster()
+        let clock = ContinuousClock(), adaptStart = clock.now
+        let problem = try placement.problem(graph, cluster: cluster)
+        let adaptTime = CompilePipeline.seconds(adaptStart.duration(to: clock.now))
+        let placer = try placement.makePlacer(seed: mode.seed)
+        let evaluation: Evaluation, placeTime: Double
+        do {
+            (evaluation, placeTime) = try CompilePipeline.place(problem, with: placer)
+        } catch {
+            Output.err("error: \(placer.name) on \(cluster.name): \(error.description)")
+            throw ExitCode(1)
+        }
+        if emit == .placed {
+            evaluation.placement.annotate(&graph, tasks: problem.tasks)
+            Output.out(GraphText.print(graph))
+        }
+        if let trace {
+            var simulator = try Simulator(graph: problem.costGraph, cluster: cluster)
+            _ = try simulator.run(evaluation.placement.schedule)
+            let json = ChromeTrace.json(timeline: simulator.timeline(), graph: problem.costGraph, cluster: cluster) {
+                problem.tasks.name(of: $0, in: graph)
+            }
+            do { try FileIO.writeAtomically(trace, text: json) } catch {
+                Output.err(error.description)
+                throw ExitCode(1)
+            }
+        }
+        if emit == .placed { return }
+        var timings = CompilePipeline.Timings()
+        timings.lower = lowerTime
+        timings.fuse = fuseTime
+        timings.adapt = adaptTime
+        timings.place = placeTime
+        Output.out(PlacementReport.render(problem: problem, placer: placer, evaluation: evaluation, timings: timings,
+                                          path: input.graph))
+    }
+}
+
+/// The human-readable report of a placed, simulated step.
+enum PlacementReport {
+    static func render(problem: PlacementProblem, placer: any Placer, evaluation: Evaluation,
+                       timings: CompilePipeline.Timings, path: String) -> String {
+        let r = evaluation.report, cluster = problem.cluster, bounds = problem.bounds
+        let nodes = problem.graph.nodes.count
+        let rows: [(String, String)] = [
+            ("cluster", "\(cluster.name) (\(cluster.deviceCount) devices)"),
+            ("placer", "\(placer.name): \(placer.summary)"),
+            ("lowered", "\(nodes) nodes in \(problem.taskCount) fused tasks, \(problem.costGraph.edgeCount) edges"),
+            ("step time", Quantity.seconds(r.makespan)),
+            ("lower bound", "\(Quantity.seconds(bounds.best.seconds)) (\(bounds.best.name)); ratio \(Quantity.fixed(evaluation.ratio, 3))"),
+            ("bounds", bounds.all.map { "\($0.name) \(Quantity.seconds($0.seconds))" }.joined(separator: ", ")),
+            ("transfers", "\(r.transferCount), \(Quantity.bytes(r.bytesTransferred))"),
+            ("wall time", "lower \(Quantity.seconds(timings.lower)), fuse \(Quantity.seconds(timings.fuse)), "
+                + "adapt \(Quantity.seconds(timings.adapt)), place \(Quantity.seconds(timings.place))"),
+        ]
+        let width = rows.map(\.0.count).max()! + 2
+        var out = "\(problem.graph.name)  (\(path))\n" + rows.map { "  " + Quantity.pad($0.0, width) + $0.1 }.joined(separator: "\n")
+        let nameWidth = max(6, cluster.devices.map(\.name.count).max() ?? 0) + 2
+        out += "\n\n  " + Quantity.pad("device", nameWidth) + Quantity.padLeft("tasks", 7) + Quantity.padLeft("busy", 12)
+            + Quantity.padLeft("util", 8) + Quantity.padLeft("peak memory", 14) + Quantity.padLeft("capacity", 12)
+        var tasks = [Int](repeating: 0, count: cluster.deviceCount)
+        for d in evaluation.placement.taskDevice { tasks[Int(d)] += 1 }
+        for d in 0..<cluster.deviceCount {
+            out += "\n  " + Quantity.pad(cluster.devices[d].name, nameWidth) + Quantity.padLeft("\(tasks[d])", 7)
+                + Quantity.padLeft(Quantity.seconds(r.deviceBusy[d]), 12)
+                + Quantity.padLeft(Quantity.fixed(100 * r.utilization[d], 1) + "%", 8)
+                + Quantity.padLeft(Quantity.bytes(Double(r.peakMemory[d])), 14)
+                + Quantity.padLeft(Quantity.bytes(Double(cluster.memoryCapacity(d))), 12)
+        }
+        return out
+    }
+}

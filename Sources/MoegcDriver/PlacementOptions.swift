@@ -1,0 +1,82 @@
+import ArgumentParser
+import MoegcIR
+import MoegcPasses
+import MoegcPlacement
+import MoegcSim
+
+/// Options of the stages after the front end: lowering mode, fusion, cluster, placer.
+struct PlacementOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The simulated cluster: a preset (\(Cluster.presetNames.joined(separator: ", "))) or a cluster file.",
+                               valueName: "name|file"))
+    var cluster: String?
+
+    @Option(help: ArgumentHelp("The heuristic placer: \(Placers.names.joined(separator: ", ")).", valueName: "placer"))
+    var placer: String?
+
+    @Option(help: ArgumentHelp("The placer local-search starts from.", valueName: "placer"))
+    var start: String = "expert-parallel"
+
+    @Option(help: ArgumentHelp("Simulations local-search may run (default: 3·10⁶ / tasks, clamped to 8…300).", valueName: "n"))
+    var budget: Int?
+
+    @Flag(name: .customLong("no-fusion"), help: "Place every node as its own task (weights still go with their consumer).")
+    var noFusion = false
+
+    func validate() throws {
+        if let budget, budget < 0 { throw ValidationError("--budget must be ≥ 0, got \(budget)") }
+        if let placer, !Placers.names.contains(placer) {
+            throw ValidationError("unknown placer '\(placer)'; placers: \(Placers.names.joined(separator: ", "))")
+        }
+        if !Placers.names.contains(start) || start == "local-search" {
+            throw ValidationError("--start must be one of \(Placers.names.dropLast().joined(separator: ", ")), got '\(start)'")
+        }
+    }
+
+    /// The cluster named by --cluster (k40x16 when not given), or the diagnostics and exit 1.
+    func loadCluster() throws -> Cluster {
+        do {
+            return try Cluster.load(cluster ?? "k40x16")
+        } catch {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
+    }
+
+    /// The named placer (or the default, m-etf), randomised placers drawing from `seed`.
+    func makePlacer(_ name: String? = nil, seed: UInt64) throws -> any Placer {
+        do {
+            return try Placers.make(name ?? placer ?? "m-etf", start: start, seed: seed, budget: budget)
+        } catch {
+            Output.err("error: \(error.description)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Lowers (and, unless --no-fusion, fuses) `graph` in place; returns the seconds each took.
+    func lowerAndFuse(_ graph: inout Graph, mode: ModeOptions, file: String) throws -> (lower: Double, fuse: Double) {
+        var g = graph
+        let lowerTime: Double
+        do {
+            (_, lowerTime) = try CompilePipeline.timed { () throws(DiagnosticList) in
+                try CompilePipeline.lower(&g, training: !mode.evaluation, file: file, seed: mode.seed)
+            }
+        } catch {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
+        var fuseTime = 0.0
+        if !noFusion { (_, fuseTime) = CompilePipeline.timed { CompilePipeline.fuse(&g) } }
+        graph = g
+        return (lowerTime, fuseTime)
+    }
+
+    /// The placement problem, or the error and exit 1.
+    func problem(_ graph: Graph, cluster: Cluster) throws -> PlacementProblem {
+        do {
+            return try PlacementProblem(graph: graph, cluster: cluster, plan: noFusion ? FusionPlan.singletons(graph) : nil)
+        } catch {
+            Output.err("error: \(error.description)")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import MoegcIR
+import MoegcPasses
+import MoegcSim
+
+/// Everything a placer sees: the fused IR, its task graph, the cluster and its cost model, the lower
+/// bounds, and the MoE structure of the tasks (which expert and which hierarchical group each belongs
+/// to, and the co-location units built from those annotations).
+public struct PlacementProblem: Sendable {
+    public let graph: Graph
+    public let tasks: TaskGraph
+    public let cluster: Cluster
+    public let costs: CostModel
+    public let bounds: LowerBounds
+    /// The `expert` / `moe_group` annotation of each task (of its first annotated member), or −1.
+    public let taskExpert: [Int32]
+    public let taskMoEGroup: [Int32]
+    /// Co-location unit of each task, `0..<unitCount` (see `init`).
+    public let unit: [Int32]
+    public let unitCount: Int
+    /// Fraction of each device's capacity that memory-aware placers fill with weights, leaving the
+    /// rest for the activations live during the step.
+    public var weightFraction: Double
+
+    public var costGraph: CostGraph { tasks.costGraph }
+    /// Weights each task keeps on its device (`TaskGraph.weightBytes`): what memory budgets count.
+    public var weights: ContiguousArray<Int> { tasks.weightBytes }
+    public var deviceCount: Int { cluster.deviceCount }
+    public var taskCount: Int { tasks.taskCount }
+
+    /// Builds the problem of placing `graph` (lowered, shapes inferred; fused or not) on `cluster`.
+    ///
+    /// Co-location units: tasks joined by an IR edge whose two ends carry the same `expert` and the same
+    /// `moe_group` annotation (an expert's dispatch, FFN and weights; a hierarchical group's gate,
+    /// routing and combine) form one unit; every other task is a unit of its own. Edges, not annotation
+    /// values alone, decide, so expert 3 of one MoE layer and expert 3 of the next stay apart.
+    public init(graph: Graph, cluster: Cluster, plan: FusionPlan? = nil, weightFraction: Double = 0.9) throws(PlacementError) {
+        do { try cluster.validate() } catch { throw .invalidCluster(error.description) }
+        let tasks: TaskGraph
+        do { tasks = try TaskGraph(graph, plan: plan) } catch { throw .invalidGraph(error.description) }
+        self.graph = graph
+        self.tasks = tasks
+        self.cluster = cluster
+        self.costs = CostModel(cluster)
+        self.weightFraction = weightFraction
+        let t = tasks.taskCount
+        var expert = [Int32](repeating: -1, count: t), group = [Int32](repeating: -1, count: t)
+        var nodeExpert = [Int32](repeating: -1, count: graph.nodes.count)
+        var nodeGroup = [Int32](repeating: -1, count: graph.nodes.count)
+        for (i, node) in graph.nodes.enumerated() {
+            let k = Int(tasks.nodeTask[i])
+            if let e = node.attributes["expert"]?.intValue {
+                nodeExpert[i] = Int32(e)
+                if expert[k] < 0 { expert[k] = Int32(e) }
+            }
+            if let g = node.attributes["moe_group"]?.intValue {
+                nodeGroup[i] = Int32(g)
+                if group[k] < 0 { group[k] = Int32(g) }
+            }
+        }
+        var sets = DisjointSets(t)
+        for (c, node) in graph.nodes.enumerated() where nodeExpert[c] >= 0 || nodeGroup[c] >= 0 {
+            for v in node.operands {
+                guard let p = graph.values[v.index].producer?.index else { continue }
+                if nodeExpert[p] == nodeExpert[c] && nodeGroup[p] == nodeGroup[c] {
+                    sets.union(Int(tasks.nodeTask[p]), Int(tasks.nodeTask[c]))
+                }
+            }
+        }
+        (unit, unitCount) = sets.labels()
+        taskExpert = expert
+        taskMoEGroup = group
+        bounds = LowerBounds(graph: tasks.costGraph, cluster: cluster,
+                             extra: MoEAllToAllBound.bounds(graph: graph, tasks: tasks, costs: costs))
+    }
+
+    /// Bytes of weights each device can take under `weightFraction`.
+    public func weightBudget(_ d: Int) -> Int {
+        Int(Double(cluster.memoryCapacity(d)) * weightFraction)
+    }
+
+    /// The tasks of each unit, in task order.
+    public func unitMembers() -> [[Int]] {
+        var members = [[Int]](repeating: [], count: unitCount)
+        for t in 0..<taskCount { members[Int(unit[t])].append(t) }
+        return members
+    }
+}
+
+/// Union–find over `0..<n` with path halving and union by size.
+struct DisjointSets {
+    private var parent: [Int32]
+    private var size: [Int32]
+
+    init(_ n: Int) {
+        parent = (0..<n).map { Int32($0) }
+        size = [Int32](repeating: 1, count: n)
+    }
+
+    mutating func find(_ x: Int) -> Int {
+        var x = x
+        while Int(parent[x]) != x {
+            parent[x] = parent[Int(parent[x])]
+            x = Int(parent[x])
+        }
+        return x
+    }
+
+    mutating func union(_ a: Int, _ b: Int) {
+        var ra = find(a), rb = find(b)
+        guard ra != rb else { return }
+        if size[ra] < size[rb] { swap(&ra, &rb) }
+        parent[rb] = Int32(ra)
+        size[ra] += size[rb]
+    }
+
+    /// Dense labels `0..<count`, numbered by first element.
+    mutating func labels() -> ([Int32], Int) {
+        var label = [Int32](repeating: -1, count: parent.count)
+        var out = [Int32](repeating: 0, count: parent.count)
+        var count: Int32 = 0
+        for x in 0..<parent.count {
+            let r = find(x)
+            if label[r] < 0 {
+                label[r] = count
+                count += 1
+            }
+            out[x] = label[r]
+        }
+        return (out, Int(count))
+    }
+}

@@ -1,0 +1,140 @@
+import MoegcSim
+
+/// A heuristic that puts every task (fused group) of a problem on a device. Orders come from
+/// `PriorityRule`: b-level list scheduling by default; list schedulers (m-ETF, HEFT) order by the
+/// start times they planned, so the simulator runs the schedule they built. Every placer is
+/// deterministic: the same problem (and seed, for the randomised ones) gives the same devices.
+public protocol Placer: Sendable {
+    /// The name `--placer` takes.
+    var name: String { get }
+    /// One line for `--help` and the compare table's legend.
+    var summary: String { get }
+    /// The device of every task.
+    func place(_ problem: PlacementProblem) throws(PlacementError) -> [Int32]
+    /// The device of every task and the priority rule that orders each device.
+    func placeAndOrder(_ problem: PlacementProblem) throws(PlacementError) -> ([Int32], PriorityRule)
+}
+
+extension Placer {
+    public func placeAndOrder(_ problem: PlacementProblem) throws(PlacementError) -> ([Int32], PriorityRule) {
+        (try place(problem), .bLevel)
+    }
+}
+
+/// Why a placement could not be made or cannot run.
+public enum PlacementError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// A device would hold more than its capacity: `bytes` needed of `capacity`; `what` says which
+    /// bytes (the weights alone, or the simulated peak of weights and live values).
+    case outOfMemory(device: Int, deviceName: String, bytes: Int, capacity: Int, what: String)
+    /// No placement can fit (e.g. the weights exceed the whole cluster's memory).
+    case infeasible(String)
+    case invalidCluster(String)
+    case invalidGraph(String)
+    case invalidPlacement(String)
+    case unknownPlacer(String)
+
+    public var description: String {
+        switch self {
+        case .outOfMemory(let d, let name, let bytes, let capacity, let what):
+            return "device \(d) '\(name)' is out of memory: \(what) need \(formatBytes(bytes)) (\(bytes) bytes), it holds \(formatBytes(capacity))"
+        case .infeasible(let m): return "no feasible placement: \(m)"
+        case .invalidCluster(let m): return "invalid cluster: \(m)"
+        case .invalidGraph(let m): return "cannot build the cost graph: \(m)"
+        case .invalidPlacement(let m): return "invalid placement: \(m)"
+        case .unknownPlacer(let m): return m
+        }
+    }
+}
+
+/// Bytes for messages: "12.00 GiB".
+func formatBytes(_ b: Int) -> String {
+    let x = Double(b)
+    for (scale, unit) in [(0x1p40, "TiB"), (0x1p30, "GiB"), (0x1p20, "MiB"), (0x1p10, "KiB")] where x >= scale {
+        let v = (x / scale * 100).rounded() / 100
+        return "\(v) \(unit)"
+    }
+    return "\(b) B"
+}
+
+/// The placers by name.
+public enum Placers {
+    /// Every heuristic placer's name, in the order the compare table lists them. `local-search` takes
+    /// a starting placer (`Placers.make(name:start:…)`).
+    public static let names = ["single", "round-robin", "expert-parallel", "m-topo", "m-etf", "heft", "metis", "local-search"]
+
+    /// The placer called `name`; `local-search` starts from `start` and evaluates `budget` candidate
+    /// placements drawn from `seed`.
+    public static func make(_ name: String, start: String = "expert-parallel", seed: UInt64 = 0,
+                            budget: Int? = nil) throws(PlacementError) -> any Placer {
+        switch name {
+        case "single": return SingleDevicePlacer()
+        case "round-robin": return RoundRobinPlacer()
+        case "expert-parallel": return ExpertParallelPlacer()
+        case "m-topo": return MTopoPlacer()
+        case "m-etf": return METFPlacer()
+        case "heft": return HEFTPlacer()
+        case "metis": return METISPlacer(seed: seed)
+        case "local-search":
+            guard start != "local-search" else { throw .unknownPlacer("local search cannot start from itself") }
+            return LocalSearchPlacer(start: try make(start, seed: seed), seed: seed, budget: budget)
+        default:
+            throw .unknownPlacer("unknown placer '\(name)'; placers: \(names.joined(separator: ", "))")
+        }
+    }
+}
+
+/// A placement that ran: its schedule, the simulator's report, and how far it is from the bounds.
+public struct Evaluation: Sendable {
+    public var placement: Placement
+    public var report: SimulationReport
+    /// `makespan / max(lower bounds)`.
+    public var ratio: Double
+
+    /// Checks the weights fit, orders the devices, simulates one step, and rejects a placement that
+    /// runs out of memory (naming the device and the bytes) rather than reporting its time.
+    public static func run(_ problem: PlacementProblem, devices: [Int32], priority: PriorityRule = .bLevel,
+                           simulator: inout Simulator) throws(PlacementError) -> Evaluation {
+        try MemoryCheck.weights(problem, devices: devices)
+        let placement = Placement(problem, devices: devices, priority: priority)
+        let report: SimulationReport
+        do { report = try simulator.run(placement.schedule) } catch { throw .invalidPlacement(error.description) }
+        if let oom = report.outOfMemory.first {
+            let peak = report.peakMemory[oom.device]
+            throw .outOfMemory(device: oom.device, deviceName: oom.deviceName, bytes: peak, capacity: oom.capacity,
+                               what: "weights and live values at their simulated peak")
+        }
+        return Evaluation(placement: placement, report: report, ratio: problem.bounds.ratio(makespan: report.makespan))
+    }
+
+    public static func run(_ problem: PlacementProblem, devices: [Int32], priority: PriorityRule = .bLevel) throws(PlacementError) -> Evaluation {
+        var simulator = try makeSimulator(problem)
+        return try run(problem, devices: devices, priority: priority, simulator: &simulator)
+    }
+
+    static func makeSimulator(_ problem: PlacementProblem) throws(PlacementError) -> Simulator {
+        do { return try Simulator(graph: problem.costGraph, cluster: problem.cluster) } catch {
+            throw .invalidGraph(error.description)
+        }
+    }
+}
+
+/// Memory checks shared by the placers.
+public enum MemoryCheck {
+    /// Throws when the weights placed on some device exceed its capacity, or when the whole
+    /// cluster cannot hold them.
+    public static func weights(_ problem: PlacementProblem, devices: [Int32]) throws(PlacementError) {
+        var load = [Int](repeating: 0, count: problem.deviceCount)
+        for t in 0..<problem.taskCount { load[Int(devices[t])] += problem.weights[t] }
+        for d in 0..<problem.deviceCount where load[d] > problem.cluster.memoryCapacity(d) {
+            throw .outOfMemory(device: d, deviceName: problem.cluster.devices[d].name, bytes: load[d],
+                               capacity: problem.cluster.memoryCapacity(d), what: "its weights alone")
+        }
+    }
+
+    /// Throws when no placement can hold the weights: their total exceeds the cluster's memory, or one
+    /// task's exceed every device.
+    public static func feasibility(_ problem: PlacementProblem) throws(PlacementError) {
+        let m = problem.bounds.memory
+        if !m.isFeasible { throw .infeasible(m.problems.joined(separator: "; ")) }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+
+/// `moegc compile --cluster/--placer`, `moegc place --compare`, `moegc bench sim`: output and errors.
+struct PlacementCLITests {
+    @Test func compilePlacesAndReports() throws {
+        let r = try CLITests.moegc(["compile", "graphs/tiny-moe.graph", "--cluster", "k40x4", "--placer", "expert-parallel"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for field in ["step time", "lower bound", "ratio", "critical-path", "h0.gpu3", "peak memory", "util"] {
+            #expect(r.stdout.contains(field), "missing \(field)")
+        }
+        #expect(r.stderr.isEmpty)
+    }
+
+    @Test func emitPlacedReparsesToTheSameText() throws {
+        let r = try CLITests.moegc(["compile", "graphs/tiny-hmoe.graph", "--cluster", "k40x4", "--placer", "heft", "--emit", "placed"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("device = ") && r.stdout.contains("order = ") && r.stdout.contains("group = "))
+        let path = NSTemporaryDirectory() + "moegc-placed-\(getpid()).graph"
+        try r.stdout.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let again = try CLITests.moegc(["format", path])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout == r.stdout)
+    }
+
+    @Test func emitFusedAnnotatesGroups() throws {
+        let r = try CLITests.moegc(["compile", "graphs/tiny-moe.graph", "--emit", "fused", "--eval"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("group = 0"))
+        #expect(!r.stdout.contains("device = "))
+    }
+
+    @Test func traceIsChromeJSON() throws {
+        let path = NSTemporaryDirectory() + "moegc-trace-\(getpid()).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try CLITests.moegc(["compile", "graphs/tiny-moe.graph", "--placer", "m-etf", "--cluster", "k40x4", "--trace", path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+        let events = try #require(obj?["traceEvents"] as? [[String: Any]])
+        #expect(events.contains { ($0["name"] as? String)?.contains("matmul") == true })
+    }
+
+    @Test func compareTableListsEveryPlacer() throws {
+        let r = try CLITests.moegc(["place", "graphs/tiny-hmoe.graph", "--cluster", "k40x4", "--compare", "--budget", "10"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for placer in ["single", "round-robin", "expert-parallel", "m-topo", "m-etf", "heft", "metis", "local-search ← "] {
+            #expect(r.stdout.contains("| \(placer)"), "missing \(placer)")
+        }
+        #expect(r.stdout.contains("| placer | step time | ÷ bound | peak memory | moved | time to place |"))
+    }
+
+    @Test func clusterAndMemoryErrorsAreClear() throws {
+        let unknown = try CLITests.moegc(["compile", "graphs/tiny-moe.graph", "--cluster", "k80x99"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("unknown cluster preset 'k80x99'"))
+        #expect(!unknown.stderr.contains("Fatal"))
+
+        let dir = NSTemporaryDirectory()
+        let empty = dir + "moegc-empty-\(getpid()).cluster"
+        try "cluster empty\nkind k flops=1TFLOP/s membw=1GB/s memory=1GB\n".write(toFile: empty, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let zero = try CLITests.moegc(["place", "graphs/tiny-moe.graph", "--cluster", empty, "--compare"])
+        #expect(zero.status == 1)
+        #expect(zero.stderr.contains("declares no devices"))
+
+        let bad = dir + "moegc-bad-\(getpid()).cluster"
+        try "cluster bad\nkind k flops=fast membw=1GB/s memory=1GB\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        let badFile = try CLITests.moegc(["compile", "graphs/tiny-moe.graph", "--cluster", bad])
+        #expect(badFile.status == 1)
+        #expect(badFile.stderr.contains(bad + ":2:"))
+
+        let small = dir + "moegc-small-\(getpid()).cluster"
+        try "cluster small\nkind k flops=1TFLOP/s membw=1GB/s memory=1KiB\ndevice d count=2 kind=k link=1GB/s\n"
+            .write(toFile: small, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: small) }
+        let oom = try CLITests.moegc(["compile", "graphs/tiny-moe.graph", "--cluster", small, "--placer", "single"])
+        #expect(oom.status == 1)
+        #expect(oom.stderr.contains("no feasible placement: the weights need"))
+        #expect(!oom.stderr.contains("Fatal"))
+    }
+
+    @Test func unknownPlacerAndHelp() throws {
+        let r = try CLITests.moegc(["compile", "graphs/tiny-moe.graph", "--placer", "magic"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("unknown placer 'magic'"))
+        let help = try CLITests.moegc(["compile", "--help"])
+        for option in ["--cluster", "--placer", "--trace", "--emit", "--train", "--eval", "--budget", "--start", "--no-fusion"] {
+            #expect(help.stdout.contains(option), "help lacks \(option)")
+        }
+        let place = try CLITests.moegc(["place", "--help"])
+        #expect(place.stdout.contains("--compare"))
+        let bench = try CLITests.moegc(["bench", "sim", "--help"])
+        #expect(bench.stdout.contains("--sizes"))
+    }
+
+    @Test func benchSimRunsSmallSizes() throws {
+        let r = try CLITests.moegc(["bench", "sim", "--sizes", "200,400", "--seconds", "0.01", "--graph", "graphs/tiny-moe.graph",
+                                    "--compile-cluster", "k40x4", "--placers", "expert-parallel,heft"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("| 200 |") && r.stdout.contains("| 400 |"))
+        #expect(r.stdout.contains("| expert-parallel |") && r.stdout.contains("| heft |"))
+    }
+}
