@@ -10,10 +10,11 @@
 //   MoegcSim       cluster specs, cost model, discrete-event simulator, lower bounds, traces
 //   CMetis         system library: METIS k-way graph partitioning (METIS_PartGraphKway)
 //   MoegcPlacement IR → cost graph adaptor, MoE bounds, heuristic placers, the compile pipeline
+//   CMoegcProto    protoc-c generated code of the binary formats (plans, policy checkpoints), on libprotobuf-c
+//   MoegcPlan      the compiled plan: what the runtime executes, and its file format
 //   MoegcRuntime   executes lowered graphs: the op→kernel table, the reference interpreter
 //   MoegcModels    generators of model-graph families (training and evaluation sets for the policy)
 //   MoegcNN        tensors, reverse-mode autodiff, layers, Adam (knows nothing of graphs)
-//   CMoegcProto    protoc-c generated code of the binary formats (policy checkpoints), on libprotobuf-c
 //   MoegcPolicy    learned placement: featurizer, GAT + segment-recurrent-attention policy, PPO, checkpoints
 //   MoegcDriver    the command-line driver: wires the stages together
 //   moegc          the executable (a thin main around MoegcDriver)
@@ -44,13 +45,16 @@ let package = Package(
         .target(name: "MoegcPlacement", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcSupport", "CMetis",
                                                        .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "MoegcNN", dependencies: ["CBLAS", "MoegcSupport"]),
-        .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcKernels", "MoegcSupport"]),
         .target(name: "CMoegcProto", path: "Sources/CMoegcProto", exclude: ["proto", "README.md"],
                 linkerSettings: [.linkedLibrary("protobuf-c")]),
-        .target(name: "MoegcPolicy", dependencies: ["MoegcNN", "MoegcSim", "MoegcIR", "MoegcPlacement", "MoegcKernels", "MoegcSupport", "CMoegcProto"]),
+        .target(name: "MoegcPlan", dependencies: ["MoegcIR", "MoegcSupport", "CMoegcProto"]),
+        .target(name: "MoegcPolicy", dependencies: ["MoegcNN", "MoegcSim", "MoegcIR", "MoegcPlacement", "MoegcKernels",
+                                                    "MoegcSupport", "CMoegcProto"]),
+        .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcPlan", "MoegcKernels", "MoegcSupport"]),
         .target(name: "MoegcModels", dependencies: ["MoegcSupport"]),
         .target(name: "MoegcDriver", dependencies: [
-            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcRuntime", "MoegcModels", "MoegcPolicy",
+            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcModels",
+            "MoegcPolicy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "moegc", dependencies: ["MoegcDriver"]),
@@ -58,7 +62,8 @@ let package = Package(
         .testTarget(name: "MoegcIRTests", dependencies: ["MoegcIR", "MoegcPasses"]),
         .testTarget(name: "MoegcKernelsTests", dependencies: ["MoegcKernels"]),
         .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN", "MoegcSupport"]),
-        .testTarget(name: "MoegcRuntimeTests", dependencies: ["MoegcRuntime", "MoegcPasses"]),
+        .testTarget(name: "MoegcRuntimeTests", dependencies: ["MoegcRuntime", "MoegcPlan", "MoegcPasses"]),
+        .testTarget(name: "MoegcPlanTests", dependencies: ["MoegcPlan", "MoegcPasses"]),
         .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim"]),
         .testTarget(name: "MoegcPolicyTests", dependencies: ["MoegcPolicy", "MoegcPasses"]),
         .testTarget(name: "MoegcPlacementTests", dependencies: ["MoegcPlacement", "MoegcPasses", "MoegcSim", "MoegcIR"]),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import MoegcIR
+import MoegcPlan
 import MoegcPasses
 import MoegcRuntime
 import MoegcSupport

@@ -2,6 +2,7 @@ import MoegcIR
 import Foundation
 @testable import MoegcPolicy
 import MoegcSim
+import MoegcSupport
 import Testing
 
 private func trainedCheckpoint(iterations: Int, seed: UInt64 = 1, stopAt: Int? = nil) throws -> PolicyCheckpoint {
@@ -77,11 +78,6 @@ private func trainedCheckpoint(iterations: Int, seed: UInt64 = 1, stopAt: Int? =
         } catch {
             #expect(error.description.hasPrefix("future.policy: error: policy format version 2 is not supported"))
         }
-    }
-
-    @Test func crcMatchesZlib() {
-        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
-        #expect(CRC32.checksum([]) == 0)
     }
 
     @Test func resumingOnAnotherProblemIsRefused() throws {

@@ -1,4 +1,5 @@
 import MoegcIR
+import MoegcPlan
 import MoegcKernels
 
 /// An elementwise epilogue fused into the node before it: `matmul → add(bias) → relu`, say, runs

@@ -1,4 +1,5 @@
 import MoegcIR
+import MoegcPlan
 
 /// What the workers precompute from a plan once: for every value, which other devices need a copy
 /// of it; for every device, how many of its nodes use each value (so it can free a value after its

@@ -1,4 +1,5 @@
 import MoegcIR
+import MoegcPlan
 import MoegcKernels
 import MoegcSupport
 
