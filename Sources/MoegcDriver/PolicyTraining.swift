@@ -64,8 +64,11 @@ enum PolicyTraining {
 
     static func writeCurves(_ history: [IterationRecord], problem: PolicyProblem, base: String) throws(PolicyError) {
         let stem = base.hasSuffix(".policy") ? String(base.dropLast(".policy".count)) : base
-        let levels = problem.references.map { ($0.name, $0.stepTime) } + [("lower bound", problem.lowerBound)]
-        let title = "\(problem.name) on \(problem.cluster.name): PPO learning curve"
+        // Heuristics within 1.5× of the best (the rest would squash the plot), and the lower bound.
+        let best = problem.reference.stepTime
+        let levels = problem.references.filter { $0.stepTime <= 1.5 * best }.map { ($0.name, $0.stepTime) }
+            + [("lower bound", problem.lowerBound)]
+        let title = "\(problem.name) on \(problem.cluster.name): PPO, step / \(problem.reference.name)"
         do {
             try FileIO.writeAtomically(stem + ".csv", text: LearningCurve.csv(history, reference: problem.reference.stepTime))
             try FileIO.writeAtomically(stem + ".svg", text: LearningCurve.svg(history, reference: problem.reference.stepTime,
@@ -81,7 +84,7 @@ enum PolicyTraining {
             + "lower bound \(Quantity.fixed(problem.lowerBound * 1e3, 3)) ms\n"
         out += "| placement | step (ms) | × best heuristic | × bound |\n|---|---|---|---|\n"
         var rows = problem.references.map { ($0.name, $0.stepTime) }
-        if let best = trainer.best { rows.append(("policy (best sampled)", best.stepTime)) }
+        if let best = trainer.best { rows.append(("policy (best found)", best.stepTime)) }
         for (name, step) in rows {
             out += "| \(name) | \(Quantity.fixed(step * 1e3, 3)) | \(Quantity.fixed(step / reference.stepTime, 3)) | "
                 + "\(Quantity.fixed(step / problem.lowerBound, 3)) |\n"

@@ -15,7 +15,7 @@ struct PolicyCLITests {
         let common = ["place", "graphs/tiny-moe.graph", "--cluster", "k40x4", "--train-policy", "--seed", "3", "--cloning-steps", "5"]
         let r = try CLITests.moegc(common + ["--iterations", "4", "--out", full])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("| policy (best sampled) |"))
+        #expect(r.stdout.contains("| policy (best found) |"))
         #expect(r.stdout.contains("| local-search |"))
         #expect(r.stderr.isEmpty, "the progress bar stays off when stderr is not a terminal")
         for suffix in [".csv", ".svg"] {

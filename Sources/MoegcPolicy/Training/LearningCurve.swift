@@ -18,22 +18,26 @@ public enum LearningCurve {
         return out
     }
 
-    /// A 640×360 SVG: mean and best sampled step time over the iterations, as ratios to the
-    /// reference, with horizontal lines for each named level (heuristics, lower bound).
+    /// A 640×360 SVG: mean sampled and best-so-far step time over the iterations, as ratios to the
+    /// reference, with horizontal lines for each named level (heuristics, lower bound). The mean
+    /// curve is clipped at 1.5× the top of the others.
     public static func svg(_ history: [IterationRecord], reference: Double, levels: [(name: String, step: Double)],
                            title: String) -> String {
         let width = 640.0, height = 360.0, left = 60.0, right = 150.0, top = 30.0, bottom = 40.0
         let plotW = width - left - right, plotH = height - top - bottom
         let mean = history.filter { $0.meanStep > 0 }.map { (Double($0.iteration), $0.meanStep / reference) }
         let best = history.filter { $0.bestStep > 0 }.map { (Double($0.iteration), $0.bestStep / reference) }
-        let ratios = mean.map(\.1) + best.map(\.1) + levels.map { $0.step / reference }
+        // The range shows the best curve and the levels in full; the mean curve is cut at 1.5× the
+        // top of those (early samples on many devices can be many times slower and would squash it).
+        let firm = best.map(\.1) + levels.map { $0.step / reference } + [1]
+        let ratios = firm + mean.map { min($0.1, 1.5 * (firm.max() ?? 1)) }
         var lo = (ratios.min() ?? 0.5), hi = (ratios.max() ?? 1.5)
         if hi - lo < 1e-6 { lo -= 0.05; hi += 0.05 }
         let pad = (hi - lo) * 0.05
         lo -= pad; hi += pad
         let maxIteration = Double(max(history.last?.iteration ?? 1, 1))
         func x(_ i: Double) -> Double { left + plotW * i / maxIteration }
-        func y(_ r: Double) -> Double { top + plotH * (1 - (r - lo) / (hi - lo)) }
+        func y(_ r: Double) -> Double { top + plotH * (1 - (min(max(r, lo), hi) - lo) / (hi - lo)) }
         func polyline(_ points: [(Double, Double)], _ color: String) -> String {
             guard !points.isEmpty else { return "" }
             let p = points.map { "\(f(x($0.0))),\(f(y($0.1)))" }.joined(separator: " ")
