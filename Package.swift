@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "MoegcRuntimeTests", dependencies: ["MoegcRuntime", "MoegcPlan", "MoegcPasses"]),
         .testTarget(name: "MoegcPlanTests", dependencies: ["MoegcPlan", "MoegcPasses"]),
         .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim"]),
-        .testTarget(name: "MoegcPolicyTests", dependencies: ["MoegcPolicy", "MoegcPasses"]),
+        .testTarget(name: "MoegcPolicyTests", dependencies: ["MoegcPolicy", "MoegcPlacement", "MoegcPasses"]),
         .testTarget(name: "MoegcPlacementTests", dependencies: ["MoegcPlacement", "MoegcPasses", "MoegcSim", "MoegcIR"]),
         .testTarget(name: "MoegcModelsTests", dependencies: ["MoegcModels", "MoegcPasses"]),
         .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver"]),

@@ -55,3 +55,24 @@ import Testing
         #expect(abs(fusion.reduce(0, +) - 1) < 1e-6)
     }
 }
+
+@Suite struct AdaptorTests {
+    /// MoegcPlacement's problem seen by the policy: every task lists its fused ops, experts form
+    /// multi-task units, every heuristic that fits is a reference, and the best one is the yardstick.
+    @Test func tinyMoEThroughTheRealAdaptor() throws {
+        let p = try paperProblem(path: graphsDirectory() + "/tiny-moe.graph", cluster: Cluster.preset("k40x4")!)
+        #expect(p.taskOps.allSatisfy { !$0.isEmpty })
+        #expect(p.unitCount < p.taskCount)
+        #expect(Set(p.references.map(\.name)).isSuperset(of: ["single", "expert-parallel", "heft", "local-search"]))
+        #expect(p.reference.stepTime == p.references.map(\.stepTime).min())
+        #expect(p.lowerBound > 0 && p.lowerBound <= p.reference.stepTime)
+        // Units never split the best reference: its placement is expressible unit by unit.
+        #expect(p.expand(p.unitDevices(of: p.reference.placement)) == p.reference.placement)
+        let input = Featurizer.input(for: p)
+        #expect(input.unitScale?.shape == [p.unitCount, 1])
+        let opCount = OpCode.allCases.count
+        let matmul = OpCode.allCases.firstIndex(of: .matmul)!
+        #expect((0..<p.taskCount).contains { input.tasks[$0, matmul] > 0 })
+        #expect(input.tasks.shape[1] > opCount)
+    }
+}

@@ -4,7 +4,8 @@ import MoegcIR
 import MoegcSim
 import Testing
 
-/// Long training runs on the paper's graphs: measurements, not unit tests. Enabled only when
+/// Long training runs on the paper's graphs for ablations the CLI does not expose (units, hint):
+/// measurements, not unit tests. Enabled only when
 /// `MOEGC_POLICY_TRAIN` names graph files (comma-separated, relative to graphs/); other settings:
 /// `MOEGC_POLICY_CLUSTERS` (default `k40x4,k40x16`), `MOEGC_POLICY_ITERATIONS` (default 200),
 /// `MOEGC_POLICY_OUT` (directory for learning-curve CSVs, default /tmp), `MOEGC_POLICY_PRIORITY`
@@ -23,7 +24,7 @@ import Testing
         for file in graphs {
             for clusterName in clusters {
                 let cluster = try #require(Cluster.preset(clusterName))
-                let p = try irProblem(path: graphsDirectory() + "/" + file, cluster: cluster, useUnits: env["MOEGC_POLICY_UNITS"] != "0")
+                let p = try paperProblem(path: graphsDirectory() + "/" + file, cluster: cluster, useUnits: env["MOEGC_POLICY_UNITS"] != "0")
                 var policyConfig = PolicyConfig()
                 policyConfig.priorityHead = env["MOEGC_POLICY_PRIORITY"] != "0"
                 policyConfig.referenceHint = env["MOEGC_POLICY_HINT"] != "0"

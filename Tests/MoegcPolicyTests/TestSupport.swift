@@ -1,5 +1,6 @@
 import MoegcIR
 import MoegcPasses
+import MoegcPlacement
 @testable import MoegcPolicy
 import MoegcSim
 import Testing
@@ -81,78 +82,17 @@ func bruteForceOptimum(_ problem: PolicyProblem) -> Double {
     return best
 }
 
-/// Test-only IR → cost graph conversion, standing in for MoegcPlacement's adaptor so the policy
-/// can be exercised on the paper's lowered graphs: the graph is lowered (`Lowering.run`), each node
-/// becomes a task with the registry's cost, each graph input a zero-cost source task, and every
-/// `param` node is co-located with (fused into) its first consumer, so weights sit where they are used.
-func irProblem(path: String, cluster: Cluster, useUnits: Bool = true) throws -> PolicyProblem {
+/// A paper graph as `moegc place` sees it: lowered (training mode), fused, adapted by
+/// `MoegcPlacement`, with every heuristic placer as a reference. `useUnits: false` gives the
+/// policy one decision per task instead of per co-location unit.
+func paperProblem(path: String, cluster: Cluster, useUnits: Bool = true) throws -> PolicyProblem {
     var graph = try Frontend.load(path: path)
-    try Lowering.run(&graph, PassOptions(file: path))
-    var tasks: [CostGraph.Task] = []
-    var ops: [[OpCode]] = []
-    var producerTask = [Int](repeating: -1, count: graph.values.count)
-    var nodeTask = [Int](repeating: -1, count: graph.nodes.count)
-    for input in graph.inputs {
-        producerTask[input.index] = tasks.count
-        tasks.append(CostGraph.Task(flops: 0, bytesAccessed: 0, launches: 0))
-        ops.append([])
-    }
-    for nid in graph.nodeIDs {
-        let node = graph[nid]
-        let cost = graph.cost(nid)
-        let resident = node.op == .param ? Double(graph.type(of: node.results[0]).byteCount ?? 0) : 0
-        for r in node.results { producerTask[r.index] = tasks.count }
-        nodeTask[nid.index] = tasks.count
-        tasks.append(CostGraph.Task(flops: cost.flops, bytesAccessed: cost.bytes, launches: node.op == .param ? 0 : 1,
-                                    residentBytes: Int(resident)))
-        ops.append([node.op])
-    }
-    let users = graph.users()
-    let outputs = Set(graph.outputs)
-    var values: [CostGraph.Value] = []
-    for v in graph.values.indices {
-        let bytes = Int(graph.type(of: ValueID(v)).expectedBytes)
-        values.append(CostGraph.Value(producer: producerTask[v], bytes: bytes, consumers: users[v].map { nodeTask[$0.index] },
-                                      isOutput: outputs.contains(ValueID(v))))
-    }
-    let unfused = try CostGraph(tasks: tasks, values: values)
-    // Co-locate: a param's task joins its first consumer's group.
-    var group = Array(0..<tasks.count)
-    for nid in graph.nodeIDs where graph[nid].op == .param {
-        if let first = users[graph[nid].results[0].index].first { group[nodeTask[nid.index]] = nodeTask[first.index] }
-    }
-    var dense: [Int: Int] = [:]
-    var groups = [Int](repeating: 0, count: tasks.count)
-    var groupOps: [[OpCode]] = []
-    for t in 0..<tasks.count {
-        let g = dense[group[t]] ?? { dense[group[t]] = groupOps.count; groupOps.append([]); return groupOps.count - 1 }()
-        groups[t] = g
-    }
-    for t in 0..<tasks.count { groupOps[groups[t]].append(contentsOf: ops[t]) }
-    let fused = try unfused.fused(groups: groups).graph
-    // Co-location units as MoegcPlacement builds them: tasks joined by an IR edge whose ends carry
-    // the same `expert` and `moe_group` annotations (an expert's dispatch, FFN and weights).
-    var parent = Array(0..<groupOps.count)
-    func find(_ x: Int) -> Int { var x = x; while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }; return x }
-    func annotation(_ n: Int) -> (Int, Int) {
-        (graph.nodes[n].attributes["expert"]?.intValue ?? -1, graph.nodes[n].attributes["moe_group"]?.intValue ?? -1)
-    }
-    for (c, node) in graph.nodes.enumerated() where annotation(c) != (-1, -1) {
-        for v in node.operands {
-            guard let p = graph.values[v.index].producer?.index, annotation(p) == annotation(c) else { continue }
-            let a = find(groups[nodeTask[p]]), b = find(groups[nodeTask[c]])
-            if a != b { parent[max(a, b)] = min(a, b) }
-        }
-    }
-    var label: [Int: Int32] = [:]
-    let units: [Int32] = (0..<groupOps.count).map { g in
-        let r = find(g)
-        if let l = label[r] { return l }
-        label[r] = Int32(label.count)
-        return label[r]!
-    }
-    return PolicyProblem(name: graph.name, graph: fused, cluster: cluster, taskOps: groupOps,
-                         references: referencePlacements(fused, cluster), units: useUnits ? units : nil)
+    try CompilePipeline.lower(&graph, training: true, file: path)
+    CompilePipeline.fuse(&graph)
+    let problem = try PolicyProblem.withHeuristics(try PlacementProblem(graph: graph, cluster: cluster))
+    guard !useUnits else { return problem }
+    return PolicyProblem(name: problem.name, graph: problem.graph, cluster: cluster, taskOps: problem.taskOps,
+                         references: problem.references, lowerBound: problem.lowerBound)
 }
 
 /// The repository's `graphs/` folder.
