@@ -9,9 +9,10 @@ import MoegcSupport
 /// Algorithm
 /// ---------
 ///
-///     warm start (cloningSteps):  minimise −mean_t log π(ref_t) until accuracy ≥ target
+///     warm start (cloningSteps):  minimise −mean_u log π(ref_u) over units until the greedy
+///                                 agreement ≥ target and the loss ≤ target
 ///     each iteration i:
-///       one forward pass → per-task device distributions (and priority Gaussians)
+///       one forward pass → per-unit device distributions (and per-task priority Gaussians)
 ///       sample K whole-graph decisions; list-schedule and simulate each (one reused Simulator),
 ///       and the greedy decision too (it only competes for the best placement found)
 ///       R_k = −√(step_k / reference)   or   outOfMemoryReward if a device overflows
