@@ -24,7 +24,7 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("samples-per-iteration"), help: "Placements sampled per PPO iteration (default 16).")
     var samplesPerIteration: Int?
 
-    @Option(name: .customLong("cloning-steps"), help: "Behaviour-cloning steps towards the best heuristic before PPO (default 100).")
+    @Option(name: .customLong("cloning-steps"), help: "At most this many behaviour-cloning steps towards the best heuristic before PPO (default 300; stops once it agrees).")
     var cloningSteps: Int?
 
     @Flag(name: .customLong("no-priority-head"), help: "Train without the scheduling-priority head (orders from b-level only).")
