@@ -108,7 +108,7 @@ extension PolicyTraining {
     static func placementReport(_ problem: PolicyProblem, decision: SampledPlacement, outcome: PlacementOutcome,
                                 samples: Int) -> String {
         let reference = problem.reference
-        let how = samples > 0 ? "best of greedy and \(samples) samples" : "greedy"
+        let how = (samples > 0 ? "best of greedy and \(samples) samples" : "greedy") + "; chosen: \(decision.origin)"
         var out = "\(problem.name) on \(problem.cluster.name): \(problem.taskCount) tasks, \(problem.unitCount) units; "
             + "lower bound \(Quantity.fixed(problem.lowerBound * 1e3, 3)) ms\n"
         out += "| placement | step (ms) | × best heuristic | × bound |\n|---|---|---|---|\n"

@@ -34,7 +34,7 @@ struct PolicyCLITests {
 
         let placed = try CLITests.moegc(["place", "graphs/tiny-moe.graph", "--cluster", "k40x16", "--policy", full, "--samples", "4"])
         #expect(placed.status == 0, "\(placed.stderr)")
-        #expect(placed.stdout.contains("| policy (best of greedy and 4 samples) |"))
+        #expect(placed.stdout.contains("| policy (best of greedy and 4 samples; chosen: "))
     }
 
     @Test func badPolicyFilesAreClearErrors() throws {

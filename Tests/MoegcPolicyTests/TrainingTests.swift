@@ -48,6 +48,21 @@ func smallTrainingConfig(iterations: Int, cloning: Int = 0, seed: UInt64 = 1) ->
         #expect(late > early)
     }
 
+    /// On the graph it was trained on, the policy file also offers the best placement training found;
+    /// on another cluster it does not.
+    @Test func placerOffersTheBestFoundOnItsOwnProblem() throws {
+        let p = problem(RandomGraphs.layered(tasks: 30, width: 4, seed: 6), testCluster(devices: 3))
+        var trainer = try PolicyTrainer(problem: p, policyConfig: smallPolicyConfig(), config: smallTrainingConfig(iterations: 5))
+        while !trainer.isFinished { trainer.iterate() }
+        let best = try #require(trainer.best)
+        let placer = try PolicyPlacer(trainer.checkpoint)
+        let own = try placer.place(p)
+        #expect(own.outcome.stepTime <= best.stepTime)
+        let other = problem(p.graph, testCluster(devices: 4))
+        let elsewhere = try placer.place(other)
+        #expect(elsewhere.decision.origin == "greedy")
+    }
+
     @Test func cloningReproducesTheReference() throws {
         let p = problem(RandomGraphs.layered(tasks: 40, width: 5, seed: 9), testCluster(devices: 4))
         var config = smallTrainingConfig(iterations: 0, cloning: 150)

@@ -3,10 +3,14 @@ import MoegcNN
 import MoegcSupport
 
 /// Places problems with a trained policy: greedily (each task's most likely device, the mean
-/// priority offsets), or the best of N sampled decisions by simulated step time.
+/// priority offsets), or the best of N sampled decisions by simulated step time. On the very
+/// problem it was trained on (same graph name, task and device counts, cluster name), the best
+/// placement found in training competes too.
 public struct PolicyPlacer {
     public let policy: PlacementPolicy
     public let parameters: ParameterStore
+    private let trainedOn: (graph: String, cluster: String, tasks: Int, devices: Int)
+    private let remembered: SampledPlacement?
 
     /// The policy stored in `checkpoint` (any graph, any device count).
     public init(_ checkpoint: PolicyCheckpoint) throws(PolicyError) {
@@ -16,6 +20,11 @@ public struct PolicyPlacer {
             throw PolicyError(.invalidContents, "the stored weights do not fit the network: \(error.message)")
         }
         parameters = store
+        trainedOn = (checkpoint.graphName, checkpoint.clusterName, checkpoint.taskCount, checkpoint.deviceCount)
+        remembered = checkpoint.best.map {
+            SampledPlacement(placement: $0.placement, priorityOffsets: checkpoint.bestPriorityOffsets.isEmpty ? nil : checkpoint.bestPriorityOffsets,
+                             origin: "best found in training")
+        }
         BLAS.setSingleThreaded()
     }
 
@@ -33,13 +42,17 @@ public struct PolicyPlacer {
         let output = policy(policy.prepare(Featurizer.input(for: problem)), tape: tape)
         let logProbabilities = output.logProbabilities.value
         let mean = output.priorityMean?.value
-        var candidates = [SampledPlacement(placement: problem.expand(Sampler.greedy(logProbabilities)), priorityOffsets: mean?.scalars)]
+        var candidates = [SampledPlacement(placement: problem.expand(Sampler.greedy(logProbabilities)), priorityOffsets: mean?.scalars,
+                                           origin: "greedy")]
+        if let remembered, trainedOn == (problem.name, problem.cluster.name, problem.taskCount, problem.deviceCount) {
+            candidates.append(remembered)
+        }
         var rng = SeededGenerator(seed: seed)
         let logStd = output.priorityLogStd?.value.scalar ?? 0
-        for _ in 0..<max(0, samples) {
+        for k in 0..<max(0, samples) {
             let placement = problem.expand(Sampler.sample(logProbabilities, using: &rng))
             let offsets = mean.map { Sampler.priorities(mean: $0, logStd: logStd, using: &rng) }
-            candidates.append(SampledPlacement(placement: placement, priorityOffsets: offsets))
+            candidates.append(SampledPlacement(placement: placement, priorityOffsets: offsets, origin: "sample \(k + 1)"))
         }
         var best: (SampledPlacement, PlacementOutcome)? = nil
         for candidate in candidates {

@@ -7,6 +7,8 @@ import MoegcSupport
 public struct SampledPlacement: Sendable, Hashable {
     public var placement: [Int]
     public var priorityOffsets: [Float]?
+    /// Where the decision came from: "greedy", "sample N", or "best found in training".
+    public var origin: String = "sampled"
 }
 
 /// Drawing placements from a policy's output values (no tape involved).
