@@ -34,9 +34,10 @@ enum PolicyTraining {
         while !trainer.isCloningFinished {
             let (loss, accuracy) = trainer.cloneStep()
             bar.update(done: trainer.cloningSteps, status: "cloning \(reference.name): loss \(Quantity.fixed(loss, 3)), "
-                       + "agrees on \(Quantity.fixed(100 * accuracy, 1))% of tasks")
+                       + "agrees on \(Quantity.fixed(100 * accuracy, 1))% of units")
         }
         let cloned = trainer.cloningSteps
+        bar.total = cloned + trainer.config.iterations
         let every = trainer.config.checkpointEvery
         while !trainer.isFinished {
             let r = trainer.iterate()

@@ -4,7 +4,8 @@ import Foundation
 /// as `moegc place --train-policy`. Silent when standard error is not a terminal, so logs and CI
 /// output stay clean; at most ten redraws a second.
 struct ProgressBar {
-    let total: Int
+    /// Steps in all; may be corrected as the run learns it (cloning can stop early).
+    var total: Int
     let enabled: Bool
     private var lastDraw = Date.distantPast
     private let start = Date()
