@@ -35,6 +35,27 @@ public enum TensorJSON {
         }
     }
 
+    /// Named tensors (a weights file): every name must be one of `types` and have its type.
+    public static func readNamed(_ bytes: [UInt8], path: String, types: [String: TensorType]) throws(Failure) -> [String: HostTensor] {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+        } catch {
+            throw Failure(message: "\(path)\(location(of: error, in: bytes)): error: not valid JSON")
+        }
+        guard let dict = object as? [String: Any] else {
+            throw Failure(message: "\(path): error: expected a JSON object mapping weight names to tensors")
+        }
+        var out: [String: HostTensor] = [:]
+        for name in dict.keys.sorted() {
+            guard let type = types[name] else {
+                throw Failure(message: "\(path): error: '\(name)' is not a parameter of the model")
+            }
+            out[name] = try tensor(dict[name]!, type: type, what: "\(path): error: weight '\(name)'")
+        }
+        return out
+    }
+
     static func tensor(_ entry: Any, type: TensorType, what: String) throws(Failure) -> HostTensor {
         var shape: [Int] = [], flat: [Any] = []
         if let obj = entry as? [String: Any] {
