@@ -8,7 +8,27 @@ import MoegcSupport
 extension Compile {
     /// Writes the compiled plan: each fused task's nodes, in the task's device order.
     func writePlan(_ path: String, graph: Graph, problem: PlacementProblem, evaluation: Evaluation, placer: String) throws {
-        let placement = evaluation.placement, tasks = problem.tasks, schedule = placement.schedule
+        let execution = try Compile.execution(graph, problem: problem, placement: evaluation.placement)
+        let clean = execution.graph
+        let r = evaluation.report
+        var plan = CompiledPlan(execution: execution, clusterText: problem.cluster.printed(),
+                                transfers: Compile.transfers(execution),
+                                peakMemory: r.peakMemory.map { Int($0) }, simulatedStepSeconds: r.makespan,
+                                seed: mode.seed, training: !mode.evaluation, placer: placer,
+                                source: input.graph)
+        if let weights { plan.weights = try readWeights(weights, graph: clean) }
+        do {
+            try PlanFile.write(plan, to: path)
+        } catch {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
+    }
+
+    /// What the runtime runs for a placement: each fused task's nodes (in graph order) where the
+    /// task's device runs it, the tasks in the device's scheduled order; one fusion group per task.
+    static func execution(_ graph: Graph, problem: PlacementProblem, placement: Placement) throws -> ExecutionPlan {
+        let tasks = problem.tasks, schedule = placement.schedule
         let nodeTask = tasks.nodeTask.map(Int.init)
         let device = nodeTask.map { Int(placement.taskDevice[$0]) }
         var order = [[Int]](repeating: [], count: schedule.deviceCount)
@@ -24,19 +44,7 @@ extension Compile {
             Output.err("internal error: the placed schedule is not executable: \(problem)")
             throw ExitCode(1)
         }
-        let r = evaluation.report
-        var plan = CompiledPlan(execution: execution, clusterText: problem.cluster.printed(),
-                                transfers: Compile.transfers(execution),
-                                peakMemory: r.peakMemory.map { Int($0) }, simulatedStepSeconds: r.makespan,
-                                seed: mode.seed, training: !mode.evaluation, placer: placer,
-                                source: input.graph)
-        if let weights { plan.weights = try readWeights(weights, graph: clean) }
-        do {
-            try PlanFile.write(plan, to: path)
-        } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
-        }
+        return execution
     }
 
     /// Every value a node reads from another device, once per destination.
