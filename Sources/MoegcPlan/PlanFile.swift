@@ -153,6 +153,11 @@ public enum PlanFile {
         return try decodePayload(payload, fail)
     }
 
+    /// Decodes a bare `Plan` payload, without magic or envelope (for fuzzing past the checksum).
+    public static func decode(payload: [UInt8], path: String = "<payload>") throws(PlanError) -> CompiledPlan {
+        try decodePayload(payload) { PlanError($0, "\(path): error: \($1)") }
+    }
+
     static func decodePayload(_ payload: [UInt8], _ fail: (PlanError.Code, String) -> PlanError) throws(PlanError) -> CompiledPlan {
         let unpacked = payload.withUnsafeBufferPointer { moegc__plan__unpack(nil, $0.count, $0.baseAddress) }
         guard let message = unpacked else { throw fail(.corrupted, "the plan is corrupted (its payload does not decode)") }
