@@ -51,7 +51,8 @@ fuzz-plan: build
 	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DMOEGC_FUZZ
 	@mkdir -p fuzz/corpus fuzz/crashes
 	@for g in graphs/tiny-*.graph; do \
-	  $(MOEGC) compile $$g --cluster cpu2 --placer round-robin -o fuzz/corpus/$$(basename $$g .graph).plan >/dev/null; done
+	  $(MOEGC) compile $$g --cluster cpu2 --placer round-robin -o fuzz/corpus/$$(basename $$g .graph).plan >/dev/null; \
+	  python3 .ci/plan_payload.py fuzz/corpus/$$(basename $$g .graph).plan > fuzz/corpus/$$(basename $$g .graph).payload; done
 	@SWIFT_BACKTRACE=enable=no $(FUZZER) -max_total_time=$(SECONDS) -print_final_stats=1 \
 	  -artifact_prefix=fuzz/crashes/ fuzz/corpus 2> fuzz/last-run.log || true
 	@grep -E "stat::number_of_executed_units|stat::peak_rss_mb" fuzz/last-run.log
