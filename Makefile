@@ -14,7 +14,7 @@ ifneq ($(BLAS_CORE),)
 export OPENBLAS_CORETYPE ?= $(BLAS_CORE)
 endif
 
-.PHONY: all deps build demo test test-tsan clean
+.PHONY: all deps build demo test test-tsan fuzz-plan clean
 
 all: build
 
@@ -41,6 +41,22 @@ test: deps
 # The runtime's multithreaded tests under ThreadSanitizer (its own build folder; ~2 min to build).
 test-tsan: deps
 	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter 'RuntimeEquivalenceTests'
+
+# libFuzzer on the plan reader for SECONDS seconds, from a corpus seeded with valid plans of the tiny
+# models; prints the executions and the crashes found (inputs kept in fuzz/crashes/).
+SECONDS ?= 60
+FUZZER  := .build-fuzz/release/moegc-fuzz-plan
+fuzz-plan: build
+	$(SWIFT) build -c release --scratch-path .build-fuzz --product moegc-fuzz-plan \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DMOEGC_FUZZ
+	@mkdir -p fuzz/corpus fuzz/crashes
+	@for g in graphs/tiny-*.graph; do \
+	  $(MOEGC) compile $$g --cluster cpu2 --placer round-robin -o fuzz/corpus/$$(basename $$g .graph).plan >/dev/null; \
+	  python3 .ci/plan_payload.py fuzz/corpus/$$(basename $$g .graph).plan > fuzz/corpus/$$(basename $$g .graph).payload; done
+	@SWIFT_BACKTRACE=enable=no $(FUZZER) -max_total_time=$(SECONDS) -print_final_stats=1 \
+	  -artifact_prefix=fuzz/crashes/ fuzz/corpus 2> fuzz/last-run.log || true
+	@grep -E "stat::number_of_executed_units|stat::peak_rss_mb" fuzz/last-run.log
+	@echo "crashes found: $$(ls fuzz/crashes | wc -l) (fuzz/crashes/, log fuzz/last-run.log)"
 
 clean:
 	rm -rf .build

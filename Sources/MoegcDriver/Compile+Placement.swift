@@ -41,6 +41,7 @@ extension Compile {
                 throw ExitCode(1)
             }
         }
+        if let output { try writePlan(output, graph: graph, problem: problem, evaluation: evaluation, placer: placer.name) }
         if emit == .placed { return }
         var timings = CompilePipeline.Timings()
         timings.lower = lowerTime

@@ -92,11 +92,13 @@ struct Compile: ParsableCommand {
         embedding and softmax as Shazeer et al. count them), multiply-adds per timestep (the paper's \
         ops/timestep), and weight and activation bytes.
 
-        With any of them: lowers every layer to primitives, fuses, places the fused groups with the \
+        With any of them, or -o: lowers every layer to primitives, fuses, places the fused groups with the \
         placer on the cluster (k40x16 unless --cluster), orders each device by b-level list \
         scheduling, simulates one step and prints the step time, its ratio to the best lower bound, \
         and each device's utilisation and peak memory. A placement that runs out of memory is an \
-        error naming the device and the bytes (exit status 1).
+        error naming the device and the bytes (exit status 1). -o writes the compiled plan: the \
+        lowered, fused, placed graph, each device's schedule, the cluster, transfers, expected peak \
+        memory, the simulated step time, the seed and any --weights, for `moegc run FILE.plan`.
         """
     )
 
@@ -127,9 +129,20 @@ struct Compile: ParsableCommand {
     @Option(help: ArgumentHelp("Write the simulated step as a Chrome trace (Perfetto opens it).", valueName: "file.json"))
     var trace: String?
 
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the compiled plan (binary, atomically) for `moegc run`.", valueName: "file.plan"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Weight data to store in the plan: JSON of named tensors (`{\"moe.w_gate\": {\"shape\": […], \"data\": […]}}`); parameters not given start from their init rule and --seed.",
+                               valueName: "file.json"))
+    var weights: String?
+
+    func validate() throws {
+        if weights != nil && output == nil { throw ValidationError("--weights goes into a plan: give -o FILE.plan too") }
+    }
+
     func run() throws {
         let graph = try input.load()
-        if emit == .fused || emit == .placed || trace != nil || placement.cluster != nil || placement.placer != nil {
+        if emit == .fused || emit == .placed || trace != nil || output != nil || placement.cluster != nil || placement.placer != nil {
             return try compileAndPlace(graph)
         }
         if let emit {

@@ -11,7 +11,7 @@ public struct Moegc: ParsableCommand {
 
         Start with `moegc compile graphs/moe-4.graph` for a model summary.
         """,
-        subcommands: [Compile.self, Place.self, RunCommand.self, Gen.self, Format.self, Bench.self]
+        subcommands: [Compile.self, Place.self, RunCommand.self, Inspect.self, Gen.self, Format.self, Bench.self]
     )
 
     public init() {}

@@ -2,16 +2,24 @@ import ArgumentParser
 import MoegcIR
 import MoegcKernels
 import MoegcPasses
+import MoegcPlan
 import MoegcRuntime
 import MoegcSupport
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a model: lower it and execute it on this machine's CPU.",
+        abstract: "Run a compiled plan on the multithreaded runtime, or a model graph on the reference interpreter.",
         discussion: """
-        `--reference` runs the single-threaded reference interpreter, the oracle every other executor \
-        is checked against. Inputs come from a JSON file (`{"tokens": [[…]], …}`, or \
+        A plan (`moegc compile model.graph -o model.plan`) runs on the runtime: one worker per \
+        simulated device (devices share OS threads when --threads is smaller), values copied between \
+        devices as the plan's transfers, fused elementwise chains in one pass; it prints the measured \
+        step time (median of --steps) beside the simulated one, and --trace writes the real timeline \
+        as a Chrome trace in the simulator's form. The plan's seed and mode apply. `--reference` runs \
+        the plan's graph on the reference interpreter instead.
+
+        A model graph needs `--reference`: it is lowered and run by the single-threaded reference \
+        interpreter, the oracle every other executor is checked against. Inputs come from a JSON file (`{"tokens": [[…]], …}`, or \
         `{"name": {"shape": […], "data": […]}}`) or are drawn from the seed: token ids below the \
         smallest vocabulary of the model, N(0,1) floats otherwise. Weights follow each parameter's \
         init rule from the seed (the MoE gates start at zero, as in the paper, so routing starts \
@@ -40,16 +48,34 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print the OpenBLAS core in use and per-expert rows in full.")
     var verbose = false
 
+    @Option(help: "Steps to run a plan (the median step time is reported).")
+    var steps = 1
+
+    @Option(help: "OS threads for a plan's devices (default: one per device).")
+    var threads: Int?
+
+    @Option(help: ArgumentHelp("Write a plan run's real timeline as a Chrome trace.", valueName: "file.json"))
+    var trace: String?
+
     @OptionGroup var mode: ModeOptions
 
     func validate() throws {
-        guard reference else {
-            throw ValidationError("name the executor: `--reference` (plans and the multithreaded runtime come with `moegc compile -o`)")
-        }
+        if steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
         if verbose { Output.err(BLAS.summary) }
+        let head = (try? FileIO.read(input.graph)).map { Array($0.prefix(8)) } ?? []
+        if head == PlanFile.magic { return try runPlan() }
+        guard reference else {
+            Output.err("\(input.graph): error: a model graph runs on the reference interpreter: add --reference (or compile it to a plan with `moegc compile \(input.graph) -o model.plan`)")
+            throw ExitCode(1)
+        }
+        if steps != 1 || threads != nil || trace != nil {
+            Output.err("error: --steps, --threads and --trace apply to plans, which run on the runtime")
+            throw ExitCode(1)
+        }
         let source = try input.load()
         let graph = try mode.lower(source, file: input.graph)
         let values = try readInputs(source: source, graph: graph)
@@ -82,9 +108,9 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    func readInputs(source: Graph, graph: Graph) throws -> [HostTensor] {
+    func readInputs(source: Graph, graph: Graph, seed: UInt64? = nil) throws -> [HostTensor] {
         guard let inputs else {
-            return RandomInputs.make(for: graph, vocabulary: RandomInputs.vocabulary(of: source), seed: mode.seed)
+            return RandomInputs.make(for: graph, vocabulary: RandomInputs.vocabulary(of: source), seed: seed ?? mode.seed)
         }
         do {
             return try TensorJSON.readInputs(try FileIO.read(inputs), path: inputs, for: graph)

@@ -30,12 +30,17 @@ public enum PlanFile {
         return magic + CCopy.pack(moegc__plan_file__get_packed_size(&envelope)) { moegc__plan_file__pack(&envelope, $0) }
     }
 
-    /// The plan's graph with its placement written as annotations: `device`, `order` (position in
-    /// the device's schedule) and `group`.
+    /// The plan's graph with its placement written as annotations: `device`, `group`, and `order`
+    /// (the position of the node's fusion group in its device's schedule; members of a group share
+    /// it), as `moegc compile --emit placed` writes them.
     public static func annotatedGraph(_ e: ExecutionPlan) -> Graph {
         var g = e.graph
         for (d, list) in e.order.enumerated() {
-            for (position, i) in list.enumerated() {
+            var position = -1, previous: Int? = nil
+            for (k, i) in list.enumerated() {
+                let unit = e.group?[i] ?? -1 - k
+                if unit != previous { position += 1 }
+                previous = unit
                 g.nodes[i].attributes["device"] = .int(d)
                 g.nodes[i].attributes["order"] = .int(position)
                 if let group = e.group { g.nodes[i].attributes["group"] = .int(group[i]) } else { g.nodes[i].attributes["group"] = nil }
@@ -146,6 +151,11 @@ public enum PlanFile {
         }
         guard CRC32.checksum(payload) == crc else { throw fail(.corrupted, "the plan is corrupted (its checksum does not match)") }
         return try decodePayload(payload, fail)
+    }
+
+    /// Decodes a bare `Plan` payload, without magic or envelope (for fuzzing past the checksum).
+    public static func decode(payload: [UInt8], path: String = "<payload>") throws(PlanError) -> CompiledPlan {
+        try decodePayload(payload) { PlanError($0, "\(path): error: \($1)") }
     }
 
     static func decodePayload(_ payload: [UInt8], _ fail: (PlanError.Code, String) -> PlanError) throws(PlanError) -> CompiledPlan {

@@ -28,7 +28,9 @@ public struct GraphRewriter {
             map[v.index] = g.addInput(name: old.values[v.index].name, type: old.type(of: v))
         }
         graph = g
-        usedNames = Set(old.values.map(\.name))
+        var names = Set<String>(minimumCapacity: 4 * old.values.count + 1024)
+        for v in old.values { names.insert(v.name) }
+        usedNames = names
     }
 
     /// The new value standing for an old one.
@@ -111,8 +113,7 @@ public struct GraphRewriter {
     /// Sets an annotation (or any attribute) on the node that defines `v`.
     public mutating func annotate(_ v: ValueID, _ name: String, _ value: AttributeValue) {
         guard let p = graph.values[v.index].producer else { return }
-        graph.nodes[p.index].attributes[name] = value
-        graph.nodes[p.index].attributes.sort(by: graph.nodes[p.index].op.schema.attributeRank)
+        graph.nodes[p.index].attributes.set(name, value, rank: graph.nodes[p.index].op.schema.attributeRank)
     }
 
     /// The new graph, with the old outputs mapped; throws the shape problems of emitted nodes.

@@ -134,16 +134,25 @@ struct Lexer {
             while let c = peek(), Lexer.isIdentBody(c) { advance() }
             return make(.identifier)
         }
-        let single: [UInt8: TokenKind] = [
-            UInt8(ascii: "("): .lParen, UInt8(ascii: ")"): .rParen, UInt8(ascii: "["): .lBracket,
-            UInt8(ascii: "]"): .rBracket, UInt8(ascii: "{"): .lBrace, UInt8(ascii: "}"): .rBrace,
-            UInt8(ascii: ","): .comma, UInt8(ascii: "="): .equal, UInt8(ascii: ":"): .colon,
-            UInt8(ascii: "*"): .star, UInt8(ascii: "?"): .question,
-        ]
+        let kind: TokenKind
+        switch b {
+        case UInt8(ascii: "("): kind = .lParen
+        case UInt8(ascii: ")"): kind = .rParen
+        case UInt8(ascii: "["): kind = .lBracket
+        case UInt8(ascii: "]"): kind = .rBracket
+        case UInt8(ascii: "{"): kind = .lBrace
+        case UInt8(ascii: "}"): kind = .rBrace
+        case UInt8(ascii: ","): kind = .comma
+        case UInt8(ascii: "="): kind = .equal
+        case UInt8(ascii: ":"): kind = .colon
+        case UInt8(ascii: "*"): kind = .star
+        case UInt8(ascii: "?"): kind = .question
+        default: kind = .invalid
+        }
         advance()
         // A multi-byte scalar that starts no token is consumed whole, so the next column is right.
         if b >= 0x80 { while let c = peek(), c & 0xC0 == 0x80 { advance() } }
-        return make(single[b] ?? .invalid)
+        return make(kind)
     }
 
     /// digits ('.' digits)? ([eE] [+-]? digits)?, after an optional '-' already consumed.

@@ -31,7 +31,7 @@ extension Lowerer {
     mutating func lowerFlat(_ nid: NodeID) {
         let ctx = old.context(nid), p = name(nid)
         let n = ctx.int("experts"), k = ctx.int("k"), gating = ctx.symbol("gating")
-        let params = params(for: nid)
+        let params = params(for: nid) { spec, e in spec.hasPrefix("expert.") ? [("expert", .int(e))] : [] }
         let xType = type(operand(nid, 0))
         let x = flatten(operand(nid, 0), "\(p).flat")
         let rows = type(x).dims[0].size
@@ -66,7 +66,10 @@ extension Lowerer {
     mutating func lowerHierarchical(_ nid: NodeID) {
         let ctx = old.context(nid), p = name(nid)
         let a = ctx.int("groups"), b = ctx.int("experts_per_group"), ks = ctx.ints("k"), gating = ctx.symbol("gating")
-        let params = params(for: nid)
+        let params = params(for: nid) { spec, i -> [(String, AttributeValue)] in
+            if spec.hasPrefix("expert.") { return [("expert", .int(i)), ("moe_group", .int(i / b))] }
+            return spec.hasPrefix("group.") ? [("moe_group", .int(i))] : []
+        }
         let xType = type(operand(nid, 0))
         let x = flatten(operand(nid, 0), "\(p).flat")
         let rows = type(x).dims[0].size
@@ -94,8 +97,8 @@ extension Lowerer {
             importances.append(emit(.moe_importance, [g.indices, g.gates, scaleRows], [("experts", .int(b))], "\(gp).importance"))
             loads.append(load(g, "\(gp).gate"))
             // Everything of group i but its experts sits with the group.
-            for v in [xi, scaleRows, g.indices, g.gates, g.clean, zi, importances.last!, loads.last!, params["group.w_gate"]![i]]
-                + r + [g.noisy, g.std, g.topValues, params["group.w_noise"]?[i]].compactMap({ $0 }) {
+            for v in [xi, scaleRows, g.indices, g.gates, g.clean, zi, importances.last!, loads.last!]
+                + r + [g.noisy, g.std, g.topValues].compactMap({ $0 }) {
                 for (name, value) in mark { rw.annotate(v, name, value) }
             }
         }

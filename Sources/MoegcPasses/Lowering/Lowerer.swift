@@ -39,8 +39,9 @@ struct Lowerer {
 
     /// `param` nodes for every parameter the layer's registry entry declares, keyed by the spec's
     /// name; a spec with `count` copies gives `count` values (spec `expert.w_in` copy 7 is named
-    /// `<prefix>.expert7.w_in`).
-    mutating func params(for nid: NodeID) -> [String: [ValueID]] {
+    /// `<prefix>.expert7.w_in`), each with the annotations `annotation(spec, copy)` gives.
+    mutating func params(for nid: NodeID,
+                         annotation: (_ spec: String, _ copy: Int) -> [(String, AttributeValue)] = { _, _ in [] }) -> [String: [ValueID]] {
         let prefix = name(nid)
         var out: [String: [ValueID]] = [:]
         for spec in old.parameters(nid) {
@@ -50,7 +51,7 @@ struct Lowerer {
             for i in 0..<spec.count {
                 let n = spec.count == 1 ? "\(prefix).\(spec.name)" : parts.count == 2
                     ? "\(prefix).\(parts[0])\(i).\(parts[1])" : "\(prefix).\(spec.name)\(i)"
-                values.append(rw.emit1(.param, [], Lowerer.initAttributes(spec.initRule), name: n, type: spec.type))
+                values.append(rw.emit1(.param, [], Lowerer.initAttributes(spec.initRule) + annotation(spec.name, i), name: n, type: spec.type))
             }
             out[spec.name] = values
         }

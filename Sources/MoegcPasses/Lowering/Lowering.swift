@@ -4,7 +4,9 @@ import MoegcIR
 /// removed. After it, the graph holds only `.primitive` ops (and `opaque` ones, which stay as they
 /// are: they are placed and simulated from their stated costs, never executed).
 public enum Lowering {
-    public static let passes: [GraphPass] = [lowerMoE, lowerLSTM, lowerAttention, lowerLayers, deadCodeElimination]
+    /// The MoE expansion runs last: it makes most of the nodes (800k for MoE-131072-h), and each
+    /// pass that rewrites copies the whole graph.
+    public static let passes: [GraphPass] = [lowerLSTM, lowerAttention, lowerLayers, lowerMoE, deadCodeElimination]
 
     /// Lowers `graph` in place; `options.training` chooses train mode (gate noise, dropout, sampled
     /// softmax) or evaluation mode.

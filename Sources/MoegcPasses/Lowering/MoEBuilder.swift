@@ -72,18 +72,15 @@ extension Lowerer {
                 names: [MoELayout.positions(p), "\(p).tokens", "\(p).weights"])
     }
 
-    /// One expert: its rows gathered, matmul → ReLU → matmul with no biases. Every node of it is
-    /// annotated with the expert's index (and group), so placers can keep an expert together.
+    /// One expert: its rows gathered, matmul → ReLU → matmul with no biases. Every node of it (and,
+    /// through `params(for:annotation:)`, its weights) is annotated with the expert's index (and
+    /// group), so placers can keep an expert together.
     mutating func expert(_ x: ValueID, route: [ValueID], index e: Int, capacity: Int, wIn: ValueID, wOut: ValueID,
                          annotation: [(String, AttributeValue)], _ p: String) -> ValueID {
-        let rows = emit(.moe_dispatch, [x, route[0], route[1]], [("index", .int(e)), ("capacity", .int(capacity))], "\(p).rows")
-        let h = emit(.matmul, [rows, wIn], "\(p).hidden")
-        let a = emit(.relu, [h], "\(p).relu")
-        let y = emit(.matmul, [a, wOut], "\(p).out")
-        for v in [rows, h, a, y, wIn, wOut] {
-            for (name, value) in annotation { rw.annotate(v, name, value) }
-        }
-        return y
+        let rows = emit(.moe_dispatch, [x, route[0], route[1]], [("index", .int(e)), ("capacity", .int(capacity))] + annotation, "\(p).rows")
+        let h = emit(.matmul, [rows, wIn], annotation, "\(p).hidden")
+        let a = emit(.relu, [h], annotation, "\(p).relu")
+        return emit(.matmul, [a, wOut], annotation, "\(p).out")
     }
 
     /// Weighted scale of CV² of a vector: the importance or load loss.

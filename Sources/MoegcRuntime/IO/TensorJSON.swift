@@ -15,15 +15,7 @@ public enum TensorJSON {
 
     /// The graph's inputs read from JSON `bytes` (of file `path`), in the graph's input order.
     public static func readInputs(_ bytes: [UInt8], path: String, for graph: Graph) throws(Failure) -> [HostTensor] {
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
-        } catch {
-            throw Failure(message: "\(path)\(location(of: error, in: bytes)): error: not valid JSON")
-        }
-        guard let dict = object as? [String: Any] else {
-            throw Failure(message: "\(path): error: expected a JSON object mapping input names to tensors")
-        }
+        let dict = try object(bytes, path: path, of: "input")
         let names = graph.inputs.map { graph[$0].name }
         if let extra = dict.keys.sorted().first(where: { !names.contains($0) }) {
             throw Failure(message: "\(path): error: '\(extra)' is not an input of graph '\(graph.name)' (its inputs: \(names.joined(separator: ", ")))")
@@ -33,6 +25,33 @@ public enum TensorJSON {
             guard let entry = dict[name] else { throw Failure(message: "\(path): error: input '\(name)' (\(type)) is missing") }
             return try tensor(entry, type: type, what: "\(path): error: input '\(name)'")
         }
+    }
+
+    /// Named tensors (a weights file): every name must be one of `types` and have its type.
+    public static func readNamed(_ bytes: [UInt8], path: String, types: [String: TensorType]) throws(Failure) -> [String: HostTensor] {
+        let dict = try object(bytes, path: path, of: "weight")
+        var out: [String: HostTensor] = [:]
+        for name in dict.keys.sorted() {
+            guard let type = types[name] else {
+                throw Failure(message: "\(path): error: '\(name)' is not a parameter of the model")
+            }
+            out[name] = try tensor(dict[name]!, type: type, what: "\(path): error: weight '\(name)'")
+        }
+        return out
+    }
+
+    /// The top-level JSON object, names to tensors; `what` names the entries in messages.
+    static func object(_ bytes: [UInt8], path: String, of what: String) throws(Failure) -> [String: Any] {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+        } catch {
+            throw Failure(message: "\(path)\(location(of: error, in: bytes)): error: not valid JSON")
+        }
+        guard let dict = object as? [String: Any] else {
+            throw Failure(message: "\(path): error: expected a JSON object mapping \(what) names to tensors")
+        }
+        return dict
     }
 
     static func tensor(_ entry: Any, type: TensorType, what: String) throws(Failure) -> HostTensor {

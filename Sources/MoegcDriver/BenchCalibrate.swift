@@ -1,0 +1,156 @@
+import ArgumentParser
+import MoegcIR
+import MoegcKernels
+import MoegcPasses
+import MoegcPlacement
+import MoegcPlan
+import MoegcRuntime
+import MoegcSim
+import MoegcSupport
+
+/// Does the simulator predict the runtime? Random placements of one model on the `cpu2` cluster,
+/// each simulated and run, and the rank correlation of simulated vs measured step times.
+struct BenchCalibrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate",
+        abstract: "Measured vs simulated step time over random placements on cpu2 (rank correlation).",
+        discussion: """
+        Measures this machine (sgemm rate of one core, memcpy bandwidth, the runtime's cost per op and \
+        per cross-device copy), prints the `cpu2` preset's numbers beside them, then places the model \
+        --placements times at random (each fused task on a random core, b-level order), simulates each \
+        placement on cpu2, runs it on the runtime (median of --steps), and reports the Spearman rank \
+        correlation of simulated against measured step times.
+        """
+    )
+
+    @Option(help: "The model (default: an MoE layer between two dense layers, d = 256, 16 experts, 1024 tokens).")
+    var graph: String?
+
+    @Option(help: "Random placements to compare.")
+    var placements = 32
+
+    @Option(help: "Runtime steps per placement (the median is used).")
+    var steps = 7
+
+    @Option(help: "Seed of the random placements.")
+    var seed: UInt64 = 1
+
+    /// An MoE layer between two dense layers: most of the work is 16 independent experts, so
+    /// placements range from one core doing everything to both cores sharing the experts.
+    static let defaultModel = """
+    graph calibration [tokens = 1024] (%x: f32[tokens, 256]) -> (%y) {
+      %h = dense(%x) {units = 256, activation = relu}
+      %moe, %li, %ll = moe(%h) {experts = 16, k = 2, hidden = 1024}
+      %y = dense(%moe) {units = 256}
+    }
+    """
+
+    func run() throws {
+        let cluster = try Cluster.load("cpu2")
+        let machine = MachineProbe.measure()
+        Output.out("this machine: sgemm \(Quantity.fixed(machine.flops / 1e9, 1)) GFLOP/s per core, memcpy \(Quantity.fixed(machine.memcpy / 1e9, 1)) GB/s, "
+                   + "runtime \(Quantity.fixed(machine.perOp * 1e6, 2)) µs per op, \(Quantity.fixed(machine.perCopy * 1e6, 1)) µs per cross-device hand-off")
+        Output.out("cpu2 preset:  sgemm \(Quantity.fixed(cluster.peakFlops(0) / 1e9, 1)) GFLOP/s per core, memcpy \(Quantity.fixed(cluster.memoryBandwidth(0) / 1e9, 1)) GB/s, "
+                   + "launch \(Quantity.fixed(cluster.launchOverhead(0) * 1e6, 2)) µs per op\n")
+        var source: Graph
+        do {
+            source = graph == nil ? try Frontend.load(bytes: Array(BenchCalibrate.defaultModel.utf8), path: "calibration.graph")
+                                  : try Frontend.load(path: graph!)
+        } catch {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
+        var lowered = source
+        do { try Lowering.run(&lowered, PassOptions(training: false)) } catch { Output.err(error.description); throw ExitCode(1) }
+        CompilePipeline.fuse(&lowered)
+        let problem: PlacementProblem
+        do { problem = try PlacementProblem(graph: lowered, cluster: cluster) } catch { Output.err("error: \(error)"); throw ExitCode(1) }
+        let inputs = RandomInputs.make(for: lowered, vocabulary: RandomInputs.vocabulary(of: source), seed: 1)
+        var rng = SeededGenerator(seed: seed)
+        var simulated: [Double] = [], measured: [Double] = []
+        var rows = "| placement | tasks on core 0 / 1 | simulated | measured |\n|---|---|---|---|\n"
+        for p in 0..<placements {
+            // The first two: everything on one core; the rest random, with varying balance.
+            let bias = p < 2 ? Double(p) : rng.nextDouble()
+            let devices = (0..<problem.taskCount).map { _ in Int32(rng.nextDouble() < bias ? 1 : 0) }
+            let evaluation: Evaluation
+            do { evaluation = try Evaluation.run(problem, devices: devices) } catch { Output.err("error: \(error)"); throw ExitCode(1) }
+            let plan = try Compile.execution(lowered, problem: problem, placement: evaluation.placement)
+            let runtime = try Runtime(plan: plan, seed: 1)
+            _ = try runtime.run(inputs)
+            let m = MoELayerBenchmark.median(try (0..<steps).map { _ in try runtime.run(inputs).seconds })
+            simulated.append(evaluation.report.makespan)
+            measured.append(m)
+            let ones = devices.filter { $0 == 1 }.count
+            rows += "| \(p) | \(problem.taskCount - ones) / \(ones) | \(Quantity.seconds(evaluation.report.makespan)) | \(Quantity.seconds(m)) |\n"
+        }
+        Output.out(rows)
+        Output.out("\(lowered.nodes.count) nodes, \(problem.taskCount) fused tasks, \(placements) placements")
+        Output.out("Spearman rank correlation (simulated vs measured): \(Quantity.fixed(Statistics.spearman(simulated, measured), 3))")
+        Output.out("median measured / simulated: \(Quantity.fixed(MoELayerBenchmark.median(zip(measured, simulated).map { $0 / $1 }), 2))")
+    }
+}
+
+/// What this machine does, measured the way the `cpu2` preset describes it.
+enum MachineProbe {
+    struct Numbers {
+        var flops: Double, memcpy: Double, perOp: Double, perCopy: Double
+    }
+
+    static func measure() -> Numbers {
+        let flops = KernelBenchmark.sgemm(m: 512, k: 1024, n: 1024, samples: 5).medianGFLOPS * 1e9
+        let n = 16 << 20
+        let src = [Float](repeating: 1, count: n)
+        var dst = [Float](repeating: 0, count: n)
+        let clock = ContinuousClock()
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let t0 = clock.now
+            dst.withUnsafeMutableBufferPointer { d in src.withUnsafeBufferPointer { s in d.baseAddress!.update(from: s.baseAddress!, count: n) } }
+            best = min(best, Double((clock.now - t0) / .nanoseconds(1)) * 1e-9)
+        }
+        let memcpy = Double(2 * n * 4) / best   // read + write
+        // A chain of 200 tiny ops on one device, then alternating between two devices.
+        var text = "graph chain (%x: f32[4]) -> (%y199) {\n  %y0 = relu(%x)\n"
+        for i in 1..<200 { text += "  %y\(i) = neg(%y\(i - 1))\n" }
+        text += "}\n"
+        let g = try! Frontend.load(bytes: Array(text.utf8), path: "chain")
+        let x = HostTensor([4], floats: [1, 2, 3, 4])
+        func time(_ plan: ExecutionPlan) -> Double {
+            let r = try! Runtime(plan: plan, seed: 0)
+            return MoELayerBenchmark.median((0..<21).map { _ in try! r.run([x]).seconds })
+        }
+        let one = time(.singleDevice(g))
+        let device = (0..<200).map { $0 % 2 }
+        let two = time(ExecutionPlan(graph: g, deviceCount: 2, device: device,
+                                     order: [(0..<200).filter { $0 % 2 == 0 }, (0..<200).filter { $0 % 2 == 1 }]))
+        return Numbers(flops: flops, memcpy: memcpy, perOp: one / 200, perCopy: max(0, two - one) / 199)
+    }
+}
+
+enum Statistics {
+    /// Spearman's rank correlation (average ranks for ties).
+    static func spearman(_ a: [Double], _ b: [Double]) -> Double {
+        pearson(ranks(a), ranks(b))
+    }
+
+    static func ranks(_ v: [Double]) -> [Double] {
+        let order = v.indices.sorted { v[$0] < v[$1] }
+        var r = [Double](repeating: 0, count: v.count)
+        var i = 0
+        while i < order.count {
+            var j = i
+            while j + 1 < order.count && v[order[j + 1]] == v[order[i]] { j += 1 }
+            for k in i...j { r[order[k]] = Double(i + j) / 2 + 1 }
+            i = j + 1
+        }
+        return r
+    }
+
+    static func pearson(_ a: [Double], _ b: [Double]) -> Double {
+        let n = Double(a.count), ma = a.reduce(0, +) / n, mb = b.reduce(0, +) / n
+        var sab = 0.0, saa = 0.0, sbb = 0.0
+        for (x, y) in zip(a, b) { sab += (x - ma) * (y - mb); saa += (x - ma) * (x - ma); sbb += (y - mb) * (y - mb) }
+        return saa > 0 && sbb > 0 ? sab / (saa * sbb).squareRoot() : 0
+    }
+}

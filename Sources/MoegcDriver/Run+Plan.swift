@@ -1,0 +1,96 @@
+import ArgumentParser
+import MoegcIR
+import MoegcPlan
+import MoegcRuntime
+import MoegcSim
+import MoegcSupport
+
+extension RunCommand {
+    /// Runs a compiled plan on the runtime (or its graph on the reference interpreter).
+    func runPlan() throws {
+        if input.batch != nil || input.seq != nil || !input.dims.isEmpty {
+            Output.err("error: --batch, --seq and --dim re-size a model graph; a plan's sizes are fixed when it is compiled")
+            throw ExitCode(1)
+        }
+        let plan: CompiledPlan
+        do { plan = try PlanFile.read(input.graph) } catch {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
+        let graph = plan.graph
+        let values = try readInputs(source: graph, graph: graph, seed: plan.seed)
+        let weights = plan.weights.mapValues { HostTensor($0.shape, floats: $0.values) }
+        let cluster = try? Cluster.parse(plan.clusterText, path: "plan cluster")
+        let deviceNames = (0..<plan.execution.deviceCount).map { cluster?.devices[$0].name ?? "device\($0)" }
+        var text = "\(graph.name): plan of \(plan.source) placed by \(plan.placer) on \(cluster?.name ?? "?") (\(plan.execution.deviceCount) devices), "
+            + "\(plan.training ? "training" : "evaluation") mode, seed \(plan.seed)\n"
+        var outputs: [HostTensor]
+        do {
+            if checkInputs { try InputCheck.requireFinite(values, for: graph) }
+            if reference {
+                outputs = try ReferenceInterpreter(graph: graph, seed: plan.seed, weights: weights).run(values).outputs
+                text += "executor: reference interpreter\n"
+            } else {
+                let runtime = try Runtime(plan: plan.execution, seed: plan.seed, threads: threads, weights: weights)
+                var times: [Double] = [], last: Runtime.Step? = nil
+                for s in 0..<steps {
+                    let step = try runtime.run(values, trace: trace != nil && s == steps - 1)
+                    times.append(step.seconds)
+                    last = step
+                }
+                outputs = last!.outputs
+                let measured = MoELayerBenchmark.median(times)
+                text += "executor: runtime, \(runtime.threads) thread\(runtime.threads == 1 ? "" : "s")\n"
+                text += "step time: measured \(Quantity.seconds(measured)) (median of \(steps)), simulated \(Quantity.seconds(plan.simulatedStepSeconds))"
+                    + (plan.simulatedStepSeconds > 0 ? " (measured / simulated \(Quantity.fixed(measured / plan.simulatedStepSeconds, 2)))" : "") + "\n"
+                text += "peak memory:" + (0..<plan.execution.deviceCount).map { d in
+                    " \(deviceNames[d]) \(Quantity.bytes(Double(last!.peakBytes[d])))"
+                        + (d < plan.peakMemory.count ? " (planned \(Quantity.bytes(Double(plan.peakMemory[d]))))" : "")
+                }.joined(separator: ",") + "\n"
+                if let trace {
+                    do { try FileIO.writeAtomically(trace, text: RuntimeTrace.json(last!.trace, devices: deviceNames)) } catch {
+                        Output.err(error.description)
+                        throw ExitCode(1)
+                    }
+                }
+            }
+        } catch let e as ExecutionError {
+            Output.err("\(input.graph): \(e)")
+            throw ExitCode(1)
+        }
+        let width = graph.outputs.map { graph[$0].name.count }.max().map { $0 + 3 } ?? 8
+        text += "outputs\n"
+        for (v, t) in zip(graph.outputs, outputs) {
+            text += "  " + Quantity.pad("%" + graph[v].name, width) + Quantity.pad(t.type.description, 20) + RunCommand.summary(t) + "\n"
+        }
+        Output.out(text)
+        if let path = self.outputs {
+            do { try FileIO.writeAtomically(path, text: TensorJSON.write(zip(graph.outputs, outputs).map { (graph[$0.0].name, $0.1) })) } catch {
+                Output.err(error.description)
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+/// A runtime step as a Chrome trace in the simulator's form: a track per device with its nodes,
+/// and a track per device's outgoing copies (`name:out`).
+enum RuntimeTrace {
+    static func json(_ events: [TraceEvent], devices: [String]) -> String {
+        var lines: [String] = []
+        for (d, name) in devices.enumerated() {
+            lines.append("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":\(d),\"args\":{\"name\":\"\(name)\"}}")
+            lines.append("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":\(devices.count + d),\"args\":{\"name\":\"\(name):out\"}}")
+        }
+        for e in events {
+            let pid = e.destination == nil ? e.device : devices.count + e.device
+            let label = e.destination.map { "\(e.name) \(devices[e.device])→\(devices[$0])" } ?? e.name
+            lines.append("{\"name\":\(quote(label)),\"ph\":\"X\",\"pid\":\(pid),\"tid\":0,\"ts\":\(e.start * 1e6),\"dur\":\((e.end - e.start) * 1e6)}")
+        }
+        return "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n" + lines.joined(separator: ",\n") + "\n]}\n"
+    }
+
+    static func quote(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}
