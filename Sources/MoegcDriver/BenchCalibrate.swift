@@ -61,7 +61,9 @@ struct BenchCalibrate: ParsableCommand {
             throw ExitCode(1)
         }
         var lowered = source
-        do { try Lowering.run(&lowered, PassOptions(training: false)) } catch { Output.err(error.description); throw ExitCode(1) }
+        // Training mode: the gate noise spreads rows over the experts as the cost model expects
+        // (with the paper's zero-initialised gate and no noise, every row picks experts 0 and 1).
+        do { try Lowering.run(&lowered, PassOptions(training: true)) } catch { Output.err(error.description); throw ExitCode(1) }
         CompilePipeline.fuse(&lowered)
         let problem: PlacementProblem
         do { problem = try PlacementProblem(graph: lowered, cluster: cluster) } catch { Output.err("error: \(error)"); throw ExitCode(1) }

@@ -134,10 +134,13 @@ public struct CPUCalibration: Hashable, Sendable {
         self.copyLatency = copyLatency
     }
 
-    /// Measured on the development machine (MISSION.md, "This machine").
+    /// Measured on the development machine with `moegc bench calibrate` (an AMD EPYC Zen 4 guest
+    /// whose OpenBLAS runs its AVX-512 core: ~95 GFLOP/s sgemm per core, not the 150 MISSION.md
+    /// reports for another host; ~22 GB/s memcpy; ~1 µs of runtime per op; a cross-core hand-off —
+    /// copy posted, worker woken — of ~10–25 µs).
     public static let measured = CPUCalibration(
-        cores: 2, flopsPerCore: 150e9, memcpyBandwidth: 26e9, memoryPerCore: 12 << 30,
-        launchOverhead: 2e-6, copyLatency: 1e-6)
+        cores: 2, flopsPerCore: 95e9, memcpyBandwidth: 22e9, memoryPerCore: 12 << 30,
+        launchOverhead: 1e-6, copyLatency: 10e-6)
 
     /// The calibration as a one-host cluster file.
     public func clusterText(name: String) -> String {
