@@ -11,6 +11,7 @@
 //   CMetis         system library: METIS k-way graph partitioning (METIS_PartGraphKway)
 //   MoegcPlacement IR → cost graph adaptor, MoE bounds, heuristic placers, the compile pipeline
 //   CMoegcProto    protoc-c generated code of the binary formats (plans, policy checkpoints), on libprotobuf-c
+//   MoegcProto     the Swift side of the protobuf-c formats (C arena, copies, f32 encoding), shared
 //   MoegcPlan      the compiled plan: what the runtime executes, and its file format
 //   MoegcRuntime   executes lowered graphs: the op→kernel table, the reference interpreter
 //   MoegcModels    generators of model-graph families (training and evaluation sets for the policy)
@@ -47,9 +48,10 @@ let package = Package(
         .target(name: "MoegcNN", dependencies: ["CBLAS", "MoegcSupport"]),
         .target(name: "CMoegcProto", path: "Sources/CMoegcProto", exclude: ["proto", "README.md"],
                 linkerSettings: [.linkedLibrary("protobuf-c")]),
-        .target(name: "MoegcPlan", dependencies: ["MoegcIR", "MoegcSupport", "CMoegcProto"]),
+        .target(name: "MoegcProto", dependencies: ["CMoegcProto"]),
+        .target(name: "MoegcPlan", dependencies: ["MoegcIR", "MoegcSupport", "CMoegcProto", "MoegcProto"]),
         .target(name: "MoegcPolicy", dependencies: ["MoegcNN", "MoegcSim", "MoegcIR", "MoegcPlacement", "MoegcKernels",
-                                                    "MoegcSupport", "CMoegcProto"]),
+                                                    "MoegcSupport", "CMoegcProto", "MoegcProto"]),
         .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcPlan", "MoegcKernels", "MoegcSupport"]),
         .target(name: "MoegcModels", dependencies: ["MoegcSupport"]),
         .target(name: "MoegcDriver", dependencies: [

@@ -1,5 +1,6 @@
 import CMoegcProto
 import MoegcIR
+import MoegcProto
 import MoegcSupport
 
 /// The plan file: "MOEGCPLN", then a `PlanFile` envelope (format version, CRC-32, payload), the
@@ -27,7 +28,7 @@ public enum PlanFile {
         envelope.format_version = version
         envelope.payload_crc32 = crc
         envelope.payload = arena.binary(payload)
-        return magic + CCopy.pack(moegc__plan_file__get_packed_size(&envelope)) { moegc__plan_file__pack(&envelope, $0) }
+        return magic + CRead.pack(moegc__plan_file__get_packed_size(&envelope)) { moegc__plan_file__pack(&envelope, $0) }
     }
 
     /// The plan's graph with its placement written as annotations: `device`, `group`, and `order`
@@ -96,26 +97,12 @@ public enum PlanFile {
             moegc__weight__init(weights + i)
             weights[i].name = arena.string(name)
             (weights[i].n_shape, weights[i].shape) = arena.array(w.shape.map { UInt64($0) })
-            weights[i].data = arena.binary(littleEndianBytes(w.values))
+            weights[i].data = arena.binary(LittleEndianFloats.bytes(w.values))
             weightPointers[i] = weights + i
         }
         m.n_weights = names.count
         m.weights = weightPointers
-        return CCopy.pack(moegc__plan__get_packed_size(&m)) { moegc__plan__pack(&m, $0) }
-    }
-
-    /// f32 values as little-endian IEEE-754 bytes.
-    static func littleEndianBytes(_ values: [Float]) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: values.count * 4) { buf, n in
-            for (j, v) in values.enumerated() {
-                let b = v.bitPattern
-                buf[4 * j] = UInt8(truncatingIfNeeded: b)
-                buf[4 * j + 1] = UInt8(truncatingIfNeeded: b >> 8)
-                buf[4 * j + 2] = UInt8(truncatingIfNeeded: b >> 16)
-                buf[4 * j + 3] = UInt8(truncatingIfNeeded: b >> 24)
-            }
-            n = values.count * 4
-        }
+        return CRead.pack(moegc__plan__get_packed_size(&m)) { moegc__plan__pack(&m, $0) }
     }
 
     /// Writes the plan atomically (temporary file, fsync, rename).
@@ -144,7 +131,7 @@ public enum PlanFile {
         let unpacked = body.withUnsafeBufferPointer { moegc__plan_file__unpack(nil, $0.count, $0.baseAddress) }
         guard let envelope = unpacked else { throw fail(.corrupted, "the plan is truncated or corrupted (its envelope does not decode)") }
         let version = envelope.pointee.format_version, crc = envelope.pointee.payload_crc32
-        let payload = CCopy.binary(envelope.pointee.payload)
+        let payload = CRead.binary(envelope.pointee.payload)
         moegc__plan_file__free_unpacked(envelope, nil)
         guard version == formatVersion else {
             throw fail(.unsupportedVersion, "plan format version \(version) is not supported (this moegc reads version \(formatVersion)); recompile the model")
@@ -163,7 +150,7 @@ public enum PlanFile {
         guard let message = unpacked else { throw fail(.corrupted, "the plan is corrupted (its payload does not decode)") }
         defer { moegc__plan__free_unpacked(message, nil) }
         let m = message.pointee
-        let text = CCopy.string(m.graph_text)
+        let text = CRead.string(m.graph_text)
         var graph: Graph
         do {
             graph = try GraphText.parse(text, path: "plan graph")
@@ -173,13 +160,13 @@ public enum PlanFile {
         guard graph.values.allSatisfy({ $0.type != nil }) else { throw fail(.invalidGraph, "the plan's graph leaves types out") }
         if let problem = Verifier.verify(graph).first { throw fail(.invalidGraph, "the plan's graph fails verification: \(problem)") }
         let deviceCount = Int(m.device_count)
-        let device = CCopy.array(m.n_node_device, m.node_device).map { Int($0) }
+        let device = CRead.array(m.n_node_device, m.node_device).map { Int($0) }
         var order: [[Int]] = []
         for i in 0..<m.n_orders {
             guard let o = m.orders[i]?.pointee else { throw fail(.corrupted, "device order \(i) is missing") }
-            order.append(CCopy.array(o.n_nodes, o.nodes).map { Int($0) })
+            order.append(CRead.array(o.n_nodes, o.nodes).map { Int($0) })
         }
-        let groups = CCopy.array(m.n_node_group, m.node_group).map { Int($0) }
+        let groups = CRead.array(m.n_node_group, m.node_group).map { Int($0) }
         let execution = ExecutionPlan(graph: graph, deviceCount: deviceCount, device: device, order: order,
                                       group: groups.isEmpty ? nil : groups)
         if let problem = execution.problems().first { throw fail(.invalidPlan, "invalid plan: \(problem)") }
@@ -201,27 +188,21 @@ public enum PlanFile {
         var weights: [String: CompiledPlan.WeightData] = [:]
         for i in 0..<m.n_weights {
             guard let w = m.weights[i]?.pointee else { throw fail(.corrupted, "weight \(i) is missing") }
-            let name = CCopy.string(w.name), shape = CCopy.array(w.n_shape, w.shape).map { Int(clamping: $0) }
-            let data = CCopy.binary(w.data)
+            let name = CRead.string(w.name), shape = CRead.array(w.n_shape, w.shape).map { Int(clamping: $0) }
+            let data = CRead.binary(w.data)
             guard let id = graph.value(named: name), graph[id].producer.map({ graph[$0].op == .param }) == true else {
                 throw fail(.invalidPlan, "weight %\(name) is not a parameter of the plan's graph")
             }
             guard shape == graph.type(of: id).shape, data.count == shape.reduce(1, *) * 4 else {
                 throw fail(.invalidPlan, "weight %\(name) holds \(data.count) bytes of shape \(shape); the graph types it \(graph.type(of: id))")
             }
-            let values = (0..<(data.count / 4)).map { j -> Float in
-                var bits = UInt32(data[4 * j])
-                bits |= UInt32(data[4 * j + 1]) << 8
-                bits |= UInt32(data[4 * j + 2]) << 16
-                bits |= UInt32(data[4 * j + 3]) << 24
-                return Float(bitPattern: bits)
-            }
+            let values = LittleEndianFloats.floats(data)
             weights[name] = .init(shape: shape, values: values)
         }
-        var plan = CompiledPlan(execution: execution, clusterText: CCopy.string(m.cluster_text), transfers: transfers,
-                                peakMemory: CCopy.array(m.n_peak_memory, m.peak_memory).map { Int(clamping: $0) },
+        var plan = CompiledPlan(execution: execution, clusterText: CRead.string(m.cluster_text), transfers: transfers,
+                                peakMemory: CRead.array(m.n_peak_memory, m.peak_memory).map { Int(clamping: $0) },
                                 simulatedStepSeconds: m.simulated_step_seconds, seed: m.seed, training: m.training != 0,
-                                placer: CCopy.string(m.placer), source: CCopy.string(m.source), weights: weights)
+                                placer: CRead.string(m.placer), source: CRead.string(m.source), weights: weights)
         plan.execution.graph = graph
         return plan
     }

@@ -1,4 +1,5 @@
 import CMoegcProto
+import MoegcProto
 import MoegcNN
 
 /// The only code that touches protoc-c's C structs. Encoding builds the C message in memory owned
@@ -16,7 +17,7 @@ enum ProtoCodec {
         message.kind = arena.string(kind)
         message.payload_crc32 = crc
         message.payload = arena.binary(payload)
-        return pack(moegc__checkpoint_file__get_packed_size(&message)) { moegc__checkpoint_file__pack(&message, $0) }
+        return CRead.pack(moegc__checkpoint_file__get_packed_size(&message)) { moegc__checkpoint_file__pack(&message, $0) }
     }
 
     static func decodeEnvelope(_ bytes: [UInt8]) -> (version: UInt32, kind: String, crc: UInt32, payload: [UInt8])? {
@@ -24,7 +25,7 @@ enum ProtoCodec {
         guard let message = unpacked else { return nil }
         defer { moegc__checkpoint_file__free_unpacked(message, nil) }
         let m = message.pointee
-        return (m.format_version, string(m.kind), m.payload_crc32, binary(m.payload))
+        return (m.format_version, CRead.string(m.kind), m.payload_crc32, CRead.binary(m.payload))
     }
 
     // MARK: Payload
@@ -72,7 +73,7 @@ enum ProtoCodec {
         m.reference_step = c.referenceStep
         m.reference_name = arena.string(c.referenceName)
         m.samples = UInt64(c.samples)
-        return pack(moegc__policy_checkpoint__get_packed_size(&m)) { moegc__policy_checkpoint__pack(&m, $0) }
+        return CRead.pack(moegc__policy_checkpoint__get_packed_size(&m)) { moegc__policy_checkpoint__pack(&m, $0) }
     }
 
     static func decodePayload(_ bytes: [UInt8]) throws(PolicyError) -> PolicyCheckpoint {
@@ -82,7 +83,7 @@ enum ProtoCodec {
         }
         defer { moegc__policy_checkpoint__free_unpacked(message, nil) }
         let m = message.pointee
-        let (policyConfig, trainingConfig) = try PolicyCheckpoint.configs(fromJSON: string(m.config_json))
+        let (policyConfig, trainingConfig) = try PolicyCheckpoint.configs(fromJSON: CRead.string(m.config_json))
         let parameters: ParameterStore
         do { parameters = try ParameterStore(namedTensors: try tensors(m.n_parameters, m.parameters)) } catch let e as PolicyError {
             throw e
@@ -98,17 +99,17 @@ enum ProtoCodec {
                 gradientNorm: r.gradient_norm, outOfMemoryFraction: r.out_of_memory_fraction,
                 samples: Int(clamping: r.samples))
         }
-        let placement = array(m.n_best_placement, m.best_placement).map { Int($0) }
+        let placement = CRead.array(m.n_best_placement, m.best_placement).map { Int($0) }
         let checkpoint = PolicyCheckpoint(
             policyConfig: policyConfig, trainingConfig: trainingConfig, iteration: Int(clamping: m.iteration),
             cloningSteps: Int(clamping: m.cloning_steps), parameters: parameters,
             optimizerStep: Int(clamping: m.optimizer_step), optimizerMoments: try tensors(m.n_optimizer_moments, m.optimizer_moments),
-            rngState: array(m.n_rng_state, m.rng_state), history: history,
+            rngState: CRead.array(m.n_rng_state, m.rng_state), history: history,
             best: placement.isEmpty ? nil : ReferencePlacement(name: "policy", placement: placement, stepTime: m.best_step),
-            bestPriorityOffsets: array(m.n_best_priority_offsets, m.best_priority_offsets),
-            graphName: string(m.graph_name), clusterName: string(m.cluster_name),
+            bestPriorityOffsets: CRead.array(m.n_best_priority_offsets, m.best_priority_offsets),
+            graphName: CRead.string(m.graph_name), clusterName: CRead.string(m.cluster_name),
             taskCount: Int(clamping: m.task_count), deviceCount: Int(clamping: m.device_count),
-            referenceName: string(m.reference_name), referenceStep: m.reference_step, samples: Int(clamping: m.samples))
+            referenceName: CRead.string(m.reference_name), referenceStep: m.reference_step, samples: Int(clamping: m.samples))
         try validate(checkpoint)
         return checkpoint
     }
@@ -130,27 +131,12 @@ enum ProtoCodec {
 
     // MARK: Reading C values
 
-    private static func string(_ p: UnsafeMutablePointer<CChar>?) -> String {
-        guard let p else { return "" }
-        return String(validatingCString: p) ?? ""
-    }
-
-    private static func binary(_ b: ProtobufCBinaryData) -> [UInt8] {
-        guard let data = b.data, b.len > 0 else { return [] }
-        return Array(UnsafeBufferPointer(start: data, count: b.len))
-    }
-
-    private static func array<T>(_ n: Int, _ p: UnsafeMutablePointer<T>?) -> [T] {
-        guard let p, n > 0 else { return [] }
-        return Array(UnsafeBufferPointer(start: p, count: n))
-    }
-
     private static func tensors(_ n: Int, _ p: UnsafeMutablePointer<UnsafeMutablePointer<Moegc__Tensor>?>?) throws(PolicyError) -> [NamedTensor] {
         var out: [NamedTensor] = []
         for i in 0..<n {
             guard let t = p?[i]?.pointee else { throw PolicyError(.invalidContents, "tensor \(i) is missing") }
-            let name = string(t.name)
-            let shape = array(t.n_shape, t.shape)
+            let name = CRead.string(t.name)
+            let shape = CRead.array(t.n_shape, t.shape)
             var count = 1
             for extent in shape {
                 guard extent <= UInt64(Int32.max) else { throw PolicyError(.invalidContents, "tensor '\(name)' has extent \(extent)") }
@@ -158,58 +144,20 @@ enum ProtoCodec {
                 guard !product.overflow else { throw PolicyError(.invalidContents, "tensor '\(name)' is too large") }
                 count = product.partialValue
             }
-            let raw = binary(t.data)
+            let raw = CRead.binary(t.data)
             guard raw.count == 4 * count else {
                 throw PolicyError(.invalidContents, "tensor '\(name)' of shape \(shape) holds \(raw.count) bytes, not \(4 * count)")
             }
-            var values = [Float](repeating: 0, count: count)
-            for j in 0..<count {
-                let bits = UInt32(raw[4 * j]) | UInt32(raw[4 * j + 1]) << 8 | UInt32(raw[4 * j + 2]) << 16 | UInt32(raw[4 * j + 3]) << 24
-                values[j] = Float(bitPattern: bits)
-            }
+            let values = LittleEndianFloats.floats(raw)
             out.append(NamedTensor(name: name, tensor: Tensor(shape: shape.map { Int($0) }, scalars: values)))
         }
         return out
     }
 
-    private static func pack(_ size: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: size)
-        let written = out.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
-        precondition(written == size, "protobuf-c packed \(written) bytes of \(size)")
-        return out
-    }
 }
 
-/// C memory for building one message; everything is freed together by `release()`.
-private final class CArena {
-    private var blocks: [UnsafeMutableRawPointer] = []
-
-    func allocate<T>(_ type: T.Type, _ count: Int) -> UnsafeMutablePointer<T> {
-        let p = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
-        blocks.append(UnsafeMutableRawPointer(p))
-        return p
-    }
-
-    func string(_ s: String) -> UnsafeMutablePointer<CChar> {
-        let utf8 = Array(s.utf8CString)
-        let p = allocate(CChar.self, utf8.count)
-        p.initialize(from: utf8, count: utf8.count)
-        return p
-    }
-
-    func binary(_ bytes: [UInt8]) -> ProtobufCBinaryData {
-        let p = allocate(UInt8.self, bytes.count)
-        p.initialize(from: bytes, count: bytes.count)
-        return ProtobufCBinaryData(len: bytes.count, data: p)
-    }
-
-    func array<T>(_ values: [T]) -> (Int, UnsafeMutablePointer<T>?) {
-        guard !values.isEmpty else { return (0, nil) }
-        let p = allocate(T.self, values.count)
-        p.initialize(from: values, count: values.count)
-        return (values.count, p)
-    }
-
+/// Named tensors as C messages, for the checkpoint's weights and optimiser moments.
+extension CArena {
     func tensors(_ tensors: [NamedTensor]) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<Moegc__Tensor>?>?) {
         guard !tensors.isEmpty else { return (0, nil) }
         let messages = allocate(Moegc__Tensor.self, tensors.count)
@@ -218,25 +166,9 @@ private final class CArena {
             moegc__tensor__init(messages + i)
             messages[i].name = string(t.name)
             (messages[i].n_shape, messages[i].shape) = array(t.shape.map { UInt64($0) })
-            var raw = [UInt8]()
-            raw.reserveCapacity(4 * t.tensor.count)
-            t.tensor.withUnsafeBufferPointer { values in
-                for v in values {
-                    let bits = v.bitPattern
-                    raw.append(UInt8(truncatingIfNeeded: bits))
-                    raw.append(UInt8(truncatingIfNeeded: bits >> 8))
-                    raw.append(UInt8(truncatingIfNeeded: bits >> 16))
-                    raw.append(UInt8(truncatingIfNeeded: bits >> 24))
-                }
-            }
-            messages[i].data = binary(raw)
+            messages[i].data = t.tensor.withUnsafeBufferPointer { binary(LittleEndianFloats.bytes($0)) }
             pointers[i] = messages + i
         }
         return (tensors.count, pointers)
-    }
-
-    func release() {
-        for block in blocks { block.deallocate() }
-        blocks.removeAll()
     }
 }
