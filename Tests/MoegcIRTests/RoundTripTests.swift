@@ -7,7 +7,7 @@ import MoegcSupport
 /// gives an equal graph.
 struct RoundTripTests {
     @Test func graphsFolderIsNotEmpty() {
-        #expect(allGraphFiles().count >= 15)
+        #expect(allGraphFiles().count >= 75)
     }
 
     @Test(arguments: allGraphFiles())

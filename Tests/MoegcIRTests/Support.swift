@@ -11,9 +11,11 @@ let repoRoot: String = {
 
 func graphPath(_ name: String) -> String { repoRoot + "/graphs/" + name }
 
-/// Every `.graph` file in graphs/ (not its subfolders).
+/// Every `.graph` file in graphs/ and its train/ and eval/ sets, relative to graphs/.
 func allGraphFiles() -> [String] {
-    (try? FileIO.list(repoRoot + "/graphs"))?.filter { $0.hasSuffix(".graph") } ?? []
+    ["", "train/", "eval/"].flatMap { folder in
+        ((try? FileIO.list(repoRoot + "/graphs/" + folder)) ?? []).filter { $0.hasSuffix(".graph") }.map { folder + $0 }
+    }
 }
 
 /// Loads text through the whole front end (parse, verify, infer shapes).
