@@ -34,6 +34,14 @@ demo: build
 	@echo
 	@echo "== moegc compile graphs/moe-131072-h.graph  (Table 8: the 137B-parameter model)"
 	@$(MOEGC) compile graphs/moe-131072-h.graph
+	@echo
+	@echo "== moegc place graphs/switch-base-32.graph --cluster k40x16 --compare  (every heuristic placer, simulated)"
+	@$(MOEGC) place graphs/switch-base-32.graph --cluster k40x16 --compare
+	@echo
+	@echo "== moegc compile graphs/tiny-moe.graph --cluster cpu2 --placer expert-parallel -o tiny-moe.plan; moegc run tiny-moe.plan"
+	@d=$$(mktemp -d); \
+	  $(MOEGC) compile graphs/tiny-moe.graph --cluster cpu2 --placer expert-parallel -o $$d/tiny-moe.plan > /dev/null && \
+	  $(MOEGC) run $$d/tiny-moe.plan --steps 5; status=$$?; rm -rf $$d; exit $$status
 
 test: deps
 	$(SWIFT) test
