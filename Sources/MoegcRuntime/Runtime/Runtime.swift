@@ -1,4 +1,5 @@
 import MoegcIR
+import Synchronization
 import MoegcPlan
 import MoegcKernels
 import MoegcSupport
@@ -94,6 +95,9 @@ final class Mailbox: @unchecked Sendable {
     /// Device → value index → tensor.
     var values: [Int: [Int: HostTensor]] = [:]
     var version = 0
+    /// `version`, readable without the lock: a worker with nothing to run spins on it briefly before
+    /// sleeping, so a hand-off that arrives within microseconds costs no wake-up.
+    let posted = Atomic<Int>(0)
 }
 
 /// What the workers of one step share: one mailbox per worker thread, and the first error.
@@ -113,6 +117,7 @@ final class SharedRun: @unchecked Sendable {
         box.monitor.locked {
             box.values[device, default: [:]][value] = t
             box.version += 1
+            box.posted.store(box.version, ordering: .releasing)
             box.monitor.broadcast()
         }
     }
@@ -121,7 +126,13 @@ final class SharedRun: @unchecked Sendable {
 
     func fail(_ e: ExecutionError) {
         errorLock.locked { if firstError == nil { firstError = e } }
-        for box in mailboxes { box.monitor.locked { box.version += 1; box.monitor.broadcast() } }
+        for box in mailboxes {
+            box.monitor.locked {
+                box.version += 1
+                box.posted.store(box.version, ordering: .releasing)
+                box.monitor.broadcast()
+            }
+        }
     }
 
     var cancelled: Bool { errorLock.locked { firstError != nil } }

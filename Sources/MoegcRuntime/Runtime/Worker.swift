@@ -12,6 +12,8 @@ final class WorkerState: @unchecked Sendable {
     private var states: [Int: DeviceState] = [:]
     private(set) var events: [TraceEvent] = []
     private let clock = ContinuousClock()
+    /// Checks of the mailbox before a worker sleeps (~20–50 µs).
+    static let spinLimit = 20_000
 
     init(runtime: Runtime, devices: [Int], inputs: [HostTensor], shared: SharedRun, start: ContinuousClock.Instant, trace: Bool) {
         self.runtime = runtime
@@ -60,8 +62,13 @@ final class WorkerState: @unchecked Sendable {
                 }
             }
             if !ran {
-                box.monitor.locked {
-                    while box.version == version { box.monitor.wait() }
+                // Spin a little (a value from the other core is often microseconds away), then sleep.
+                var spins = 0
+                while spins < WorkerState.spinLimit && box.posted.load(ordering: .acquiring) == version { spins += 1 }
+                if spins == WorkerState.spinLimit {
+                    box.monitor.locked {
+                        while box.version == version { box.monitor.wait() }
+                    }
                 }
             }
         }
