@@ -6,7 +6,8 @@
 //   MoegcSupport   the seeded random number generator every random choice draws from
 //   MoegcIR        graph IR, op registry, `.graph` lexer/parser/printer, verifier, diagnostics
 //   MoegcPasses    pass manager and passes, one a file (shape inference, lowering, fusion, …)
-//   MoegcKernels   CPU kernels on OpenBLAS, BLAS core selection
+//   CMoegcGemm     C: sgemm against a weight matrix packed once (AVX-512 / AVX2 / portable kernels)
+//   MoegcKernels   CPU kernels on OpenBLAS and CMoegcGemm, BLAS core selection
 //   MoegcSim       cluster specs, cost model, discrete-event simulator, lower bounds, traces
 //   CMetis         system library: METIS k-way graph partitioning (METIS_PartGraphKway)
 //   MoegcPlacement IR → cost graph adaptor, MoE bounds, heuristic placers, the compile pipeline
@@ -38,7 +39,8 @@ let package = Package(
         .target(name: "MoegcSupport"),
         .target(name: "MoegcIR", dependencies: ["MoegcSupport"]),
         .target(name: "MoegcPasses", dependencies: ["MoegcIR"]),
-        .target(name: "MoegcKernels", dependencies: ["CBLAS", "MoegcSupport"]),
+        .target(name: "CMoegcGemm", path: "Sources/CMoegcGemm", exclude: ["README.md"]),
+        .target(name: "MoegcKernels", dependencies: ["CBLAS", "CMoegcGemm", "MoegcSupport"]),
         .target(name: "MoegcSim", dependencies: [
             "MoegcIR",
             .product(name: "HeapModule", package: "swift-collections"),
