@@ -1,5 +1,6 @@
-// Measurements behind `moegc bench kernels`: standalone sgemm throughput at the MoE expert
-// shapes, and row-gather bandwidth. Not unit tests: timings depend on the machine and its load.
+// Measurements behind `moegc bench kernels` and `moegc bench gemm`: standalone sgemm throughput at
+// the MoE expert shapes, cblas_sgemm beside the packed-weight kernels, and row-gather bandwidth.
+// Not unit tests: timings depend on the machine and its load.
 
 import MoegcSupport
 
@@ -18,6 +19,25 @@ public struct SgemmMeasurement: Sendable, Hashable {
     public var medianGFLOPS: Double { 2 * Double(m) * Double(k) * Double(n) / medianSeconds / 1e9 }
     /// The same over the best time.
     public var bestGFLOPS: Double { 2 * Double(m) * Double(k) * Double(n) / bestSeconds / 1e9 }
+}
+
+/// cblas_sgemm and the packed kernel on one operation, medians of interleaved samples.
+public struct PackedComparison: Sendable, Hashable {
+    /// The operation: a matmul shape "k×n", or the expert FFN.
+    public let what: String
+    /// Rows of the input.
+    public let m: Int
+    /// Floating-point operations of one call.
+    public let flops: Double
+    /// Median seconds per call through cblas_sgemm (B unpacked, repacked by OpenBLAS each call).
+    public let sgemmSeconds: Double
+    /// Median seconds per call through `Kernels.matmul(m:a:packed:…)`.
+    public let packedSeconds: Double
+    /// The kernel behind the packed path.
+    public let kernel: PackedMatmulKernel
+
+    public var sgemmGFLOPS: Double { flops / sgemmSeconds / 1e9 }
+    public var packedGFLOPS: Double { flops / packedSeconds / 1e9 }
 }
 
 /// Timing helpers and the kernel benchmarks.
@@ -89,6 +109,105 @@ public enum KernelBenchmark {
             lines.append(pad(x.m, 6) + pad(x.k, 6) + pad(x.n, 6)
                          + pad(fixed(x.medianSeconds * 1000, 3), 12)
                          + pad(fixed(x.medianGFLOPS, 1), 19) + pad(fixed(x.bestGFLOPS, 1), 17))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// cblas_sgemm beside `Kernels.matmul(m:a:packed:…)` on the same operands, measured in one
+    /// run with the samples interleaved (cblas, packed, cblas, …) so load on the machine hits
+    /// both alike: both expert shapes at every row count, then the whole expert FFN
+    /// (x·W_in → ReLU → ·W_out, 512 → 1024 → 512: the ReLU a separate pass after cblas, the
+    /// packed kernel's epilogue otherwise). Inputs are seeded normal draws; the packed weights
+    /// are made once, outside the timing, as a runtime would at load.
+    public static func packedVersusSgemm(rows: [Int] = expertRowCounts, samples: Int = 11,
+                                         kernel: PackedMatmulKernel = .best) -> [PackedComparison] {
+        precondition(rows.allSatisfy { $0 > 0 } && samples > 0, "packed benchmark needs positive sizes")
+        var generator = SeededGenerator(seed: 1)
+        let weights = expertShapes.map { Kernels.normal(count: $0.k * $0.n, generator: &generator) }
+        let packed = zip(expertShapes, weights).map { PackedMatrix($1, rows: $0.k, columns: $0.n, kernel: kernel) }
+        let width = expertShapes.map { max($0.k, $0.n) }.max()!
+        var results: [PackedComparison] = []
+        for (index, shape) in expertShapes.enumerated() {
+            for m in rows {
+                let a = Kernels.normal(count: m * shape.k, generator: &generator)
+                var c = [Float](repeating: 0, count: m * shape.n)
+                let t = a.withUnsafeBufferPointer { ap in
+                    weights[index].withUnsafeBufferPointer { bp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            timeSideBySide(samples: samples, {
+                                Kernels.matmul(m: m, n: shape.n, k: shape.k, a: ap.baseAddress!, b: bp.baseAddress!,
+                                               c: cp.baseAddress!)
+                            }, {
+                                Kernels.matmul(m: m, a: ap.baseAddress!, packed: packed[index], c: cp.baseAddress!)
+                            })
+                        }
+                    }
+                }
+                results.append(PackedComparison(what: "\(shape.k)×\(shape.n)", m: m, flops: 2 * Double(m * shape.k * shape.n),
+                                                sgemmSeconds: t.first, packedSeconds: t.second, kernel: kernel))
+            }
+        }
+        let (d, hidden) = (expertShapes[0].k, expertShapes[0].n)
+        for m in rows {
+            let x = Kernels.normal(count: m * d, generator: &generator)
+            var h = [Float](repeating: 0, count: m * width), y = h
+            let t = x.withUnsafeBufferPointer { xp in
+                weights[0].withUnsafeBufferPointer { w0 in
+                    weights[1].withUnsafeBufferPointer { w1 in
+                        h.withUnsafeMutableBufferPointer { hp in
+                            y.withUnsafeMutableBufferPointer { yp in
+                                let x = xp.baseAddress!, h = hp.baseAddress!, y = yp.baseAddress!
+                                return timeSideBySide(samples: samples, {
+                                    Kernels.matmul(m: m, n: hidden, k: d, a: x, b: w0.baseAddress!, c: h)
+                                    Kernels.unary(.relu, inPlace: h, count: m * hidden)
+                                    Kernels.matmul(m: m, n: d, k: hidden, a: h, b: w1.baseAddress!, c: y)
+                                }, {
+                                    Kernels.matmul(m: m, a: x, packed: packed[0], relu: true, c: h)
+                                    Kernels.matmul(m: m, a: h, packed: packed[1], c: y)
+                                })
+                            }
+                        }
+                    }
+                }
+            }
+            results.append(PackedComparison(what: "FFN \(d)→\(hidden)→\(d)", m: m, flops: 4 * Double(m * d * hidden),
+                                            sgemmSeconds: t.first, packedSeconds: t.second, kernel: kernel))
+        }
+        return results
+    }
+
+    /// Median seconds per call of `first` and of `second`, sampled alternately: one calibration
+    /// picks a call count per sample that makes the slower of the two take ≥ `minimumSampleSeconds`.
+    public static func timeSideBySide(samples: Int = 11, warmup: Int = 3, minimumSampleSeconds: Double = 0.002,
+                                      _ first: () -> Void, _ second: () -> Void) -> (first: Double, second: Double) {
+        precondition(samples > 0 && warmup >= 0, "timeSideBySide: bad settings")
+        let clock = ContinuousClock()
+        for _ in 0..<warmup { first(); second() }
+        var calls = 1
+        while true {
+            let elapsed = max(seconds(clock.measure { for _ in 0..<calls { first() } }),
+                              seconds(clock.measure { for _ in 0..<calls { second() } }))
+            if elapsed >= minimumSampleSeconds || calls >= 1 << 20 { break }
+            calls *= elapsed > 0 ? max(2, min(16, Int((minimumSampleSeconds / elapsed).rounded(.up)))) : 16
+        }
+        var a: [Double] = [], b: [Double] = []
+        for _ in 0..<samples {
+            a.append(seconds(clock.measure { for _ in 0..<calls { first() } }) / Double(calls))
+            b.append(seconds(clock.measure { for _ in 0..<calls { second() } }) / Double(calls))
+        }
+        a.sort()
+        b.sort()
+        return (a[a.count / 2], b[b.count / 2])
+    }
+
+    /// A markdown table of comparisons: what, rows, GFLOP/s of each, packed/cblas speed-up.
+    public static func format(_ comparisons: [PackedComparison]) -> String {
+        let kernel = comparisons.first?.kernel.rawValue ?? "-"
+        var lines = ["| shape | rows | cblas_sgemm GFLOP/s | packed (\(kernel)) GFLOP/s | speed-up |",
+                     "|---|---:|---:|---:|---:|"]
+        for x in comparisons {
+            lines.append("| \(x.what) | \(x.m) | \(fixed(x.sgemmGFLOPS, 1)) | \(fixed(x.packedGFLOPS, 1)) | "
+                         + "\(fixed(x.sgemmSeconds / x.packedSeconds, 2)) |")
         }
         return lines.joined(separator: "\n")
     }
