@@ -81,11 +81,15 @@ public struct PackedMatrix: Sendable {
         }
     }
 
-    /// Packs the row-major [rows, columns] array `b`.
-    public init(_ b: [Float], rows: Int, columns: Int, kernel: PackedMatmulKernel = .best) {
+    /// Packs B[rows, columns] from the array `b`, which holds B row-major (`stored: .none`) or
+    /// its transpose Bᵀ[columns, rows] row-major (`.transposed`: how a `transpose_b` matmul keeps
+    /// its weight; it is transposed into a temporary array first).
+    public init(_ b: [Float], rows: Int, columns: Int, stored: Transpose = .none,
+                kernel: PackedMatmulKernel = .best) {
         precondition(rows >= 0 && columns >= 0 && b.count == rows * columns,
                      "PackedMatrix: the array is not [rows, columns]")
-        self = b.withUnsafeBufferPointer { buffer in
+        let rowMajor = stored == .none || b.isEmpty ? b : Kernels.transpose(b, rows: columns, cols: rows)
+        self = rowMajor.withUnsafeBufferPointer { buffer in
             if let base = buffer.baseAddress {
                 return PackedMatrix(rows: rows, columns: columns, from: base, kernel: kernel)
             }

@@ -167,6 +167,21 @@ private func reference(_ a: [Float], _ b: [Float], c0: [Float]?, m: Int, k: Int,
         #expect(Kernels.matmul([.nan, 1, 3, 4], m: 2, packed: b, relu: true) == [0, 0, 43, 0])
     }
 
+    @Test(arguments: runnableKernels)
+    func packsATransposedArray(kernel: PackedMatmulKernel) {
+        // B stored as Bᵀ [n, k] packs to the same matrix as B [k, n] itself: identical products.
+        for (m, k, n) in [(16, 100, 33), (3, 5, 1), (7, 1, 17), (2, 0, 4)] {
+            let a = randomFloats(m * k, seed: UInt64(m + k)), b = randomFloats(k * n, seed: UInt64(k * n))
+            var bt = [Float](repeating: 0, count: k * n)
+            for l in 0..<k { for j in 0..<n { bt[j * k + l] = b[l * n + j] } }
+            let plain = PackedMatrix(b, rows: k, columns: n, kernel: kernel)
+            let fromTransposed = PackedMatrix(bt, rows: k, columns: n, stored: .transposed, kernel: kernel)
+            #expect(fromTransposed.rows == k && fromTransposed.columns == n)
+            #expect(Kernels.matmul(a, m: m, packed: fromTransposed) == Kernels.matmul(a, m: m, packed: plain),
+                    "\(kernel) m=\(m) k=\(k) n=\(n)")
+        }
+    }
+
     @Test func packedSizeAndBestKernel() {
         #expect(PackedMatmulKernel.best.isSupported)
         #expect(PackedMatmulKernel.portable.isSupported && PackedMatmulKernel.blas.isSupported)

@@ -4,14 +4,40 @@ import MoegcKernels
 /// Contraction, data movement, reductions and normalisations.
 extension NodeExecutor {
     /// a [..., M, K] · b [K, N] or batched b [..., K, N], either operand transposed in its last two
-    /// axes. Unbatched b with untransposed a is one sgemm over all of a's rows.
-    func matmul(_ a: HostTensor, _ b: HostTensor, _ ctx: OpContext) throws(ExecutionError) -> HostTensor {
+    /// axes. When b is a weight packed beforehand (`packed`: op(b) per batch, one for an
+    /// unbatched b) the packed-weight kernel runs, else cblas_sgemm. Unbatched b with untransposed
+    /// a is one call over all of a's rows; a transposed a is copied to row-major [M, K] first on
+    /// the packed path.
+    func matmul(_ a: HostTensor, _ b: HostTensor, _ ctx: OpContext, packed: [PackedMatrix]? = nil) throws(ExecutionError) -> HostTensor {
         let ta = ctx.bool("transpose_a"), tb = ctx.bool("transpose_b")
         let ar = a.rank, br = b.rank
         let m = a.shape[ar - (ta ? 1 : 2)], k = a.shape[ar - (ta ? 2 : 1)]
         let n = b.shape[br - (tb ? 2 : 1)]
         let batch = Array(a.shape.dropLast(2)), batches = batch.reduce(1, *)
         let shape = batch + [m, n]
+        if let packed {
+            guard packed.count == (br == 2 ? 1 : batches), packed.allSatisfy({ $0.rows == k && $0.columns == n }) else {
+                throw ExecutionError("internal error: the packed weight of a matmul is not [\(k), \(n)] per batch")
+            }
+            return a.withFloats { pa in
+                makeFloats(shape) { out, _ in
+                    if !ta && br == 2 {
+                        Kernels.matmul(m: batches * m, a: pa, packed: packed[0], c: out)
+                    } else if !ta {
+                        for i in 0..<batches { Kernels.matmul(m: m, a: pa + i * m * k, packed: packed[i], c: out + i * m * n) }
+                    } else {
+                        var rowMajor = [Float](repeating: 0, count: max(1, m * k))
+                        rowMajor.withUnsafeMutableBufferPointer { scratch in
+                            let s = scratch.baseAddress!
+                            for i in 0..<batches {
+                                Kernels.transpose(pa + i * m * k, out: s, rows: k, cols: m)
+                                Kernels.matmul(m: m, a: s, packed: packed[br == 2 ? 0 : i], c: out + i * m * n)
+                            }
+                        }
+                    }
+                }
+            }
+        }
         let opA: Transpose = ta ? .transposed : .none, opB: Transpose = tb ? .transposed : .none
         return a.withFloats { pa in
             b.withFloats { pb in

@@ -8,8 +8,15 @@ import MoegcSupport
 public struct NodeExecutor: Sendable {
     /// Seed of the run: weight initialisation and every random stream derive from it.
     public let seed: UInt64
+    /// The matmul weights packed for the packed-weight kernel (empty: every matmul on cblas_sgemm).
+    let packed: PackedWeights
 
-    public init(seed: UInt64) { self.seed = seed }
+    public init(seed: UInt64) { self.init(seed: seed, packed: PackedWeights()) }
+
+    init(seed: UInt64, packed: PackedWeights) {
+        self.seed = seed
+        self.packed = packed
+    }
 
     /// Runs `node` (whose first result is named `name`) on `inputs`; `ctx` carries the node's
     /// attributes and the inputs' concrete types.
@@ -35,7 +42,7 @@ public struct NodeExecutor: Sendable {
         case .scale: return [scale(inputs[0], Float(ctx.double("factor")))]
         case .dropout: return [dropout(inputs[0], rate: ctx.double("rate"), stream: ctx.int("stream"))]
         case .cast: return [cast(inputs[0], to: DType(rawValue: ctx.symbol("to")) ?? .f32)]
-        case .matmul: return [try matmul(inputs[0], inputs[1], ctx)]
+        case .matmul: return [try matmul(inputs[0], inputs[1], ctx, packed: packed.matrices(for: node))]
         case .reshape: return [HostTensor(reshaping: inputs[0], to: try resultShape(ctx, 0))]
         case .transpose: return [transpose(inputs[0], perm: ctx.ints("perm"))]
         case .concat: return [concat(inputs, axis: ctx.int("axis"))]

@@ -7,14 +7,22 @@ import MoegcKernels
 /// Weights come from their `param` init rules, seeded by the run's seed and the weight's name
 /// (so the same seed gives the same weights however the graph is placed), unless the caller
 /// supplies them by name; they are materialised once, when the interpreter is made, and every run
-/// reuses them (as a loaded model would). Values are freed after their last use unless asked to be
-/// kept.
+/// reuses them (as a loaded model would). Every weight a `matmul` multiplies by is then also packed
+/// for the packed-weight kernel (`PackedWeights`: a second copy of those weights, read-only, shared
+/// with a `Runtime` made from this interpreter, so both run the same kernel on every matmul). Values
+/// are freed after their last use unless asked to be kept.
 public struct ReferenceInterpreter: Sendable {
     public let graph: Graph
     public let executor: NodeExecutor
     /// Every weight, by the `param` node's index: the caller's where given, else from the init rule.
     public let weights: [Int: HostTensor]
     private let lastUse: [Int]
+
+    /// Weights packed for the packed-weight kernel (a weight one matmul uses plain and another
+    /// transposed counts twice); weights no matmul multiplies by are not packed.
+    public var packedWeightCount: Int { executor.packed.count }
+    /// The memory those packed copies take beside the weights themselves, in bytes.
+    public var packedWeightBytes: Int { executor.packed.byteCount }
 
     /// Checks that `graph` can run here: every op is a primitive with a kernel, every type f32/i32.
     public init(graph: Graph, seed: UInt64, weights: [String: HostTensor] = [:]) throws(ExecutionError) {
@@ -39,7 +47,7 @@ public struct ReferenceInterpreter: Sendable {
             }
         }
         self.graph = graph
-        self.executor = NodeExecutor(seed: seed)
+        let initialiser = NodeExecutor(seed: seed)
         var materialised: [Int: HostTensor] = [:]
         for (i, node) in graph.nodes.enumerated() where node.op == .param {
             let name = graph.values[node.results[0].index].name
@@ -48,10 +56,11 @@ public struct ReferenceInterpreter: Sendable {
             } else {
                 let ctx = OpContext(schema: node.op.schema, operandTypes: [], attributes: node.attributes,
                                     declaredResultTypes: [graph.values[node.results[0].index].type])
-                materialised[i] = try executor.execute(node, name: name, [], ctx)[0]
+                materialised[i] = try initialiser.execute(node, name: name, [], ctx)[0]
             }
         }
         self.weights = materialised
+        self.executor = NodeExecutor(seed: seed, packed: PackedWeights(graph: graph, weights: materialised))
         var last = [Int](repeating: -1, count: graph.values.count)
         for (i, node) in graph.nodes.enumerated() { for v in node.operands { last[v.index] = i } }
         for o in graph.outputs { last[o.index] = Int.max }

@@ -9,7 +9,9 @@ import MoegcSupport
 /// node on another device needs is copied into that device's memory and posted to its mailbox, as
 /// a real device would receive it; a sender never blocks, so a plan that passes
 /// `ExecutionPlan.problems()` cannot deadlock. Weights are materialised once per runtime, on the
-/// device that holds them. OpenBLAS runs single-threaded inside every worker.
+/// device that holds them, and every matmul weight is packed once for the packed-weight kernel
+/// (`PackedWeights`, the same table as the reference interpreter's, read by all workers). OpenBLAS
+/// runs single-threaded inside every worker.
 ///
 /// Algorithm (one worker thread):
 ///
@@ -31,7 +33,8 @@ public struct Runtime: Sendable {
     public init(plan: ExecutionPlan, seed: UInt64, threads: Int? = nil, weights: [String: HostTensor] = [:]) throws(ExecutionError) {
         let problems = plan.problems()
         guard problems.isEmpty else { throw ExecutionError("invalid plan: " + problems.joined(separator: "; ")) }
-        // The interpreter's checks (lowered, kernels exist, types) and its weight materialisation.
+        // The interpreter's checks (lowered, kernels exist, types), its weight materialisation and
+        // packing: its executor is the runtime's, so both run the same kernels.
         let reference = try ReferenceInterpreter(graph: plan.graph, seed: seed, weights: weights)
         self.plan = plan
         self.threads = max(1, min(threads ?? plan.deviceCount, plan.deviceCount))
