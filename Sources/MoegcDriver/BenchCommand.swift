@@ -12,8 +12,9 @@ struct Bench: ParsableCommand {
     )
 }
 
-/// Standalone sgemm at the expert shapes beside the reference interpreter's expert matmuls inside a
-/// whole MoE layer forward, and the share of the layer that dispatch and combine take.
+/// Standalone sgemm at the expert shapes beside the reference interpreter's expert matmuls (on the
+/// packed-weight kernel) inside a whole MoE layer forward, and the share of the layer that dispatch
+/// and combine take.
 struct BenchKernels: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernels",
@@ -21,8 +22,9 @@ struct BenchKernels: ParsableCommand {
         discussion: """
         For each rows-per-expert count, an MoE layer (d = 512, experts 512 → 1024 → 512, k = 4, \
         16 experts, gate weights drawn so routing spreads rows) runs in the reference interpreter in \
-        evaluation mode; the time of the expert matmuls gives their GFLOP/s, compared with \
-        standalone cblas_sgemm at the same rows measured in the same run. Medians of --samples runs.
+        evaluation mode; the time of the expert matmuls (on the packed-weight kernel, as every \
+        matmul by a weight) gives their GFLOP/s, compared with standalone cblas_sgemm at the same \
+        rows measured in the same run. Medians of --samples runs.
         """
     )
 

@@ -5,8 +5,9 @@ import MoegcPlan
 import MoegcRuntime
 import MoegcSupport
 
-/// One expert FFN (x·W_in → ReLU → ·W_out, d = 512, hidden 1024) on the runtime, one device: the
-/// number `Tests/Benchmarks/onnxruntime_ffn.py` sets beside onnxruntime's in the same run.
+/// One expert FFN (x·W_in → ReLU → ·W_out, d = 512, hidden 1024) on the runtime, one device (both
+/// matmuls on the packed-weight kernel, the weights packed when the runtime is made, outside the
+/// timing): the number `Tests/Benchmarks/onnxruntime_ffn.py` sets beside onnxruntime's in the same run.
 struct BenchFFN: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ffn",

@@ -13,7 +13,7 @@ import MoegcKernels
 /// Memory: each packed weight is a second copy, beside the weight itself (which stays the `param`
 /// node's value: other ops may read it, other devices receive copies of it). With the C kernels a
 /// [K, N] weight takes K · ⌈N/16⌉·16 floats, as much again as the weight when N is a multiple of 16
-/// (4 MiB per 512 × 1024 expert matrix; 8 MiB per expert of the paper's language models); with the
+/// (2 MiB per 512 × 1024 matrix; 4 MiB per expert of the paper’s language models); with the
 /// BLAS fallback (no AVX2 or AVX-512) it is a plain copy. The runtime's per-device `peakBytes`
 /// counts the values a step holds, not this table.
 ///
