@@ -48,7 +48,7 @@ test: deps
 
 # The runtime's multithreaded tests under ThreadSanitizer (its own build folder; ~2 min to build).
 test-tsan: deps
-	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter 'RuntimeEquivalenceTests'
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter 'RuntimeEquivalenceTests|PackedWeightTests'
 
 # libFuzzer on the plan reader for SECONDS seconds, from a corpus seeded with valid plans of the tiny
 # models; prints the executions and the crashes found (inputs kept in fuzz/crashes/).
