@@ -9,6 +9,9 @@ public struct NodeExecutor: Sendable {
     /// Seed of the run: weight initialisation and every random stream derive from it.
     public let seed: UInt64
     /// The matmul weights packed for the packed-weight kernel (empty: every matmul on cblas_sgemm).
+    /// A matmul whose B is a packed weight multiplies by the packed copy, not by its operand: the
+    /// same floats, since the interpreter and runtime that made this table feed every `param` node
+    /// the weight they packed.
     let packed: PackedWeights
 
     public init(seed: UInt64) { self.init(seed: seed, packed: PackedWeights()) }
