@@ -55,6 +55,10 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
     public var checkpointEvery: Int = 10
     /// Seed of sampling (default 1). The initial weights use `PolicyConfig.initSeed`.
     public var seed: UInt64 = 1
+    /// The heuristics whose best placement is the hint, the reward's reference and the cloning
+    /// target; a trained policy is applied with the same set. nil (the default, and files that
+    /// predate the field) means `.all`; training over many graphs uses `.fast`.
+    public var referenceHeuristics: HeuristicSet? = nil
 
     public init() {}
 
