@@ -44,6 +44,9 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("cloning-steps"), help: "At most this many behaviour-cloning steps towards the best heuristic before PPO (default 300, or 2 per problem over --graphs, at least 300; stops once it agrees).")
     var cloningSteps: Int?
 
+    @Option(name: .customLong("exploration-moves"), help: ArgumentHelp("Sample at the temperature at which a sample moves M units from the greedy decision on average (default: off on one graph, 2 over --graphs).", valueName: "M"))
+    var explorationMoves: Double?
+
     @Flag(name: .customLong("no-priority-head"), help: "Train without the scheduling-priority head (orders from b-level only).")
     var noPriorityHead = false
 
@@ -59,6 +62,7 @@ struct PolicyOptions: ParsableArguments {
         if let k = fineTune, k < 0 { throw ValidationError("--fine-tune must be ≥ 0") }
         if samples < 0 { throw ValidationError("--samples must be ≥ 0") }
         if let s = samplesPerIteration, s < 2 { throw ValidationError("--samples-per-iteration must be ≥ 2") }
+        if let m = explorationMoves, !(m > 0) { throw ValidationError("--exploration-moves must be positive") }
         if let c = cloningSteps, c < 0 { throw ValidationError("--cloning-steps must be ≥ 0") }
     }
 

@@ -26,10 +26,12 @@ enum PolicyTraining {
             if problems.count > 1 {
                 config.iterations = 3000
                 config.cloningSteps = max(300, 3 * problems.count)
+                config.explorationMoves = 2
             }
             if let n = options.iterations { config.iterations = n }
             if let k = options.samplesPerIteration { config.samplesPerIteration = k }
             if let c = options.cloningSteps { config.cloningSteps = c }
+            if let m = options.explorationMoves { config.explorationMoves = m }
             trainer = try PolicyTrainer(problems: problems, policyConfig: policyConfig, config: config)
         }
         let directory = (out as NSString).deletingLastPathComponent

@@ -20,6 +20,15 @@ public struct PolicyOutput {
     public let priorityLogStd: Var?
     /// The value head's prediction of the graph's expected reward `[1, 1]`.
     public let value: Var
+
+    /// The same output with the device distributions at temperature `t`: logits / t (the greedy
+    /// decision does not change; t > 1 flattens, t < 1 sharpens).
+    public func tempered(_ t: Float) -> PolicyOutput {
+        guard t != 1 else { return self }
+        let scaled = logits * (1 / t)
+        return PolicyOutput(logProbabilities: scaled.logSoftmax(), logits: scaled, priorityMean: priorityMean,
+                            priorityLogStd: priorityLogStd, value: value)
+    }
 }
 
 /// The placement policy: a graph-attention encoder, a graph embedding that conditions the rest

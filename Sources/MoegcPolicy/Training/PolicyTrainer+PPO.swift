@@ -11,7 +11,9 @@ extension PolicyTrainer {
         let n = problem.taskCount, k = config.samplesPerIteration
         var t0 = clock.now
         var tape = Tape(parameters: parameters)
-        var output = policy(prepared[p], tape: tape)
+        let raw = policy(prepared[p], tape: tape)
+        let temperature = config.explorationMoves.map { Sampler.temperature(forMoves: $0, logits: raw.logits.value) } ?? 1
+        var output = raw.tempered(temperature)
         timing.forward += seconds(since: t0, clock)
 
         t0 = clock.now
@@ -78,7 +80,7 @@ extension PolicyTrainer {
             if epoch > 0 {
                 t0 = clock.now
                 tape = Tape(parameters: parameters)
-                output = policy(prepared[p], tape: tape)
+                output = policy(prepared[p], tape: tape).tempered(temperature)
                 timing.forward += seconds(since: t0, clock)
             }
             let (loss, stats) = PPOLoss.loss(output, batch: batch, clip: config.clip, entropyCoefficient: entropyCoefficient,
