@@ -44,9 +44,10 @@ struct Compile: ParsableCommand {
         embedding and softmax as Shazeer et al. count them), multiply-adds per timestep (the paper's \
         ops/timestep), and weight and activation bytes.
 
-        With any of them, or -o: lowers every layer to primitives, fuses, places the fused groups with the \
-        placer on the cluster (k40x16 unless --cluster), orders each device by b-level list \
-        scheduling, simulates one step and prints the step time, its ratio to the best lower bound, \
+        With any of them, or -o: lowers every layer to primitives, fuses, places the fused groups on the \
+        cluster (k40x16 unless --cluster) with the heuristic --placer, or, when none is named, with the \
+        shipped learned policy (policies/moegc-default.policy; --policy FILE for another; if it cannot be \
+        read, a warning and the fastest heuristic), orders each device by list scheduling, simulates one step and prints the step time, its ratio to the best lower bound, \
         and each device's utilisation and peak memory. A placement that runs out of memory is an \
         error naming the device and the bytes (exit status 1). -o writes the compiled plan: the \
         lowered, fused, placed graph, each device's schedule, the cluster, transfers, expected peak \
@@ -78,6 +79,9 @@ struct Compile: ParsableCommand {
 
     @OptionGroup(title: "Placement") var placement: PlacementOptions
 
+    @Option(help: ArgumentHelp("The trained placement policy to place with when no heuristic --placer is named (default: policies/moegc-default.policy, found next to the executable or set by MOEGC_POLICY).", valueName: "file.policy"))
+    var policy: String?
+
     @Option(help: ArgumentHelp("Write the simulated step as a Chrome trace (Perfetto opens it).", valueName: "file.json"))
     var trace: String?
 
@@ -90,11 +94,15 @@ struct Compile: ParsableCommand {
 
     func validate() throws {
         if weights != nil && output == nil { throw ValidationError("--weights goes into a plan: give -o FILE.plan too") }
+        if policy != nil && placement.placer != nil && placement.placer != "policy" {
+            throw ValidationError("--policy places with a trained policy; it cannot be combined with --placer \(placement.placer!)")
+        }
     }
 
     func run() throws {
         let graph = try input.load()
-        if emit == .fused || emit == .placed || trace != nil || output != nil || placement.cluster != nil || placement.placer != nil {
+        if emit == .fused || emit == .placed || trace != nil || output != nil || placement.cluster != nil || placement.placer != nil
+            || policy != nil {
             return try compileAndPlace(graph)
         }
         if let emit {

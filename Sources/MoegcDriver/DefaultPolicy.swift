@@ -19,7 +19,8 @@ enum DefaultPolicy {
             if parent.path == dir.path { break }
             dir = parent
         }
-        out.append(FileManager.default.currentDirectoryPath + "/" + relativePath)
+        let here = FileManager.default.currentDirectoryPath + "/" + relativePath
+        if !out.contains(here) { out.append(here) }
         return out
     }
 

@@ -17,6 +17,11 @@ extension Place {
             }
             let checkpoint = try CheckpointFile.read(learned.policy!)
             let policyProblem = try references(problem, set: checkpoint.trainingConfig.referenceHeuristics ?? .all)
+            if let n = learned.convergence {
+                let base = learned.out.map { $0.hasSuffix(".svg") ? String($0.dropLast(4)) : $0 }
+                Output.out(try ConvergenceRun.run(policyProblem, checkpoint: checkpoint, iterations: n, seed: mode.seed, out: base))
+                return
+            }
             if let k = learned.fineTune {
                 Output.out(try fineTune(policyProblem, checkpoint: checkpoint, iterations: k))
                 return

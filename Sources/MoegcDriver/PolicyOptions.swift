@@ -20,6 +20,9 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("fine-tune"), help: ArgumentHelp("With --policy: first continue training on this graph for K PPO iterations (fresh optimiser state); with --evaluate: the fine-tuning iterations per graph (default 29: 29 × 17 simulations + 2 ≤ 500).", valueName: "K"))
     var fineTune: Int?
 
+    @Option(help: ArgumentHelp("With --policy: fine-tune on the graph and train from scratch, N iterations each, and compare how many simulated placements each needs (curves at --out.svg/.csv).", valueName: "N"))
+    var convergence: Int?
+
     @Flag(help: "With --policy and --graphs: evaluate the policy on every graph (heuristics, zero-shot greedy and best of 16, fine-tuned, lower bound).")
     var evaluate = false
 
@@ -57,6 +60,8 @@ struct PolicyOptions: ParsableArguments {
         if graphs != nil && !train && !evaluate { throw ValidationError("--graphs goes with --train-policy or --evaluate") }
         if clusters != nil && (graphs == nil || !train) { throw ValidationError("--clusters goes with --train-policy --graphs (elsewhere use --cluster)") }
         if fineTune != nil && policy == nil { throw ValidationError("--fine-tune continues a trained --policy") }
+        if convergence != nil && (policy == nil || graphs != nil) { throw ValidationError("--convergence needs --policy FILE and one graph") }
+        if let n = convergence, n < 1 { throw ValidationError("--convergence must be ≥ 1") }
         if json && !evaluate { throw ValidationError("--json goes with --evaluate") }
         if let iterations, iterations < 0 { throw ValidationError("--iterations must be ≥ 0") }
         if let k = fineTune, k < 0 { throw ValidationError("--fine-tune must be ≥ 0") }

@@ -9,6 +9,9 @@ public struct SampledPlacement: Sendable, Hashable {
     public var priorityOffsets: [Float]?
     /// Where the decision came from: "greedy", "sample N", or "best found in training".
     public var origin: String = "sampled"
+    /// The list-scheduling priority of every task the decision was simulated with (base order plus
+    /// offsets; set on the decision `PolicyPlacer` returns), for a `PriorityRule.given`.
+    public var schedulePriorities: [Double]? = nil
 }
 
 /// Drawing placements from a policy's output values (no tape involved).

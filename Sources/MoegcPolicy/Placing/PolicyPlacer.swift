@@ -94,7 +94,9 @@ public struct PolicyPlacer {
                 : !outcome.outOfMemory && outcome.stepTime < current.1.stepTime
             if better { best = (candidate, outcome) }
         }
-        return (best!.0, best!.1)
+        var (decision, outcome) = best!
+        decision.schedulePriorities = environment.priorities(decision.placement, priorityOffsets: decision.priorityOffsets)
+        return (decision, outcome)
     }
 }
 
