@@ -66,15 +66,22 @@ extension Compile {
     }
 
     /// The placer `compile` uses: the named heuristic; or, with no --placer (or `--placer policy`),
-    /// the trained policy (--policy FILE, else the shipped one). If that file is missing or cannot
-    /// be read, a warning says why and the fastest heuristic (local search aside) places instead.
+    /// the trained policy (--policy FILE, else the shipped one). When the policy was only the
+    /// default (no --policy, no --placer) and its file is missing or cannot be read, a warning says
+    /// why and the fastest heuristic (local search aside) places instead; a policy asked for by
+    /// name that cannot be read is an error.
     func compilePlacer() throws -> any Placer {
         guard placement.placer == nil || placement.placer == "policy" else { return try placement.makePlacer(seed: mode.seed) }
         do {
             let (path, checkpoint) = try DefaultPolicy.load(policy)
             return LearnedPlacer(checkpoint, source: path, seed: mode.seed, budget: placement.budget)
         } catch {
-            Output.err("warning: \(error.path.map { "\($0): " } ?? "")\(error.message); placing with the fastest heuristic instead")
+            let reason = "\(error.path.map { "\($0): " } ?? "")\(error.message)"
+            guard policy == nil && placement.placer == nil else {
+                Output.err(error.description)
+                throw ExitCode(1)
+            }
+            Output.err("warning: \(reason); placing with the fastest heuristic instead")
             return BestHeuristicPlacer(set: .fast, seed: mode.seed, budget: placement.budget)
         }
     }

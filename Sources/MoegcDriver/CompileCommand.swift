@@ -46,8 +46,10 @@ struct Compile: ParsableCommand {
 
         With any of them, or -o: lowers every layer to primitives, fuses, places the fused groups on the \
         cluster (k40x16 unless --cluster) with the heuristic --placer, or, when none is named, with the \
-        shipped learned policy (policies/moegc-default.policy; --policy FILE for another; if it cannot be \
-        read, a warning and the fastest heuristic), orders each device by list scheduling, simulates one step and prints the step time, its ratio to the best lower bound, \
+        shipped learned policy (policies/moegc-default.policy, found next to the executable or named by \
+        MOEGC_POLICY; if it is missing or cannot be read, a warning and the fastest heuristic; --policy \
+        FILE for another, an error if unreadable), orders each device by list scheduling, simulates one \
+        step and prints the step time, its ratio to the best lower bound, \
         and each device's utilisation and peak memory. A placement that runs out of memory is an \
         error naming the device and the bytes (exit status 1). -o writes the compiled plan: the \
         lowered, fused, placed graph, each device's schedule, the cluster, transfers, expected peak \
