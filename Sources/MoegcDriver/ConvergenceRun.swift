@@ -73,7 +73,7 @@ enum ConvergenceRun {
             series.append(LearningCurve.Series(name: "\(run.name): best", color: colors[i % 3].1,
                                                points: run.history.filter { $0.bestStep > 0 }.map { (x($0), $0.bestRatio) }, firm: true))
             for (r, q) in zip(run.history, measure.quality(run.history)) {
-                csv += "\(run.name),\(r.iteration),\(Int(x(r))),\(r.meanRatio),\(r.bestRatio),\(q ?? 0)\n"
+                csv += "\"\(run.name)\",\(r.iteration),\(Int(x(r))),\(r.meanRatio),\(r.bestRatio),\(q ?? 0)\n"
             }
         }
         let svg = LearningCurve.plot(series, levels: [(problem.reference.name, 1), ("95% target", 1 / target)],

@@ -29,7 +29,7 @@ struct PolicyOptions: ParsableArguments {
     @Flag(help: "With --evaluate: print the evaluation as JSON.")
     var json = false
 
-    @Option(help: "PPO iterations to train (default: 200 on one graph, 3000 over --graphs, or the resumed run's own).")
+    @Option(help: "PPO iterations to train (default: 200 on one graph, 2000 over --graphs — the shipped policy's; a 24000-iteration run collapsed, see policies/README.md — or the resumed run's own).")
     var iterations: Int?
 
     @Option(help: ArgumentHelp("Where the trained policy is written (checkpoints go there too; default policies/policy.policy). With --fine-tune, the fine-tuned policy is written only if given.", valueName: "file"))
@@ -44,7 +44,7 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("samples-per-iteration"), help: "Placements sampled per PPO iteration (default 16).")
     var samplesPerIteration: Int?
 
-    @Option(name: .customLong("cloning-steps"), help: "At most this many behaviour-cloning steps towards the best heuristic before PPO (default 300, or 2 per problem over --graphs, at least 300; stops once it agrees).")
+    @Option(name: .customLong("cloning-steps"), help: "At most this many behaviour-cloning steps towards the best heuristic before PPO (default 300, or 3 per problem over --graphs, at least 300; stops once it agrees).")
     var cloningSteps: Int?
 
     @Option(name: .customLong("exploration-moves"), help: ArgumentHelp("Sample at the temperature at which a sample moves M units from the greedy decision on average (default: off on one graph, 2 over --graphs).", valueName: "M"))

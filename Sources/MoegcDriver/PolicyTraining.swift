@@ -24,7 +24,7 @@ enum PolicyTraining {
             config.seed = seed
             config.referenceHeuristics = heuristics
             if problems.count > 1 {
-                config.iterations = 3000
+                config.iterations = 2000
                 config.cloningSteps = max(300, 3 * problems.count)
                 config.explorationMoves = 2
             }
