@@ -7,9 +7,8 @@ import MoegcSupport
 import Testing
 
 /// Transfer to unseen graphs, the claim of GO's part 2, at test size: one policy trained over a
-/// few graphs of the training set must place a graph of a family it never saw better than random
-/// placement and than the untrained network; and the shipped policy must still place a held-out
-/// graph at the ratio `policies/README.md` reports for it.
+/// few graphs of the training set must place a graph of a family it never saw far better than
+/// random placement and close to the best heuristic.
 @Suite struct TransferTests {
     /// Small graphs of graphs/train (three families) and a held-out Transformer-XL of graphs/eval.
     static let trainingGraphs = ["train/lstm-lm-0.graph", "train/moe-lm-4.graph", "train/switch-1.graph"]
@@ -36,10 +35,12 @@ import Testing
 
     /// Trained (cloning, then PPO, as `--train-policy --graphs` does, shortened) on three small
     /// graphs of three families, placed greedily on a Transformer-XL, a family held out of training:
-    /// far better than random placement, and within 5% of the best heuristic (whose placement is
-    /// the policy's hint: the network must have learned to follow it on a graph it never saw).
-    /// Measured when written: 1.000× the best heuristic (m-etf); random placement's mean 7.9×.
-    /// (Without the hint the same run places it at 1.9×, the untrained network at 2.3×.)
+    /// far better than random placement, and within 5% of the best heuristic. The heuristic's
+    /// placement is the policy's hint, whose weight starts at 1, so the untrained network already
+    /// follows it here; what this guards is that training over other families keeps it (a policy
+    /// that drifted, like the collapsed 24000-iteration run of policies/README.md, places this
+    /// graph at 1.08×). Measured when written: 1.000× the best heuristic (m-etf), random
+    /// placement's mean 7.9×; with the hint off, the same run 1.9× and the untrained network 2.3×.
     @Test func policyTrainedOnASmallSetPlacesAnUnseenFamilyBetterThanRandom() throws {
         let cluster = try #require(Cluster.preset("k40x4"))
         let problems = try Self.trainingGraphs.map { try Self.policyProblem($0, cluster: cluster, set: .fast) }
