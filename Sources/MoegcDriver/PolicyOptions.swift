@@ -53,6 +53,9 @@ struct PolicyOptions: ParsableArguments {
     @Flag(name: .customLong("no-priority-head"), help: "Train without the scheduling-priority head (orders from b-level only).")
     var noPriorityHead = false
 
+    @Option(name: .customLong("score-clip"), help: ArgumentHelp("Train a network whose task·device scores are bounded to ±C (C·tanh(s/C)); default unbounded.", valueName: "C"))
+    var scoreClip: Float?
+
     func validate() throws {
         if train && policy != nil { throw ValidationError("--train-policy and --policy cannot be combined") }
         if resume && !train { throw ValidationError("--resume continues a --train-policy run") }
@@ -69,6 +72,8 @@ struct PolicyOptions: ParsableArguments {
         if let s = samplesPerIteration, s < 2 { throw ValidationError("--samples-per-iteration must be ≥ 2") }
         if let m = explorationMoves, !(m > 0) { throw ValidationError("--exploration-moves must be positive") }
         if let c = cloningSteps, c < 0 { throw ValidationError("--cloning-steps must be ≥ 0") }
+        if let c = scoreClip, !(c > 0 && c.isFinite) { throw ValidationError("--score-clip must be positive") }
+        if scoreClip != nil && (!train || resume) { throw ValidationError("--score-clip shapes a new network: it goes with --train-policy (not --resume)") }
     }
 
     /// Whether any policy action was asked for.

@@ -20,6 +20,7 @@ enum PolicyTraining {
         } else {
             var policyConfig = PolicyConfig()
             policyConfig.priorityHead = !options.noPriorityHead
+            policyConfig.scoreClip = options.scoreClip
             var config = TrainingConfig()
             config.seed = seed
             config.referenceHeuristics = heuristics
