@@ -328,7 +328,7 @@ const ProtobufCMessageDescriptor moegc__tensor__descriptor =
   (ProtobufCMessageInit) moegc__tensor__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor moegc__iteration_record__field_descriptors[13] =
+static const ProtobufCFieldDescriptor moegc__iteration_record__field_descriptors[15] =
 {
   {
     "iteration",
@@ -486,6 +486,30 @@ static const ProtobufCFieldDescriptor moegc__iteration_record__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "problem",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Moegc__IterationRecord, problem),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reference_step",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Moegc__IterationRecord, reference_step),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned moegc__iteration_record__field_indices_by_name[] = {
   6,   /* field[6] = approx_kl */
@@ -499,13 +523,15 @@ static const unsigned moegc__iteration_record__field_indices_by_name[] = {
   1,   /* field[1] = mean_reward */
   3,   /* field[3] = mean_step */
   11,   /* field[11] = out_of_memory_fraction */
+  13,   /* field[13] = problem */
+  14,   /* field[14] = reference_step */
   12,   /* field[12] = samples */
   9,   /* field[9] = value_loss */
 };
 static const ProtobufCIntRange moegc__iteration_record__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor moegc__iteration_record__descriptor =
 {
@@ -515,14 +541,14 @@ const ProtobufCMessageDescriptor moegc__iteration_record__descriptor =
   "Moegc__IterationRecord",
   "moegc",
   sizeof(Moegc__IterationRecord),
-  13,
+  15,
   moegc__iteration_record__field_descriptors,
   moegc__iteration_record__field_indices_by_name,
   1,  moegc__iteration_record__number_ranges,
   (ProtobufCMessageInit) moegc__iteration_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor moegc__policy_checkpoint__field_descriptors[18] =
+static const ProtobufCFieldDescriptor moegc__policy_checkpoint__field_descriptors[20] =
 {
   {
     "config_json",
@@ -740,6 +766,30 @@ static const ProtobufCFieldDescriptor moegc__policy_checkpoint__field_descriptor
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "problems",
+    19,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Moegc__PolicyCheckpoint, n_problems),
+    offsetof(Moegc__PolicyCheckpoint, problems),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "problem_best_steps",
+    20,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Moegc__PolicyCheckpoint, n_problem_best_steps),
+    offsetof(Moegc__PolicyCheckpoint, problem_best_steps),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned moegc__policy_checkpoint__field_indices_by_name[] = {
   8,   /* field[8] = best_placement */
@@ -755,6 +805,8 @@ static const unsigned moegc__policy_checkpoint__field_indices_by_name[] = {
   5,   /* field[5] = optimizer_moments */
   4,   /* field[4] = optimizer_step */
   3,   /* field[3] = parameters */
+  19,   /* field[19] = problem_best_steps */
+  18,   /* field[18] = problems */
   15,   /* field[15] = reference_name */
   14,   /* field[14] = reference_step */
   6,   /* field[6] = rng_state */
@@ -764,7 +816,7 @@ static const unsigned moegc__policy_checkpoint__field_indices_by_name[] = {
 static const ProtobufCIntRange moegc__policy_checkpoint__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 18 }
+  { 0, 20 }
 };
 const ProtobufCMessageDescriptor moegc__policy_checkpoint__descriptor =
 {
@@ -774,7 +826,7 @@ const ProtobufCMessageDescriptor moegc__policy_checkpoint__descriptor =
   "Moegc__PolicyCheckpoint",
   "moegc",
   sizeof(Moegc__PolicyCheckpoint),
-  18,
+  20,
   moegc__policy_checkpoint__field_descriptors,
   moegc__policy_checkpoint__field_indices_by_name,
   1,  moegc__policy_checkpoint__number_ranges,

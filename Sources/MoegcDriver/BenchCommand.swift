@@ -8,7 +8,8 @@ import MoegcSupport
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks, measured side by side in one run (ratios, medians).",
-        subcommands: [BenchKernels.self, BenchGemm.self, BenchRuntime.self, BenchFFN.self, BenchCalibrate.self, BenchPlan.self, BenchSim.self]
+        subcommands: [BenchKernels.self, BenchGemm.self, BenchRuntime.self, BenchFFN.self, BenchCalibrate.self, BenchPlan.self, BenchSim.self,
+                      BenchPolicy.self]
     )
 }
 

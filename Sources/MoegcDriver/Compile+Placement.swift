@@ -2,6 +2,7 @@ import ArgumentParser
 import MoegcIR
 import MoegcPasses
 import MoegcPlacement
+import MoegcPolicy
 import MoegcSim
 import MoegcSupport
 
@@ -18,10 +19,22 @@ extension Compile {
         let clock = ContinuousClock(), adaptStart = clock.now
         let problem = try placement.problem(graph, cluster: cluster)
         let adaptTime = CompilePipeline.seconds(adaptStart.duration(to: clock.now))
-        let placer = try placement.makePlacer(seed: mode.seed)
+        let placer = try compilePlacer()
         let evaluation: Evaluation, placeTime: Double
+        var notes: [(String, String)] = []
         do {
-            (evaluation, placeTime) = try CompilePipeline.place(problem, with: placer)
+            if let learned = placer as? LearnedPlacer {
+                let (decision, seconds) = try CompilePipeline.timed { () throws(PlacementError) in try learned.decide(problem) }
+                try MemoryCheck.feasibility(problem)
+                evaluation = try Evaluation.run(problem, devices: decision.devices, priority: decision.priority)
+                placeTime = seconds
+                let t = decision.timing
+                notes.append(("policy", "\(decision.origin); hint heuristics \(Quantity.seconds(decision.hintSeconds)), "
+                              + "features \(Quantity.seconds(t.features)), forward \(Quantity.seconds(t.forward)), "
+                              + "decide \(Quantity.seconds(t.decide)), simulate \(Quantity.seconds(t.environment + t.simulate))"))
+            } else {
+                (evaluation, placeTime) = try CompilePipeline.place(problem, with: placer)
+            }
         } catch {
             Output.err("error: \(placer.name) on \(cluster.name): \(error.description)")
             throw ExitCode(1)
@@ -49,14 +62,35 @@ extension Compile {
         timings.adapt = adaptTime
         timings.place = placeTime
         Output.out(PlacementReport.render(problem: problem, placer: placer, evaluation: evaluation, timings: timings,
-                                          path: input.graph))
+                                          path: input.graph, notes: notes))
+    }
+
+    /// The placer `compile` uses: the named heuristic; or, with no --placer (or `--placer policy`),
+    /// the trained policy (--policy FILE, else the shipped one). When the policy was only the
+    /// default (no --policy, no --placer) and its file is missing or cannot be read, a warning says
+    /// why and the fastest heuristic (local search aside) places instead; a policy asked for by
+    /// name that cannot be read is an error.
+    func compilePlacer() throws -> any Placer {
+        guard placement.placer == nil || placement.placer == "policy" else { return try placement.makePlacer(seed: mode.seed) }
+        do {
+            let (path, checkpoint) = try DefaultPolicy.load(policy)
+            return LearnedPlacer(checkpoint, source: path, seed: mode.seed, budget: placement.budget)
+        } catch {
+            let reason = "\(error.path.map { "\($0): " } ?? "")\(error.message)"
+            guard policy == nil && placement.placer == nil else {
+                Output.err(error.description)
+                throw ExitCode(1)
+            }
+            Output.err("warning: \(reason); placing with the fastest heuristic instead")
+            return BestHeuristicPlacer(set: .fast, seed: mode.seed, budget: placement.budget)
+        }
     }
 }
 
 /// The human-readable report of a placed, simulated step.
 enum PlacementReport {
     static func render(problem: PlacementProblem, placer: any Placer, evaluation: Evaluation,
-                       timings: CompilePipeline.Timings, path: String) -> String {
+                       timings: CompilePipeline.Timings, path: String, notes: [(String, String)] = []) -> String {
         let r = evaluation.report, cluster = problem.cluster, bounds = problem.bounds
         let nodes = problem.graph.nodes.count
         let rows: [(String, String)] = [
@@ -69,7 +103,7 @@ enum PlacementReport {
             ("transfers", "\(r.transferCount), \(Quantity.bytes(r.bytesTransferred))"),
             ("wall time", "lower \(Quantity.seconds(timings.lower)), fuse \(Quantity.seconds(timings.fuse)), "
                 + "adapt \(Quantity.seconds(timings.adapt)), place \(Quantity.seconds(timings.place))"),
-        ]
+        ] + notes
         let width = rows.map(\.0.count).max()! + 2
         var out = "\(problem.graph.name)  (\(path))\n" + rows.map { "  " + Quantity.pad($0.0, width) + $0.1 }.joined(separator: "\n")
         let nameWidth = max(6, cluster.devices.map(\.name.count).max() ?? 0) + 2

@@ -3,54 +3,6 @@ import MoegcIR
 import MoegcPasses
 import MoegcSupport
 
-/// Options naming the input graph and re-sizing its named dimensions.
-struct GraphOptions: ParsableArguments {
-    @Argument(help: "The model graph (.graph text).")
-    var graph: String
-
-    @Option(help: "Override the graph's `batch` dimension.")
-    var batch: Int?
-
-    @Option(help: "Override the graph's `seq` dimension.")
-    var seq: Int?
-
-    @Option(name: .customLong("dim"), help: ArgumentHelp("Override any named dimension, as NAME=SIZE (repeatable).",
-                                                         valueName: "name=size"))
-    var dims: [String] = []
-
-    func validate() throws {
-        for d in dims where parseDim(d) == nil {
-            throw ValidationError("--dim expects NAME=SIZE with a positive size, got '\(d)'")
-        }
-        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
-        if let seq, seq < 1 { throw ValidationError("--seq must be at least 1, got \(seq)") }
-    }
-
-    private func parseDim(_ s: String) -> (String, Int)? {
-        let parts = s.split(separator: "=", maxSplits: 1)
-        guard parts.count == 2, let v = Int(parts[1]), v >= 1, !parts[0].isEmpty else { return nil }
-        return (String(parts[0]), v)
-    }
-
-    var overrides: [String: Int] {
-        var o: [String: Int] = [:]
-        for d in dims { if let (k, v) = parseDim(d) { o[k] = v } }
-        if let batch { o["batch"] = batch }
-        if let seq { o["seq"] = seq }
-        return o
-    }
-
-    /// Loads the graph, or prints the diagnostics and exits with status 1.
-    func load() throws -> Graph {
-        do {
-            return try Frontend.load(path: graph, overrides: overrides)
-        } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
-        }
-    }
-}
-
 /// Training or evaluation mode, and the seed of every random stream.
 struct ModeOptions: ParsableArguments {
     @Flag(name: .customLong("eval"), help: "Evaluation mode: no gate noise, no dropout, full softmax (default: training mode, as the paper counts).")
@@ -92,9 +44,12 @@ struct Compile: ParsableCommand {
         embedding and softmax as Shazeer et al. count them), multiply-adds per timestep (the paper's \
         ops/timestep), and weight and activation bytes.
 
-        With any of them, or -o: lowers every layer to primitives, fuses, places the fused groups with the \
-        placer on the cluster (k40x16 unless --cluster), orders each device by b-level list \
-        scheduling, simulates one step and prints the step time, its ratio to the best lower bound, \
+        With any of them, or -o: lowers every layer to primitives, fuses, places the fused groups on the \
+        cluster (k40x16 unless --cluster) with the heuristic --placer, or, when none is named, with the \
+        shipped learned policy (policies/moegc-default.policy, found next to the executable or named by \
+        MOEGC_POLICY; if it is missing or cannot be read, a warning and the fastest heuristic; --policy \
+        FILE for another, an error if unreadable), orders each device by list scheduling, simulates one \
+        step and prints the step time, its ratio to the best lower bound, \
         and each device's utilisation and peak memory. A placement that runs out of memory is an \
         error naming the device and the bytes (exit status 1). -o writes the compiled plan: the \
         lowered, fused, placed graph, each device's schedule, the cluster, transfers, expected peak \
@@ -126,6 +81,9 @@ struct Compile: ParsableCommand {
 
     @OptionGroup(title: "Placement") var placement: PlacementOptions
 
+    @Option(help: ArgumentHelp("The trained placement policy to place with when no heuristic --placer is named (default: policies/moegc-default.policy, found next to the executable or set by MOEGC_POLICY).", valueName: "file.policy"))
+    var policy: String?
+
     @Option(help: ArgumentHelp("Write the simulated step as a Chrome trace (Perfetto opens it).", valueName: "file.json"))
     var trace: String?
 
@@ -138,11 +96,15 @@ struct Compile: ParsableCommand {
 
     func validate() throws {
         if weights != nil && output == nil { throw ValidationError("--weights goes into a plan: give -o FILE.plan too") }
+        if policy != nil && placement.placer != nil && placement.placer != "policy" {
+            throw ValidationError("--policy places with a trained policy; it cannot be combined with --placer \(placement.placer!)")
+        }
     }
 
     func run() throws {
         let graph = try input.load()
-        if emit == .fused || emit == .placed || trace != nil || output != nil || placement.cluster != nil || placement.placer != nil {
+        if emit == .fused || emit == .placed || trace != nil || output != nil || placement.cluster != nil || placement.placer != nil
+            || policy != nil {
             return try compileAndPlace(graph)
         }
         if let emit {

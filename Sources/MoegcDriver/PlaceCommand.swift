@@ -17,11 +17,15 @@ struct Place: ParsableCommand {
         With --train-policy it trains a placement policy on the graph by PPO (every heuristic is the \
         yardstick, the best one the reward's reference and the cloning target), writing the policy, \
         its checkpoints and its learning curve (NAME.csv, NAME.svg) at --out; --resume continues a run \
-        at --out. With --policy FILE it places the graph with a trained policy.
+        at --out. With --train-policy --graphs DIR it trains one policy over every graph of the folder on \
+        every cluster of --clusters (rewards normalised per graph by its best heuristic, local search \
+        left out of the references). With --policy FILE it places the graph with a trained policy; \
+        --fine-tune K first continues training on the graph for K iterations. With --evaluate --policy \
+        FILE --graphs DIR it evaluates the policy on every graph of the folder on --cluster.
         """
     )
 
-    @OptionGroup var input: GraphOptions
+    @OptionGroup var input: OptionalGraphOptions
     @OptionGroup var mode: ModeOptions
     @OptionGroup(title: "Placement") var placement: PlacementOptions
 
@@ -30,9 +34,18 @@ struct Place: ParsableCommand {
 
     @OptionGroup(title: "Learned placement") var learned: PolicyOptions
 
+    func validate() throws {
+        if learned.graphs != nil && input.graph != nil { throw ValidationError("give a graph or --graphs DIR, not both") }
+    }
+
     func run() throws {
+        if let directory = learned.graphs {
+            try runPolicyOverFolder(directory)
+            return
+        }
+        let path = try input.path()
         var graph = try input.load()
-        let (lowerTime, fuseTime) = try placement.lowerAndFuse(&graph, mode: mode, file: input.graph)
+        let (lowerTime, fuseTime) = try placement.lowerAndFuse(&graph, mode: mode, file: path)
         let cluster = try placement.loadCluster()
         let clock = ContinuousClock(), adaptStart = clock.now
         let problem = try placement.problem(graph, cluster: cluster)
@@ -48,7 +61,7 @@ struct Place: ParsableCommand {
                 var timings = CompilePipeline.Timings()
                 (timings.lower, timings.fuse, timings.adapt, timings.place) = (lowerTime, fuseTime, adaptTime, placeTime)
                 Output.out(PlacementReport.render(problem: problem, placer: placer, evaluation: evaluation, timings: timings,
-                                                  path: input.graph))
+                                                  path: path))
             } catch {
                 Output.err("error: \(placer.name) on \(cluster.name): \(error.description)")
                 throw ExitCode(1)
@@ -59,7 +72,7 @@ struct Place: ParsableCommand {
             Output.err("error: \(error.description)")
             throw ExitCode(1)
         }
-        Output.out(CompareTable.render(problem: problem, placement: placement, seed: mode.seed, path: input.graph))
+        Output.out(CompareTable.render(problem: problem, placement: placement, seed: mode.seed, path: path))
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import MoegcIR
 import MoegcPasses
 import MoegcPlacement
+import MoegcPolicy
 import MoegcSim
 
 /// Options of the stages after the front end: lowering mode, fusion, cluster, placer.
@@ -10,7 +11,7 @@ struct PlacementOptions: ParsableArguments {
                                valueName: "name|file"))
     var cluster: String?
 
-    @Option(help: ArgumentHelp("The heuristic placer: \(Placers.names.joined(separator: ", ")).", valueName: "placer"))
+    @Option(help: ArgumentHelp("The placer: \(Placers.names.joined(separator: ", ")), or policy (compile: the trained policy, its default; place: m-etf by default).", valueName: "placer"))
     var placer: String?
 
     @Option(help: ArgumentHelp("The placer local-search starts from.", valueName: "placer"))
@@ -24,8 +25,8 @@ struct PlacementOptions: ParsableArguments {
 
     func validate() throws {
         if let budget, budget < 0 { throw ValidationError("--budget must be ≥ 0, got \(budget)") }
-        if let placer, !Placers.names.contains(placer) {
-            throw ValidationError("unknown placer '\(placer)'; placers: \(Placers.names.joined(separator: ", "))")
+        if let placer, !Placers.names.contains(placer) && placer != "policy" {
+            throw ValidationError("unknown placer '\(placer)'; placers: \(Placers.names.joined(separator: ", ")), policy")
         }
         if !Placers.names.contains(start) || start == "local-search" {
             throw ValidationError("--start must be one of \(Placers.names.dropLast().joined(separator: ", ")), got '\(start)'")
@@ -44,6 +45,15 @@ struct PlacementOptions: ParsableArguments {
 
     /// The named placer (or the default, m-etf), randomised placers drawing from `seed`.
     func makePlacer(_ name: String? = nil, seed: UInt64) throws -> any Placer {
+        if (name ?? placer) == "policy" {
+            do {
+                let (path, checkpoint) = try DefaultPolicy.load()
+                return LearnedPlacer(checkpoint, source: path, seed: seed, budget: budget)
+            } catch {
+                Output.err(error.description)
+                throw ExitCode(1)
+            }
+        }
         do {
             return try Placers.make(name ?? placer ?? "m-etf", start: start, seed: seed, budget: budget)
         } catch {

@@ -8,7 +8,7 @@ import MoegcSupport
 extension RunCommand {
     /// Runs a compiled plan on the runtime (or its graph on the reference interpreter).
     func runPlan() throws {
-        if input.batch != nil || input.seq != nil || !input.dims.isEmpty {
+        if input.dimensions.batch != nil || input.dimensions.seq != nil || !input.dimensions.dims.isEmpty {
             Output.err("error: --batch, --seq and --dim re-size a model graph; a plan's sizes are fixed when it is compiled")
             throw ExitCode(1)
         }

@@ -25,10 +25,14 @@ struct CLITests {
         var stderr: String
     }
 
-    static func moegc(_ args: [String]) throws -> Run {
+    /// Runs the binary from the repository root; `environment` is added to the test's own.
+    static func moegc(_ args: [String], environment: [String: String] = [:]) throws -> Run {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         p.currentDirectoryURL = URL(fileURLWithPath: root)
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

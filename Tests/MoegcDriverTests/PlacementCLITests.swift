@@ -41,6 +41,15 @@ struct PlacementCLITests {
         #expect(events.contains { ($0["name"] as? String)?.contains("matmul") == true })
     }
 
+    /// METIS prints some conditions of its recursive bisection on standard output (this graph on
+    /// 16 devices: "Cannot bisect a graph with 0 vertices!"); moegc's output stays its own.
+    @Test func metisDoesNotWriteIntoTheReport() throws {
+        let r = try CLITests.moegc(["place", "graphs/train/switch-1.graph", "--cluster", "k40x16", "--placer", "metis"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("metis"))
+        #expect(!r.stdout.contains("***") && !r.stderr.contains("***"), "\(r.stdout)")
+    }
+
     @Test func compareTableListsEveryPlacer() throws {
         let r = try CLITests.moegc(["place", "graphs/tiny-hmoe.graph", "--cluster", "k40x4", "--compare", "--budget", "10"])
         #expect(r.status == 0, "\(r.stderr)")

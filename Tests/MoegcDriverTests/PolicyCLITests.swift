@@ -49,6 +49,92 @@ struct PolicyCLITests {
         #expect(both.stderr.contains("cannot be combined"))
     }
 
+    /// `place --train-policy --graphs DIR --clusters`, then `--evaluate --json` and `--convergence`
+    /// with the policy it wrote, on tiny graphs (a smoke test of the CLI wiring; the numbers are
+    /// tested in MoegcPolicyTests).
+    @Test func trainOverAFolderEvaluateAndConverge() throws {
+        let train = Self.temporary("set-train"), eval = Self.temporary("set-eval")
+        for dir in [train, eval] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        for (file, dir) in [("tiny-moe.graph", train), ("tiny-lstm.graph", train), ("tiny-switch.graph", eval)] {
+            try? FileManager.default.removeItem(atPath: dir + "/" + file)
+            try FileManager.default.copyItem(atPath: CLITests.root + "/graphs/" + file, toPath: dir + "/" + file)
+        }
+        let policy = Self.temporary("set.policy")
+        let trained = try CLITests.moegc(["place", "--train-policy", "--graphs", train, "--clusters", "k40x4,k40x8",
+                                          "--iterations", "4", "--cloning-steps", "4", "--seed", "2", "--out", policy])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stderr.contains("prepared 4 problems (2 graphs × 2 clusters)"))
+        #expect(trained.stdout.contains("| tiny_moe | k40x8 |") && trained.stdout.contains("| tiny_lstm | k40x4 |"))
+        #expect(trained.stdout.contains("trained 4 iterations"))
+
+        let evaluated = try CLITests.moegc(["place", "--evaluate", "--policy", policy, "--graphs", eval, "--cluster", "k40x4",
+                                            "--fine-tune", "1", "--json"])
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any])
+        let rows = try #require(json["rows"] as? [[String: Any]])
+        #expect(rows.count == 1 && rows[0]["graph"] as? String == "tiny_switch")
+        let summary = try #require(json["summary"] as? [String: Any])
+        for key in ["greedy", "bestOf16", "fineTuned", "lowerBound"] {
+            let value = try #require(summary[key] as? Double, "summary.\(key)")
+            #expect(value > 0 && value.isFinite)
+        }
+        // The lower bound is below every placement; best of 16 includes the greedy decision.
+        #expect((summary["lowerBound"] as! Double) <= 1 && (summary["bestOf16"] as! Double) <= (summary["greedy"] as! Double))
+
+        let curves = Self.temporary("convergence")
+        let converged = try CLITests.moegc(["place", eval + "/tiny-switch.graph", "--cluster", "k40x4", "--policy", policy,
+                                            "--convergence", "2", "--out", curves])
+        #expect(converged.status == 0, "\(converged.stderr)")
+        for run in ["| fine-tuned |", "| from scratch (cloning, then PPO)", "| from scratch (PPO only) |"] {
+            #expect(converged.stdout.contains(run), "missing \(run)")
+        }
+        let csv = try String(contentsOfFile: curves + ".csv", encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 1 + 3 * 2)   // header + 3 runs × 2 iterations
+        #expect(try String(contentsOfFile: curves + ".svg", encoding: .utf8).hasPrefix("<svg"))
+
+        let noFolder = try CLITests.moegc(["place", "--evaluate", "--policy", policy, "--graphs", "/nonexistent-dir"])
+        #expect(noFolder.status == 1 && noFolder.stderr.contains("/nonexistent-dir"))
+    }
+
+    /// `compile` with no placer named places with the shipped policy; when that file is missing or
+    /// damaged it warns and uses the fastest heuristic; a policy named explicitly that cannot be
+    /// read is an error.
+    @Test func compileDefaultsToTheShippedPolicy() throws {
+        let args = ["compile", "graphs/tiny-moe.graph", "--cluster", "k40x4"]
+        let shipped = try CLITests.moegc(args)
+        #expect(shipped.status == 0, "\(shipped.stderr)")
+        #expect(shipped.stderr.isEmpty)
+        #expect(shipped.stdout.contains("placer       policy: learned policy "))
+        #expect(shipped.stdout.contains("policies/moegc-default.policy (greedy"))
+        #expect(shipped.stdout.contains("  policy       "))   // where the policy's time went
+        let named = try CLITests.moegc(args + ["--placer", "policy"])
+        #expect(named.status == 0 && named.stdout.contains("placer       policy: learned policy "))
+
+        let missing = try CLITests.moegc(args, environment: ["MOEGC_POLICY": "/nonexistent/moegc-default.policy"])
+        #expect(missing.status == 0, "\(missing.stderr)")
+        #expect(missing.stderr.hasPrefix("warning: the shipped placement policy was not found (looked in: /nonexistent/moegc-default.policy)"))
+        #expect(missing.stderr.contains("placing with the fastest heuristic instead"))
+        #expect(missing.stdout.contains("placer       best-heuristic: the fastest of the heuristics but local search"))
+
+        let corrupt = Self.temporary("corrupt.policy")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: CLITests.root + "/policies/moegc-default.policy"))
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: corrupt))
+        let damaged = try CLITests.moegc(args, environment: ["MOEGC_POLICY": corrupt])
+        #expect(damaged.status == 0, "\(damaged.stderr)")
+        #expect(damaged.stderr.hasPrefix("warning: \(corrupt): the policy file is corrupted: checksum"))
+        #expect(damaged.stdout.contains("placer       best-heuristic"))
+        let foreign = try CLITests.moegc(args, environment: ["MOEGC_POLICY": CLITests.root + "/graphs/tiny-moe.graph"])
+        #expect(foreign.status == 0 && foreign.stderr.contains("not a moegc policy file"))
+
+        let explicit = try CLITests.moegc(args + ["--policy", corrupt])
+        #expect(explicit.status == 1)
+        #expect(explicit.stderr.hasPrefix("\(corrupt): error: the policy file is corrupted"))
+        #expect(explicit.stdout.isEmpty)
+        let conflicting = try CLITests.moegc(args + ["--policy", corrupt, "--placer", "heft"])
+        #expect(conflicting.status != 0 && conflicting.stderr.contains("cannot be combined with --placer heft"))
+    }
+
     @Test func progressLine() {
         let line = ProgressBar.line(done: 5, total: 10, elapsed: 10, status: "it 5")
         #expect(line.contains("5/10 it 5 ETA 0:10"))

@@ -218,3 +218,14 @@ import Darwin
 private func libmLog(_ x: Double) -> Double { Darwin.log(x) }
 private func libmExp(_ x: Double) -> Double { Darwin.exp(x) }
 #endif
+
+/// Ops that split their work over a tape's threads give the same bits as on one thread.
+@Suite struct ThreadedOpsTests {
+    @Test func rowBandMatmulEqualsOneThread() {
+        var rng = SeededGenerator(seed: 5)
+        let a = Tensor.normal(shape: [20_000, 8], using: &rng), b = Tensor.normal(shape: [8, 6], using: &rng)
+        let one = Tape(recording: false), two = Tape(recording: false, threads: 2)
+        let x = one.constant(a).matmul(one.constant(b)).value, y = two.constant(a).matmul(two.constant(b)).value
+        #expect(x == y)
+    }
+}

@@ -35,6 +35,38 @@ func smallPolicyConfig(priorityHead: Bool = true) -> PolicyConfig {
         }
     }
 
+    /// With `scoreClip` C the learned task·device scores stay within ±C however large the query
+    /// and key weights grow (equal devices and no hint, so the logits are the scores alone); the
+    /// same weights unclipped go far beyond. The field is left out of the stored configuration
+    /// when unset, so files written before it keep their bytes.
+    @Test func scoreClipBoundsTheScores() throws {
+        let p = problem(RandomGraphs.layered(tasks: 20, width: 4, seed: 3), testCluster(devices: 4))
+        func largestLogit(clip: Float?) -> Float {
+            var config = smallPolicyConfig()
+            config.scoreClip = clip
+            var store = ParameterStore()
+            let policy = PlacementPolicy(config: config, parameters: &store)
+            store[PlacementPolicy.hintWeightName] = Tensor(shape: [1], scalars: [0])
+            for name in ["head.query.weight", "head.key.weight"] { store.update(name) { $0 = $0.scaled(by: 200) } }
+            let out = policy(policy.prepare(Featurizer.input(for: p)), tape: Tape(parameters: store, recording: false))
+            return out.logits.value.scalars.map { abs($0) }.max()!
+        }
+        #expect(largestLogit(clip: nil) > 20)
+        let clipped = largestLogit(clip: 2)
+        #expect(clipped <= 2 && clipped > 1.5)
+        func json(_ c: PolicyConfig) throws -> String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return String(decoding: try encoder.encode(c), as: UTF8.self)
+        }
+        var config = PolicyConfig()
+        #expect(try !json(config).contains("scoreClip"))
+        config.scoreClip = 5
+        #expect(try json(config).contains("\"scoreClip\":5"))
+        config.scoreClip = 0
+        #expect(config.problem != nil)
+    }
+
     @Test func maskedDevicesAreNeverChosen() {
         let tasks = (0..<3).map { CostGraph.Task(flops: 1e6, bytesAccessed: 1, residentBytes: $0 == 1 ? 5000 : 0) }
         let graph = try! CostGraph(tasks: tasks, values: [CostGraph.Value(producer: 0, bytes: 4, consumers: [1, 2])])

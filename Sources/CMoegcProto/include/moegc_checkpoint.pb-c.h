@@ -84,10 +84,17 @@ struct  Moegc__IterationRecord
   double gradient_norm;
   double out_of_memory_fraction;
   uint64_t samples;
+  /*
+   * Which of the checkpoint's training problems the iteration sampled (its index in `problems`;
+   * 0 for a single graph), and that problem's reference step time (seconds), so the curve of a
+   * run over many graphs can be drawn as ratios.
+   */
+  uint32_t problem;
+  double reference_step;
 };
 #define MOEGC__ITERATION_RECORD__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&moegc__iteration_record__descriptor) \
-    , 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 struct  Moegc__PolicyCheckpoint
@@ -144,10 +151,21 @@ struct  Moegc__PolicyCheckpoint
    */
   size_t n_best_priority_offsets;
   float *best_priority_offsets;
+  /*
+   * Every (graph, cluster) problem the policy trained on, in the trainer's order, as
+   * "graph@cluster:tasks×devices" (one entry for a single graph; empty in files before it).
+   */
+  size_t n_problems;
+  char **problems;
+  /*
+   * The best step time found so far on each problem (seconds; 0 where none), parallel to `problems`.
+   */
+  size_t n_problem_best_steps;
+  double *problem_best_steps;
 };
 #define MOEGC__POLICY_CHECKPOINT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&moegc__policy_checkpoint__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL, 0,NULL }
 
 
 /* Moegc__CheckpointFile methods */

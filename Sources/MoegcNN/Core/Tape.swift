@@ -22,16 +22,21 @@ public final class Tape {
     public let parameters: ParameterStore
     /// Whether ops are recorded for `backward`.
     public let isRecording: Bool
+    /// Threads the large ops of this pass may use (row-split matmuls, segment attention); results
+    /// are the same for any count. 1 unless asked (training runs on one core).
+    public let threads: Int
 
     private var rules: [BackwardRule?] = []
     private var shapes: [[Int]] = []
     private var parameterEntries: [String: (id: Int, value: Tensor)] = [:]
     private var parameterNameByID: [Int: String] = [:]
 
-    /// A tape reading parameters from `parameters`; pass `recording: false` for inference only.
-    public init(parameters: ParameterStore = ParameterStore(), recording: Bool = true) {
+    /// A tape reading parameters from `parameters`; pass `recording: false` for inference only,
+    /// and `threads` > 1 to let large ops split their work.
+    public init(parameters: ParameterStore = ParameterStore(), recording: Bool = true, threads: Int = 1) {
         self.parameters = parameters
         self.isRecording = recording
+        self.threads = max(1, threads)
     }
 
     /// The number of recorded entries (leaves needing gradients plus recorded ops).

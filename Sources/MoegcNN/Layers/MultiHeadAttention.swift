@@ -43,6 +43,23 @@ public struct MultiHeadAttention: Sendable, Equatable {
                                      heads: heads, mask: mask)
         return output(attended)
     }
+
+    /// Segment-recurrent self-attention over a whole sequence `x [N, d]`: rows are cut into
+    /// segments of `segment` rows, and each attends over the previous segment (gradient stopped)
+    /// and itself — the same as calling this layer on each segment in turn with the previous
+    /// segment as `memory`, but with one projection matmul over all rows and the segments run
+    /// independently (on up to `threads` threads; see `Var.segmentAttention`).
+    public func segmented(_ x: Var, segment: Int, threads: Int = 1) -> Var {
+        let q = query(x), k = key(x), v = value(x)
+        // The memory positions see the same keys and values, projected from the rows with their
+        // gradient stopped: the weights learn from them, the previous segment does not.
+        let frozen = x.stopGradient()
+        // (With one segment there is no memory, and nothing extra is recorded.)
+        let (mk, mv) = x.tape.isRecording && x.shape[0] > segment ? (key(frozen), value(frozen)) : (k, v)
+        let attended = Var.segmentAttention(query: q, key: k, value: v, memoryKey: mk, memoryValue: mv,
+                                            heads: heads, segment: segment, threads: threads)
+        return output(attended)
+    }
 }
 
 /// Additive attention masks: 0 where a query may look, −∞ where it may not.

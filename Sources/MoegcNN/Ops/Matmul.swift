@@ -7,6 +7,13 @@ extension Var {
     /// Gradient (with `G` the output gradient, shown without transposes):
     /// `dA = G · Bᵀ`, `dB = Aᵀ · G`; each transposed case is one sgemm with flipped flags.
     public func matmul(_ other: Var, transposeSelf: Bool = false, transposeOther: Bool = false) -> Var {
+        matmulImplementation(other, transposeSelf: transposeSelf, transposeOther: transposeOther)
+    }
+
+    /// Rows a thread must have before a matmul is split across the tape's threads.
+    static let rowsPerBand = 8192
+
+    private func matmulImplementation(_ other: Var, transposeSelf: Bool, transposeOther: Bool) -> Var {
         let a = value, b = other.value
         precondition(a.rank == 2 && b.rank == 2, "matmul: needs 2-D operands, got \(a.shape) and \(b.shape)")
         let (m, k) = transposeSelf ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
@@ -15,11 +22,18 @@ extension Var {
                      + "\(b.shape)\(transposeOther ? "ᵀ" : "")")
         let lda = a.shape[1], ldb = b.shape[1]
         let (tA, tB) = (transposeSelf, transposeOther)
+        // With threads to spare and many rows, each thread multiplies its own band of rows (a row's
+        // result does not depend on the band it is in).
+        let bands = !tA && m >= Self.rowsPerBand * 2 ? min(tape.threads, m / Self.rowsPerBand) : 1
         let out = Tensor(shape: [m, n], unsafeUninitialized: { c in
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
-                    gemm(transposeA: tA, transposeB: tB, m: m, n: n, k: k, alpha: 1,
-                         pa, lda: lda, pb, ldb: ldb, beta: 0, c, ldc: n)
+                    nonisolated(unsafe) let (pa, pb, c) = (pa, pb, c)
+                    parallelFor(bands, threads: bands) { band, _ in
+                        let lo = m * band / bands, hi = m * (band + 1) / bands
+                        gemm(transposeA: tA, transposeB: tB, m: hi - lo, n: n, k: k, alpha: 1,
+                             pa, offsetA: lo * lda, lda: lda, pb, ldb: ldb, beta: 0, c, offsetC: lo * n, ldc: n)
+                    }
                 }
             }
         })

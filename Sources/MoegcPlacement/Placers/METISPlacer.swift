@@ -1,4 +1,7 @@
 import CMetis
+#if canImport(Glibc)
+import Glibc
+#endif
 import MoegcSim
 
 /// Min-cut k-way partitioning with METIS (Karypis & Kumar), balanced by compute and by weights.
@@ -84,12 +87,37 @@ public struct METISPlacer: Placer {
         options[Int(METIS_OPTION_NUMBERING.rawValue)] = 0
         var nvtxs = idx_t(n), nparts = idx_t(count), objval: idx_t = 0
         var part = [idx_t](repeating: 0, count: n)
-        let status = METIS_PartGraphKway(&nvtxs, &ncon, &xadj, &adjncy, &vwgt, nil, &adjwgt, &nparts, &tpwgts, &ubvec,
-                                         &options, &objval, &part)
+        let status = Self.withStandardOutputSilenced {
+            METIS_PartGraphKway(&nvtxs, &ncon, &xadj, &adjncy, &vwgt, nil, &adjwgt, &nparts, &tpwgts, &ubvec,
+                                &options, &objval, &part)
+        }
         guard status == Int32(METIS_OK.rawValue) else {
             throw .infeasible("METIS could not partition the \(n)-task graph (status \(status))")
         }
         return part.map { Int32($0) }
+    }
+
+    /// Runs `body` with standard output sent to /dev/null. METIS reports some conditions of its
+    /// recursive bisection with `printf` ("Cannot bisect a graph with 0 vertices!", "You are trying
+    /// to partition a graph into too many parts!": small graphs on 16 devices) and carries on; on
+    /// standard output they would land inside moegc's tables. Process-wide while it runs: moegc
+    /// writes its standard output from the thread that calls the placers.
+    static func withStandardOutputSilenced<T>(_ body: () -> T) -> T {
+        fflush(nil)
+        let saved = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY)
+        guard saved >= 0, null >= 0 else {
+            if saved >= 0 { close(saved) }
+            if null >= 0 { close(null) }
+            return body()
+        }
+        dup2(null, STDOUT_FILENO)
+        close(null)
+        defer {
+            fflush(nil)
+            dup2(saved, STDOUT_FILENO)
+            close(saved)
+        }
+        return body()
     }
 
     /// Moves the heaviest tasks off devices over their weight budget to the roomiest devices.

@@ -30,6 +30,10 @@ public struct PolicyCheckpoint: Sendable, Equatable {
     public var referenceName: String
     public var referenceStep: Double
     public var samples: Int
+    /// Every training problem's key (`PolicyProblem.key`), in the trainer's order (empty in older
+    /// files), and the best step time found on each (0 where none).
+    public var problems: [String] = []
+    public var problemBestSteps: [Double] = []
 
     /// Both configurations as canonical JSON (sorted keys), the form stored in the file.
     var configJSON: String {

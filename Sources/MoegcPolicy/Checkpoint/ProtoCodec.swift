@@ -59,6 +59,8 @@ enum ProtoCodec {
             records[i].gradient_norm = r.gradientNorm
             records[i].out_of_memory_fraction = r.outOfMemoryFraction
             records[i].samples = UInt64(r.samples)
+            records[i].problem = UInt32(clamping: r.problem)
+            records[i].reference_step = r.referenceStep
             recordPointers[i] = records + i
         }
         m.n_history = c.history.count
@@ -73,6 +75,9 @@ enum ProtoCodec {
         m.reference_step = c.referenceStep
         m.reference_name = arena.string(c.referenceName)
         m.samples = UInt64(c.samples)
+        let keys = c.problems.map { arena.string($0) as UnsafeMutablePointer<CChar>? }
+        (m.n_problems, m.problems) = arena.array(keys)
+        (m.n_problem_best_steps, m.problem_best_steps) = arena.array(c.problemBestSteps)
         return CRead.pack(moegc__policy_checkpoint__get_packed_size(&m)) { moegc__policy_checkpoint__pack(&m, $0) }
     }
 
@@ -97,10 +102,10 @@ enum ProtoCodec {
                 meanStep: r.mean_step, bestStep: r.best_step, entropy: r.entropy, approxKL: r.approx_kl,
                 clipFraction: r.clip_fraction, explainedVariance: r.explained_variance, valueLoss: r.value_loss,
                 gradientNorm: r.gradient_norm, outOfMemoryFraction: r.out_of_memory_fraction,
-                samples: Int(clamping: r.samples))
+                samples: Int(clamping: r.samples), problem: Int(r.problem), referenceStep: r.reference_step)
         }
         let placement = CRead.array(m.n_best_placement, m.best_placement).map { Int($0) }
-        let checkpoint = PolicyCheckpoint(
+        var checkpoint = PolicyCheckpoint(
             policyConfig: policyConfig, trainingConfig: trainingConfig, iteration: Int(clamping: m.iteration),
             cloningSteps: Int(clamping: m.cloning_steps), parameters: parameters,
             optimizerStep: Int(clamping: m.optimizer_step), optimizerMoments: try tensors(m.n_optimizer_moments, m.optimizer_moments),
@@ -110,6 +115,8 @@ enum ProtoCodec {
             graphName: CRead.string(m.graph_name), clusterName: CRead.string(m.cluster_name),
             taskCount: Int(clamping: m.task_count), deviceCount: Int(clamping: m.device_count),
             referenceName: CRead.string(m.reference_name), referenceStep: m.reference_step, samples: Int(clamping: m.samples))
+        checkpoint.problems = CRead.array(m.n_problems, m.problems).map { CRead.string($0) }
+        checkpoint.problemBestSteps = CRead.array(m.n_problem_best_steps, m.problem_best_steps)
         try validate(checkpoint)
         return checkpoint
     }
@@ -119,6 +126,12 @@ enum ProtoCodec {
         func bad(_ m: String) -> PolicyError { PolicyError(.invalidContents, m) }
         if let p = c.policyConfig.problem { throw bad("stored policy configuration: \(p)") }
         if let p = c.trainingConfig.problem { throw bad("stored training configuration: \(p)") }
+        if !c.problemBestSteps.isEmpty && c.problemBestSteps.count != c.problems.count {
+            throw bad("\(c.problemBestSteps.count) best step times for \(c.problems.count) problems")
+        }
+        if c.history.contains(where: { !c.problems.isEmpty && $0.problem >= c.problems.count }) {
+            throw bad("an iteration names a problem outside the \(c.problems.count) trained on")
+        }
         if c.rngState.count != 4 { throw bad("the generator state has \(c.rngState.count) words, not 4") }
         if let best = c.best {
             if best.placement.count != c.taskCount { throw bad("the best placement covers \(best.placement.count) of \(c.taskCount) tasks") }

@@ -20,6 +20,15 @@ public struct PolicyOutput {
     public let priorityLogStd: Var?
     /// The value head's prediction of the graph's expected reward `[1, 1]`.
     public let value: Var
+
+    /// The same output with the device distributions at temperature `t`: logits / t (the greedy
+    /// decision does not change; t > 1 flattens, t < 1 sharpens).
+    public func tempered(_ t: Float) -> PolicyOutput {
+        guard t != 1 else { return self }
+        let scaled = logits * (1 / t)
+        return PolicyOutput(logProbabilities: scaled.logSoftmax(), logits: scaled, priorityMean: priorityMean,
+                            priorityLogStd: priorityLogStd, value: value)
+    }
 }
 
 /// The placement policy: a graph-attention encoder, a graph embedding that conditions the rest
@@ -34,7 +43,8 @@ public struct PolicyOutput {
 ///     superposition    h ← h ⊙ (1 + γ(g)) + β(g)                               FiLM on every task
 ///     placer           h ← SegmentEncoder(h) in topological order               [N, d]
 ///     devices          e = MLP(device features) + Linear(g)                     [D, d]
-///     placement        s = (W_q h)(W_k e)ᵀ/√d + w_c · relativeCost + w_h · hint  [N, D]
+///     placement        s = clip((W_q h)(W_k e)ᵀ/√d) + w_c · relativeCost + w_h · hint  [N, D]
+///                      (clip(x) = C·tanh(x/C) with `scoreClip` C, else x)
 ///                      logits = mean of s over each co-location unit + mask     [U, D] → softmax per unit
 ///     scheduling       μ = Linear(h) ∈ ℝᴺ, σ = exp(logσ); offset ~ N(μ, σ²)     (list-scheduler priorities)
 ///     value            V = MLP(g), g's gradient stopped                         expected reward
@@ -123,6 +133,7 @@ public struct PlacementPolicy: Sendable {
 
         let devices = deviceEncoder(tape.constant(input.devices)) + deviceConditioning(g)   // [D, d]
         var logits = query(h).matmul(key(devices), transposeOther: true) * (1 / Float(d).squareRoot())
+        if let c = config.scoreClip { logits = (logits * (1 / c)).tanh() * c }
         logits = logits + tape.constant(input.relativeCost) * tape.parameter(Self.costWeightName)
         if config.referenceHint { logits = logits + tape.constant(input.hint) * tape.parameter(Self.hintWeightName) }
         if let scale = input.unitScale {

@@ -21,6 +21,12 @@ public struct PolicyConfig: Sendable, Hashable, Codable {
     /// Whether the placement scores include the best heuristic's placement as a learned-weight hint
     /// (default true). Off: the policy must find or imitate placements from the features alone.
     public var referenceHint: Bool = true
+    /// Bound on the learned task·device scores: with C set, a score s becomes C·tanh(s / C) before
+    /// the relative-cost and hint terms are added (pointer networks clip their logits the same way).
+    /// nil (the default, and files that predate the field) leaves them unbounded. Without a bound,
+    /// long PPO runs over many graphs grew the query and key projections until the scores drowned
+    /// the hint and every task went to one device (policies/README.md).
+    public var scoreClip: Float? = nil
     /// Initial standard deviation of the priority offsets sampled in training (default 0.05, in
     /// units of the critical path's b-level).
     public var priorityInitialStd: Float = 0.05
@@ -39,6 +45,7 @@ public struct PolicyConfig: Sendable, Hashable, Codable {
         }
         if segmentSize < 1 { return "segmentSize must be ≥ 1, got \(segmentSize)" }
         if feedForwardSize < 1 { return "feedForwardSize must be ≥ 1, got \(feedForwardSize)" }
+        if let c = scoreClip, !(c > 0 && c.isFinite) { return "scoreClip must be positive and finite, got \(c)" }
         if !(priorityInitialStd > 0) { return "priorityInitialStd must be positive, got \(priorityInitialStd)" }
         return nil
     }

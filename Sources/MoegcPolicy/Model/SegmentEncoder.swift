@@ -12,6 +12,8 @@ import MoegcSupport
 ///     order:   t₀ t₁ … t_{S−1} │ t_S … t_{2S−1} │ …        (segments s = 0, 1, …)
 ///     layer l: x_s^{l+1} = LN(y + FFN(y)),  y = LN(x_s^l + MHA(x_s^l, memory: x_{s−1}^l))
 ///
+/// (computed layer-major: see `callAsFunction`).
+///
 /// Each layer's queries are the segment's tasks; its keys and values are the previous segment's
 /// inputs to the same layer (the memory, gradient stopped) followed by the segment itself, with no
 /// mask: a task's decision sees the whole segment and the one before it, and through the memory
@@ -43,28 +45,25 @@ struct SegmentEncoder: Sendable {
 
     /// Encodes `h [N, d]` (rows in task order) and returns `[N, d]` in task order; `positionCode`
     /// is `positionCode(count: N, width: d)`, computed once per graph by the caller.
+    ///
+    /// Runs layer by layer over the whole sequence: a segment's memory at layer l is the previous
+    /// segment's input to layer l, which is known once layer l − 1 has run everywhere, so each
+    /// layer is one pass of row-wise matmuls and one segment-attention op. Segments run on the
+    /// tape's threads when there are many of them.
     func callAsFunction(_ h: Var, order: [Int32], position: [Int32], positionCode: Tensor) -> Var {
         guard !layers.isEmpty else { return h }
-        let n = h.shape[0]
-        let x = h.gatherRows(order) + h.constant(positionCode)
-        var memories = [Var?](repeating: nil, count: layers.count)
-        var outputs: [Var] = []
-        outputs.reserveCapacity((n + segmentSize - 1) / segmentSize)
-        var start = 0
-        while start < n {
-            var segment = x.slice(axis: 0, range: start..<min(n, start + segmentSize))
-            for (l, layer) in layers.enumerated() {
-                let input = segment
-                let y = layer.norm1(segment + layer.attention(segment, memory: memories[l]))
-                segment = layer.norm2(y + layer.feedForward(y))
-                memories[l] = input
-            }
-            outputs.append(segment)
-            start += segmentSize
+        var x = h.gatherRows(order) + h.constant(positionCode)
+        let segments = (x.shape[0] + segmentSize - 1) / segmentSize
+        let threads = segments >= Self.parallelSegments ? h.tape.threads : 1
+        for layer in layers {
+            let y = layer.norm1(x + layer.attention.segmented(x, segment: segmentSize, threads: threads))
+            x = layer.norm2(y + layer.feedForward(y))
         }
-        let ordered = outputs.count == 1 ? outputs[0] : Var.concat(outputs, axis: 0)
-        return ordered.gatherRows(position)
+        return x.gatherRows(position)
     }
+
+    /// Segments from which the attention is split over the tape's threads.
+    static let parallelSegments = 64
 
     /// Sinusoidal codes of relative positions `i / N` (so graphs of any size share one scale),
     /// periods from 1 down to 1/2^(d/2−1) of the graph.

@@ -1,4 +1,18 @@
+import MoegcIR
+import MoegcPasses
 import MoegcPlacement
+import MoegcSim
+
+/// Which heuristic placers a ``PolicyProblem`` carries as references. The best of them is the
+/// policy's hint input, its reward's yardstick and its cloning target, so a policy must be applied
+/// with the set it was trained with (``TrainingConfig/referenceHeuristics``).
+public enum HeuristicSet: String, Sendable, Hashable, Codable {
+    /// Every placer in `Placers.names`, local search starting from the best of the others.
+    case all
+    /// Every placer but local search: the same hint for a fraction of the cost (local search runs up
+    /// to 300 simulations), and on the 137B model the difference between seconds and many seconds.
+    case fast
+}
 
 extension PolicyProblem {
     /// The policy's view of a `MoegcPlacement` problem: its fused cost graph, cluster and lower
@@ -11,24 +25,52 @@ extension PolicyProblem {
                   references: references, lowerBound: problem.bounds.best.seconds, units: problem.unit)
     }
 
-    /// The policy's view of `problem` with every heuristic placer that fits as a reference
-    /// (`Placers.names`; local search starts from the best of the others). Throws when none fits.
-    public static func withHeuristics(_ problem: PlacementProblem, seed: UInt64 = 0,
-                                      budget: Int? = nil) throws(PlacementError) -> PolicyProblem {
+    /// The policy's view of `problem` with the heuristic placers of `set` that fit as references.
+    /// Throws when none fits.
+    public static func withHeuristics(_ problem: PlacementProblem, seed: UInt64 = 0, budget: Int? = nil,
+                                      set: HeuristicSet = .all) throws(PlacementError) -> PolicyProblem {
+        let references = heuristics(problem, seed: seed, budget: budget, set: set)
+        guard !references.isEmpty else {
+            throw .infeasible("no heuristic placer fits \(problem.graph.name) on \(problem.cluster.name)")
+        }
+        return PolicyProblem(problem, references: references)
+    }
+
+    /// Every heuristic placer of `set` that fits `problem`, with its simulated step time (in
+    /// `Placers.names` order; local search, if in the set, last, starting from the best of the others).
+    public static func heuristics(_ problem: PlacementProblem, seed: UInt64 = 0, budget: Int? = nil,
+                                  set: HeuristicSet = .all) -> [ReferencePlacement] {
         var references: [ReferencePlacement] = []
         func run(_ placer: any Placer) {
             guard let (devices, priority) = try? placer.placeAndOrder(problem),
                   let evaluation = try? Evaluation.run(problem, devices: devices, priority: priority) else { return }
+            var order: [Double]? = nil
+            if case .given(let p) = priority { order = p }
             references.append(ReferencePlacement(name: placer.name, placement: devices.map { Int($0) },
-                                                 stepTime: evaluation.report.makespan))
+                                                 stepTime: evaluation.report.makespan, priority: order))
         }
         for name in Placers.names where name != "local-search" {
             if let placer = try? Placers.make(name, seed: seed) { run(placer) }
         }
-        guard let best = references.min(by: { $0.stepTime < $1.stepTime }) else {
-            throw .infeasible("no heuristic placer fits \(problem.graph.name) on \(problem.cluster.name)")
-        }
+        guard set == .all, let best = references.min(by: { $0.stepTime < $1.stepTime }) else { return references }
         if let search = try? Placers.make("local-search", start: best.name, seed: seed, budget: budget) { run(search) }
-        return PolicyProblem(problem, references: references)
+        return references
+    }
+
+    /// The lowered (training mode, as `moegc place` lowers), fused placement problem of the graph
+    /// file at `path` on `cluster`. Errors read like the compiler's (file, line, message).
+    public static func placementProblem(path: String, cluster: Cluster, seed: UInt64 = 0) throws(PolicyError) -> PlacementProblem {
+        do {
+            var graph = try Frontend.load(path: path)
+            try CompilePipeline.lower(&graph, training: true, file: path, seed: seed)
+            CompilePipeline.fuse(&graph)
+            do { return try PlacementProblem(graph: graph, cluster: cluster) } catch {
+                throw PolicyError(.invalidConfiguration, "\(path): error: \(error.description)")
+            }
+        } catch let error as PolicyError {
+            throw error
+        } catch {
+            throw PolicyError(.invalidConfiguration, "\(error)")
+        }
     }
 }

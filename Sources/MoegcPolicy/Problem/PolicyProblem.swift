@@ -9,11 +9,15 @@ public struct ReferencePlacement: Sendable, Hashable {
     public var placement: [Int]
     /// Simulated step time, seconds.
     public var stepTime: Double
+    /// The per-task list-scheduling priorities the placer ordered its devices by (larger first; the
+    /// negated start times m-ETF and HEFT planned), or nil for b-level order on the placed devices.
+    public var priority: [Double]?
 
-    public init(name: String, placement: [Int], stepTime: Double) {
+    public init(name: String, placement: [Int], stepTime: Double, priority: [Double]? = nil) {
         self.name = name
         self.placement = placement
         self.stepTime = stepTime
+        self.priority = priority
     }
 }
 
@@ -55,6 +59,7 @@ public struct PolicyProblem: Sendable {
             precondition(r.placement.allSatisfy { (0..<cluster.deviceCount).contains($0) },
                          "PolicyProblem: reference '\(r.name)' names a device outside 0..<\(cluster.deviceCount)")
             precondition(r.stepTime.isFinite && r.stepTime > 0, "PolicyProblem: reference '\(r.name)' has step time \(r.stepTime)")
+            precondition(r.priority.map { $0.count == graph.taskCount } ?? true, "PolicyProblem: reference '\(r.name)' has a priority per task or none")
         }
         self.name = name
         self.graph = graph

@@ -22,10 +22,15 @@ public struct IterationRecord: Sendable, Hashable {
     public var outOfMemoryFraction: Double
     /// Simulated samples so far, this iteration included.
     public var samples: Int
+    /// The training problem the iteration sampled (index into the trainer's problems; 0 for one
+    /// graph), and its reference step time (seconds; 0 in records of files that predate it).
+    public var problem: Int
+    public var referenceStep: Double
 
     public init(iteration: Int, meanReward: Double, bestReward: Double, meanStep: Double, bestStep: Double,
                 entropy: Double, approxKL: Double, clipFraction: Double, explainedVariance: Double,
-                valueLoss: Double, gradientNorm: Double, outOfMemoryFraction: Double, samples: Int) {
+                valueLoss: Double, gradientNorm: Double, outOfMemoryFraction: Double, samples: Int,
+                problem: Int = 0, referenceStep: Double = 0) {
         self.iteration = iteration
         self.meanReward = meanReward
         self.bestReward = bestReward
@@ -39,7 +44,14 @@ public struct IterationRecord: Sendable, Hashable {
         self.gradientNorm = gradientNorm
         self.outOfMemoryFraction = outOfMemoryFraction
         self.samples = samples
+        self.problem = problem
+        self.referenceStep = referenceStep
     }
+
+    /// The mean sampled step over the problem's reference (0 when unknown or nothing fitted).
+    public var meanRatio: Double { referenceStep > 0 && meanStep > 0 ? meanStep / referenceStep : 0 }
+    /// The best step so far on the problem over its reference (0 when unknown).
+    public var bestRatio: Double { referenceStep > 0 && bestStep > 0 ? bestStep / referenceStep : 0 }
 }
 
 /// Where a trainer's wall time went (not saved in checkpoints, which must not depend on the clock).

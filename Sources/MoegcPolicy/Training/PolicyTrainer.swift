@@ -3,80 +3,116 @@ import MoegcKernels
 import MoegcNN
 import MoegcSupport
 
-/// Trains a ``PlacementPolicy`` on one ``PolicyProblem`` with PPO, after an optional
-/// behaviour-cloning warm start towards the best reference placement.
+/// Trains one ``PlacementPolicy`` with PPO on one ``PolicyProblem`` or on many at once (GO's
+/// pre-training over a set of graphs and clusters), after an optional behaviour-cloning warm start
+/// towards each problem's best reference placement; or fine-tunes a trained policy on one problem.
 ///
 /// Algorithm
 /// ---------
 ///
-///     warm start (cloningSteps):  minimise −mean_u log π(ref_u) over units until the greedy
+///     problems p = 0..<P, each with its own simulator, features and reference step
+///     warm start (cloningSteps):  step s on problem clone(s) (ProblemSchedule, rounds over all P):
+///                                 minimise −mean_u log π(ref_u) until, on every problem, the greedy
 ///                                 agreement ≥ target and the loss ≤ target
-///     each iteration i:
+///     each iteration i on problem p = ppo(i) (another ProblemSchedule: every problem once a round):
 ///       one forward pass → per-unit device distributions (and per-task priority Gaussians)
 ///       sample K whole-graph decisions; list-schedule and simulate each (one reused Simulator),
 ///       and the greedy decision too (it only competes for the best placement found)
-///       R_k = −√(step_k / reference)   or   outOfMemoryReward if a device overflows
+///       R_k = −√(step_k / reference_p)   or   outOfMemoryReward if a device overflows
 ///       A_k = R_k − mean(R)  (or − V(g)),  divided by std(R) if normalising
 ///       E epochs: PPO loss (see PPOLoss) → backward → Adam (global-norm clipping);
 ///                 stop early when approx-KL > targetKL; none when all K rewards are equal
 ///       entropy coefficient decays linearly from entropyStart to entropyEnd
 ///
+/// Dividing by each problem's own reference (its best heuristic) puts graphs whose step times
+/// differ by orders of magnitude on one reward scale, and since an iteration's K samples all come
+/// from one problem, the sample-mean baseline is that problem's own.
+///
 /// Deterministic: every random draw comes from one SeededGenerator whose state is checkpointed,
-/// every reduction runs in a fixed order, and OpenBLAS runs single-threaded, so a run resumed from a
-/// checkpoint ends with the same bytes as one that never stopped.
+/// the problem schedule is a function of the seed and the step, every reduction runs in a fixed
+/// order, and OpenBLAS runs single-threaded, so a run resumed from a checkpoint ends with the same
+/// bytes as one that never stopped.
 public struct PolicyTrainer {
-    public let problem: PolicyProblem
+    /// The training problems (one for a single graph).
+    public let problems: [PolicyProblem]
     public let policy: PlacementPolicy
-    public private(set) var config: TrainingConfig
-    public private(set) var parameters: ParameterStore
-    private var adam: Adam
-    private var rng: SeededGenerator
+    public internal(set) var config: TrainingConfig
+    public internal(set) var parameters: ParameterStore
+    var adam: Adam
+    var rng: SeededGenerator
     /// Completed PPO iterations and cloning steps.
-    public private(set) var iteration = 0
-    public private(set) var cloningSteps = 0
-    private var cloningConverged = false
-    public private(set) var history: [IterationRecord] = []
-    /// The best feasible placement so far: sampled, or the greedy decision of some iteration.
-    public private(set) var best: ReferencePlacement?
-    public private(set) var bestPriorityOffsets: [Float] = []
-    public private(set) var samples = 0
+    public internal(set) var iteration = 0
+    public internal(set) var cloningSteps = 0
+    var cloningConverged = false
+    /// Per problem: whether its last cloning step met both targets.
+    var cloningAgrees: [Bool]
+    public internal(set) var history: [IterationRecord] = []
+    /// The best feasible placement so far on each problem (sampled, or the greedy decision of some
+    /// iteration), with its priority offsets. Only the step times survive a checkpoint of a run over
+    /// several problems; a single problem's placement is kept too.
+    public internal(set) var bests: [ReferencePlacement?]
+    var bestOffsets: [[Float]]
+    public internal(set) var samples = 0
     /// Wall time by phase, since this trainer was made (not checkpointed).
-    public private(set) var timing = TimeBreakdown()
-    private var environment: PlacementEnvironment
-    private let prepared: PreparedInput
+    public internal(set) var timing = TimeBreakdown()
+    var environments: [PlacementEnvironment]
+    let prepared: [PreparedInput]
+    let cloningSchedule: ProblemSchedule
+    let iterationSchedule: ProblemSchedule
 
-    /// A fresh trainer. Sets OpenBLAS to one thread (determinism and speed on small matrices).
-    public init(problem: PolicyProblem, policyConfig: PolicyConfig = PolicyConfig(),
+    /// A fresh trainer over `problems` (at least one). Sets OpenBLAS to one thread (determinism and
+    /// speed on small matrices).
+    public init(problems: [PolicyProblem], policyConfig: PolicyConfig = PolicyConfig(),
                 config: TrainingConfig = TrainingConfig()) throws(PolicyError) {
         if let p = policyConfig.problem { throw PolicyError(.invalidConfiguration, "policy: \(p)") }
         if let p = config.problem { throw PolicyError(.invalidConfiguration, "training: \(p)") }
+        guard !problems.isEmpty else { throw PolicyError(.invalidConfiguration, "training needs at least one problem") }
         BLAS.setSingleThreaded()
-        self.problem = problem
+        self.problems = problems
         var store = ParameterStore()
         policy = PlacementPolicy(config: policyConfig, parameters: &store)
         parameters = store
         self.config = config
         adam = Adam(config.adam)
         rng = SeededGenerator(seed: config.seed)
-        do { environment = try PlacementEnvironment(problem) } catch {
-            throw PolicyError(.invalidConfiguration, "cannot simulate this problem: \(error)")
+        var environments: [PlacementEnvironment] = []
+        for problem in problems {
+            do { environments.append(try PlacementEnvironment(problem)) } catch {
+                throw PolicyError(.invalidConfiguration, "cannot simulate \(problem.name) on \(problem.cluster.name): \(error)")
+            }
         }
-        prepared = policy.prepare(Featurizer.input(for: problem))
+        self.environments = environments
+        prepared = problems.map { [policy] in policy.prepare(Featurizer.input(for: $0)) }
+        cloningAgrees = Array(repeating: false, count: problems.count)
+        bests = Array(repeating: nil, count: problems.count)
+        bestOffsets = Array(repeating: [], count: problems.count)
+        cloningSchedule = ProblemSchedule(problemCount: problems.count, seed: config.seed, salt: 0x636C6F6E65)
+        iterationSchedule = ProblemSchedule(problemCount: problems.count, seed: config.seed, salt: 0x70706F)
     }
 
-    /// A trainer continuing from `checkpoint`, which must have been trained on `problem`
-    /// (same graph name, task and device counts). `iterations` may raise the run's length.
-    public init(problem: PolicyProblem, resuming checkpoint: PolicyCheckpoint) throws(PolicyError) {
-        guard checkpoint.taskCount == problem.taskCount, checkpoint.deviceCount == problem.deviceCount,
-              checkpoint.graphName == problem.name else {
-            throw PolicyError(.problemMismatch, "the checkpoint was trained on '\(checkpoint.graphName)' "
-                + "(\(checkpoint.taskCount) tasks, \(checkpoint.deviceCount) devices), not '\(problem.name)' "
-                + "(\(problem.taskCount) tasks, \(problem.deviceCount) devices)")
+    /// A fresh trainer on one problem.
+    public init(problem: PolicyProblem, policyConfig: PolicyConfig = PolicyConfig(),
+                config: TrainingConfig = TrainingConfig()) throws(PolicyError) {
+        try self.init(problems: [problem], policyConfig: policyConfig, config: config)
+    }
+
+    /// A trainer continuing from `checkpoint`, which must have been trained on these problems (for
+    /// files that list them, the same keys in the same order; older files: same graph name, task
+    /// and device counts). `iterations` may then be raised with ``setIterations(_:)``.
+    public init(problems: [PolicyProblem], resuming checkpoint: PolicyCheckpoint) throws(PolicyError) {
+        let keys = problems.map(\.key)
+        let matches = checkpoint.problems.isEmpty
+            ? problems.count == 1 && checkpoint.taskCount == problems[0].taskCount
+                && checkpoint.deviceCount == problems[0].deviceCount && checkpoint.graphName == problems[0].name
+            : checkpoint.problems == keys
+        guard matches else {
+            let trained = checkpoint.problems.isEmpty
+                ? "'\(checkpoint.graphName)' (\(checkpoint.taskCount) tasks, \(checkpoint.deviceCount) devices)"
+                : Self.describe(checkpoint.problems)
+            throw PolicyError(.problemMismatch, "the checkpoint was trained on \(trained), not \(Self.describe(keys))")
         }
-        try self.init(problem: problem, policyConfig: checkpoint.policyConfig, config: checkpoint.trainingConfig)
-        do { try parameters.load(checkpoint.parameters) } catch {
-            throw PolicyError(.invalidContents, "the stored weights do not fit the network: \(error.message)")
-        }
+        try self.init(problems: problems, policyConfig: checkpoint.policyConfig, config: checkpoint.trainingConfig)
+        try loadWeights(checkpoint)
         adam = try checkpoint.optimizer()
         guard let restored = SeededGenerator(state: checkpoint.rngState) else {
             throw PolicyError(.invalidContents, "the stored generator state is invalid")
@@ -86,10 +122,52 @@ public struct PolicyTrainer {
         cloningSteps = checkpoint.cloningSteps
         cloningConverged = checkpoint.iteration > 0 || checkpoint.cloningSteps >= config.cloningSteps
         history = checkpoint.history
-        best = checkpoint.best
-        bestPriorityOffsets = checkpoint.bestPriorityOffsets
         samples = checkpoint.samples
+        for (p, step) in checkpoint.problemBestSteps.enumerated() where p < problems.count && step > 0 {
+            bests[p] = ReferencePlacement(name: "policy", placement: [], stepTime: step)
+        }
+        if problems.count == 1, let best = checkpoint.best {
+            bests[0] = best
+            bestOffsets[0] = checkpoint.bestPriorityOffsets
+        }
     }
+
+    /// A trainer continuing one problem's run from `checkpoint`.
+    public init(problem: PolicyProblem, resuming checkpoint: PolicyCheckpoint) throws(PolicyError) {
+        try self.init(problems: [problem], resuming: checkpoint)
+    }
+
+    /// Fine-tuning: the trained policy in `checkpoint` (any graphs, any cluster) continues with PPO
+    /// on `problem` for `iterations` iterations. Its network and training hyperparameters are the
+    /// checkpoint's; the optimiser starts fresh (Adam's moments of the pre-training run describe
+    /// other graphs' gradients), there is no behaviour cloning, and sampling draws from `seed`.
+    public init(fineTuning checkpoint: PolicyCheckpoint, on problem: PolicyProblem, iterations: Int,
+                seed: UInt64) throws(PolicyError) {
+        var config = checkpoint.trainingConfig
+        config.iterations = iterations
+        config.cloningSteps = 0
+        config.seed = seed
+        try self.init(problems: [problem], policyConfig: checkpoint.policyConfig, config: config)
+        try loadWeights(checkpoint)
+        cloningConverged = true
+    }
+
+    private mutating func loadWeights(_ checkpoint: PolicyCheckpoint) throws(PolicyError) {
+        do { try parameters.load(checkpoint.parameters) } catch {
+            throw PolicyError(.invalidContents, "the stored weights do not fit the network: \(error.message)")
+        }
+    }
+
+    private static func describe(_ keys: [String]) -> String {
+        keys.count == 1 ? keys[0] : "\(keys.count) problems (\(keys.prefix(3).joined(separator: ", "))\(keys.count > 3 ? ", …" : ""))"
+    }
+
+    /// The single problem of a one-problem trainer (the first of several otherwise).
+    public var problem: PolicyProblem { problems[0] }
+
+    /// The best feasible placement found on the first (for a single-graph run: the) problem.
+    public var best: ReferencePlacement? { bests[0] }
+    public var bestPriorityOffsets: [Float] { bestOffsets[0] }
 
     /// Whether every planned cloning step and iteration has run.
     public var isFinished: Bool { isCloningFinished && iteration >= config.iterations }
@@ -98,162 +176,45 @@ public struct PolicyTrainer {
     /// Changes the planned number of iterations (e.g. `--iterations` on resume).
     public mutating func setIterations(_ n: Int) { config.iterations = max(0, n) }
 
+    /// The problem the next PPO iteration trains on.
+    public var nextProblem: Int { iterationSchedule.problem(at: iteration) }
+
     /// The trainer's whole state.
     public var checkpoint: PolicyCheckpoint {
         let state = adam.state
+        let single = problems.count == 1
+        let first = problems[0]
         return PolicyCheckpoint(
             policyConfig: policy.config, trainingConfig: config, iteration: iteration, cloningSteps: cloningSteps,
             parameters: parameters, optimizerStep: adam.stepCount,
             optimizerMoments: state.tensors.map { NamedTensor(name: String($0.name.dropFirst("adam.".count)), tensor: $0.tensor) },
-            rngState: rng.state, history: history, best: best, bestPriorityOffsets: bestPriorityOffsets,
-            graphName: problem.name, clusterName: problem.cluster.name, taskCount: problem.taskCount,
-            deviceCount: problem.deviceCount, referenceName: problem.reference.name,
-            referenceStep: problem.reference.stepTime, samples: samples)
+            rngState: rng.state, history: history, best: single ? bests[0] : nil,
+            bestPriorityOffsets: single ? bestOffsets[0] : [],
+            graphName: single ? first.name : "\(problems.count) problems",
+            clusterName: single ? first.cluster.name : Self.clusterNames(problems),
+            taskCount: single ? first.taskCount : 0, deviceCount: single ? first.deviceCount : 0,
+            referenceName: single ? first.reference.name : "", referenceStep: single ? first.reference.stepTime : 0,
+            samples: samples, problems: problems.map(\.key), problemBestSteps: bests.map { $0?.stepTime ?? 0 })
     }
 
-    /// One behaviour-cloning step towards the best reference placement (each unit towards the device
-    /// most of its tasks use there); returns the loss and the fraction of units the policy (greedily)
-    /// placed as the reference did before the step.
-    @discardableResult
-    public mutating func cloneStep() -> (loss: Double, accuracy: Double) {
-        let target = problem.unitDevices(of: problem.reference.placement)
-        let clock = ContinuousClock()
-        var t0 = clock.now
-        let tape = Tape(parameters: parameters)
-        let output = policy(prepared, tape: tape)
-        let loss = -output.logProbabilities.pick(target.map { Int32($0) }).mean()
-        timing.forward += seconds(since: t0, clock)
-        let greedy = Sampler.greedy(output.logProbabilities.value)
-        let accuracy = Double(zip(greedy, target).filter { $0 == $1 }.count) / Double(max(target.count, 1))
-        t0 = clock.now
-        let gradients = tape.backward(loss).parameters
-        timing.backward += seconds(since: t0, clock)
-        t0 = clock.now
-        adam.config.learningRate = config.cloningLearningRate
-        adam.step(&parameters, gradients: gradients)
-        adam.config.learningRate = config.learningRate
-        timing.optimizer += seconds(since: t0, clock)
-        cloningSteps += 1
-        if accuracy >= Double(config.cloningTargetAccuracy) && loss.value.scalar <= config.cloningTargetLoss {
-            cloningConverged = true
-        }
-        return (Double(loss.value.scalar), accuracy)
+    private static func clusterNames(_ problems: [PolicyProblem]) -> String {
+        var seen: [String] = []
+        for p in problems where !seen.contains(p.cluster.name) { seen.append(p.cluster.name) }
+        return seen.joined(separator: ",")
     }
 
-    /// The reward of one simulated outcome.
-    public func reward(_ outcome: PlacementOutcome) -> Double {
-        outcome.outOfMemory ? config.outOfMemoryReward : -(outcome.stepTime / problem.reference.stepTime).squareRoot()
+    /// The reward of one simulated outcome on problem `p`.
+    public func reward(_ outcome: PlacementOutcome, problem p: Int = 0) -> Double {
+        outcome.outOfMemory ? config.outOfMemoryReward : -(outcome.stepTime / problems[p].reference.stepTime).squareRoot()
     }
 
-    private func seconds(since start: ContinuousClock.Instant, _ clock: ContinuousClock) -> Double {
+    func seconds(since start: ContinuousClock.Instant, _ clock: ContinuousClock) -> Double {
         let d = start.duration(to: clock.now)
         return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
+}
 
-    /// One PPO iteration: sample, simulate, update. Returns its learning-curve row.
-    @discardableResult
-    public mutating func iterate() -> IterationRecord {
-        let clock = ContinuousClock()
-        let n = problem.taskCount, k = config.samplesPerIteration
-        var t0 = clock.now
-        var tape = Tape(parameters: parameters)
-        var output = policy(prepared, tape: tape)
-        timing.forward += seconds(since: t0, clock)
-
-        t0 = clock.now
-        let logProbabilities = output.logProbabilities.value
-        let mean = output.priorityMean?.value
-        let logStd = output.priorityLogStd?.value.scalar ?? 0
-        let u = problem.unitCount, d = problem.deviceCount
-        var batch = PPOBatch(unitCount: u, taskCount: n)
-        batch.actions.reserveCapacity(k * u)
-        batch.oldPlacementLogProbabilities.reserveCapacity(k * u)
-        var decisions: [SampledPlacement] = []
-        for _ in 0..<k {
-            let unitDevices = Sampler.sample(logProbabilities, using: &rng)
-            for (unit, device) in unitDevices.enumerated() {
-                batch.actions.append(Int32(device))
-                batch.oldPlacementLogProbabilities.append(logProbabilities.scalars[unit * d + device])
-            }
-            let offsets = mean.map { Sampler.priorities(mean: $0, logStd: logStd, using: &rng) }
-            if let offsets, let mean {
-                batch.offsets.append(contentsOf: offsets)
-                for t in 0..<n {
-                    batch.oldPriorityLogDensities.append(PPOLoss.gaussianLogDensity(offsets[t], mean: mean.scalars[t], logStd: logStd))
-                }
-            }
-            decisions.append(SampledPlacement(placement: problem.expand(unitDevices), priorityOffsets: offsets))
-        }
-        timing.sampling += seconds(since: t0, clock)
-
-        t0 = clock.now
-        // The greedy decision competes for the best placement too (it is not part of the batch).
-        let greedy = SampledPlacement(placement: problem.expand(Sampler.greedy(logProbabilities)), priorityOffsets: mean?.scalars)
-        let greedyOutcome = environment.evaluate(greedy.placement, priorityOffsets: greedy.priorityOffsets)
-        if !greedyOutcome.outOfMemory && greedyOutcome.stepTime < (best?.stepTime ?? .infinity) {
-            best = ReferencePlacement(name: "policy", placement: greedy.placement, stepTime: greedyOutcome.stepTime)
-            bestPriorityOffsets = greedy.priorityOffsets ?? []
-        }
-        var rewards: [Double] = [], feasibleSteps: [Double] = []
-        for decision in decisions {
-            let outcome = environment.evaluate(decision.placement, priorityOffsets: decision.priorityOffsets)
-            rewards.append(reward(outcome))
-            if !outcome.outOfMemory {
-                feasibleSteps.append(outcome.stepTime)
-                if outcome.stepTime < (best?.stepTime ?? .infinity) {
-                    best = ReferencePlacement(name: "policy", placement: decision.placement, stepTime: outcome.stepTime)
-                    bestPriorityOffsets = decision.priorityOffsets ?? []
-                }
-            }
-        }
-        samples += k
-        timing.simulation += seconds(since: t0, clock)
-
-        let meanReward = rewards.reduce(0, +) / Double(k)
-        let value = Double(output.value.value.scalars[0])
-        let baseline = config.baseline == .sampleMean ? meanReward : value
-        let spread = (rewards.map { ($0 - meanReward) * ($0 - meanReward) }.reduce(0, +) / Double(k)).squareRoot()
-        let scale = config.normalizeAdvantages && spread > 1e-8 ? spread : 1
-        batch.advantages = rewards.map { Float(($0 - baseline) / scale) }
-        batch.rewards = rewards.map { Float($0) }
-        let residual = rewards.map { $0 - value }
-        let residualMean = residual.reduce(0, +) / Double(k)
-        let residualVariance = residual.map { ($0 - residualMean) * ($0 - residualMean) }.reduce(0, +) / Double(k)
-        let explained = spread > 1e-12 ? 1 - residualVariance / (spread * spread) : 0
-
-        let entropyCoefficient = config.entropyCoefficient(iteration: iteration, of: config.iterations)
-        var statistics = PPOStatistics()
-        statistics.entropy = Double(output.logits.stopGradient().categoricalEntropy().mean().value.scalar)
-        var gradientNorm = 0.0
-        // Every sample scored the same: nothing to learn from this batch but the value; skip the
-        // update rather than let the optimiser amplify noise.
-        let epochs = spread > 1e-12 ? config.epochs : 0
-        for epoch in 0..<epochs {
-            if epoch > 0 {
-                t0 = clock.now
-                tape = Tape(parameters: parameters)
-                output = policy(prepared, tape: tape)
-                timing.forward += seconds(since: t0, clock)
-            }
-            let (loss, stats) = PPOLoss.loss(output, batch: batch, clip: config.clip, entropyCoefficient: entropyCoefficient,
-                                             valueCoefficient: config.valueCoefficient)
-            if epoch > 0 && config.targetKL > 0 && stats.approxKL > Double(config.targetKL) { break }
-            statistics = stats
-            t0 = clock.now
-            let gradients = tape.backward(loss).parameters
-            timing.backward += seconds(since: t0, clock)
-            t0 = clock.now
-            gradientNorm = adam.step(&parameters, gradients: gradients).gradientNorm
-            timing.optimizer += seconds(since: t0, clock)
-        }
-        iteration += 1
-        let record = IterationRecord(
-            iteration: iteration, meanReward: meanReward, bestReward: rewards.max() ?? 0,
-            meanStep: feasibleSteps.isEmpty ? 0 : feasibleSteps.reduce(0, +) / Double(feasibleSteps.count),
-            bestStep: best?.stepTime ?? 0, entropy: statistics.entropy, approxKL: statistics.approxKL,
-            clipFraction: statistics.clipFraction, explainedVariance: explained, valueLoss: statistics.valueLoss,
-            gradientNorm: gradientNorm, outOfMemoryFraction: Double(k - feasibleSteps.count) / Double(k), samples: samples)
-        history.append(record)
-        return record
-    }
+extension PolicyProblem {
+    /// Identifies a training problem in checkpoints: `graph@cluster:tasks×devices`.
+    public var key: String { "\(name)@\(cluster.name):\(taskCount)×\(deviceCount)" }
 }

@@ -9,6 +9,9 @@ public struct SampledPlacement: Sendable, Hashable {
     public var priorityOffsets: [Float]?
     /// Where the decision came from: "greedy", "sample N", or "best found in training".
     public var origin: String = "sampled"
+    /// The list-scheduling priority of every task the decision was simulated with (base order plus
+    /// offsets; set on the decision `PolicyPlacer` returns), for a `PriorityRule.given`.
+    public var schedulePriorities: [Double]? = nil
 }
 
 /// Drawing placements from a policy's output values (no tape involved).
@@ -55,5 +58,33 @@ enum Sampler {
     static func priorities(mean: Tensor, logStd: Float, using rng: inout SeededGenerator) -> [Float] {
         let sigma = Foundation.exp(logStd)
         return mean.scalars.map { $0 + sigma * Float(rng.nextNormal()) }
+    }
+
+    /// The temperature (in [0.05, 100]) at which a sample from `logits` `[U, D]` (−∞ = masked) is
+    /// expected to put `moves` units on another device than the greedy one: Σ_u (1 − p_u(greedy; τ))
+    /// grows with τ, so bisection on log τ finds it (clamped at the ends of the range).
+    static func temperature(forMoves moves: Double, logits: Tensor) -> Float {
+        let u = logits.shape[0], d = logits.shape[1]
+        let greedy = greedy(logits)
+        func expectedMoves(_ tau: Double) -> Double {
+            logits.withUnsafeBufferPointer { l in
+                var total = 0.0
+                for row in 0..<u {
+                    let top = Double(l[row * d + greedy[row]])
+                    var z = 0.0
+                    for j in 0..<d where l[row * d + j] > -.infinity { z += exp((Double(l[row * d + j]) - top) / tau) }
+                    total += 1 - 1 / z
+                }
+                return total
+            }
+        }
+        var lo = log(0.05), hi = log(100.0)
+        if expectedMoves(exp(hi)) <= moves { return Float(exp(hi)) }
+        if expectedMoves(exp(lo)) >= moves { return Float(exp(lo)) }
+        for _ in 0..<40 {
+            let mid = (lo + hi) / 2
+            if expectedMoves(exp(mid)) < moves { lo = mid } else { hi = mid }
+        }
+        return Float(exp((lo + hi) / 2))
     }
 }

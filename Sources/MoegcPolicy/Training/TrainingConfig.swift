@@ -55,6 +55,19 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
     public var checkpointEvery: Int = 10
     /// Seed of sampling (default 1). The initial weights use `PolicyConfig.initSeed`.
     public var seed: UInt64 = 1
+    /// Exploration by temperature: when set, every iteration samples the device distributions at
+    /// the temperature τ at which one sample is expected to place this many units away from the
+    /// greedy decision (τ found by bisection in [0.05, 100]; PPO's ratios use the same τ), and
+    /// best-of-N placing samples the same way. nil (the default) samples the policy as it is (τ = 1).
+    /// A cloned policy is so sharp that its samples mostly equal the greedy decision (then no update
+    /// happens), or, on other graphs, so flat that every sample moves dozens of units: a fixed
+    /// expected number of moves keeps samples near the greedy decision on every graph, like a
+    /// local search whose moves the policy proposes, with sharp credit for each move.
+    public var explorationMoves: Double? = nil
+    /// The heuristics whose best placement is the hint, the reward's reference and the cloning
+    /// target; a trained policy is applied with the same set. nil (the default, and files that
+    /// predate the field) means `.all`; training over many graphs uses `.fast`.
+    public var referenceHeuristics: HeuristicSet? = nil
 
     public init() {}
 
@@ -75,6 +88,7 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
         if cloningSteps < 0 { return "cloningSteps must be ≥ 0" }
         if checkpointEvery < 1 { return "checkpointEvery must be ≥ 1" }
         if !outOfMemoryReward.isFinite { return "outOfMemoryReward must be finite" }
+        if let m = explorationMoves, !(m > 0) { return "explorationMoves must be positive, got \(m)" }
         return nil
     }
 

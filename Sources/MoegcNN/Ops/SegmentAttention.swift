@@ -1,0 +1,225 @@
+// Segment-recurrent attention (Transformer-XL) over a whole sequence at once.
+//
+// The sequence of N rows is cut into segments of S rows; segment s attends over the keys and
+// values of the previous segment (its memory, gradient stopped) followed by its own:
+//
+//     rows     │ seg 0 │ seg 1 │ seg 2 │ …
+//     seg 2's keys:      └──mem──┴─own─┘          one contiguous block of rows [S(s−1), S(s+1))
+//
+//     for each head h:  P = softmax_rows(scale · Q[seg s] K[block]ᵀ)     [S_s, M_s + S_s]
+//                       O[seg s] = P V[block]
+//
+// Because the memory of segment s at a layer is segment s−1's input to the same layer (not its
+// output), no segment waits for another within a layer: the projections Q, K, V are computed for
+// every row in one matmul each, and the segments run independently (in parallel when asked).
+//
+// The memory's keys and values come from separate inputs (`memoryKey`, `memoryValue`: the same
+// projections of the rows with their gradient stopped), so the projection weights learn from
+// them while the previous segment's rows receive nothing — exactly Transformer-XL's
+// concat(stopGradient(memory), x) before projecting. Backward, per segment and head:
+//     dP = dO V[block]ᵀ        dS = P ⊙ (dP − rowsum(dP ⊙ P))
+//     dV[own] += P[:, own]ᵀ dO              dMemV[prev] += P[:, mem]ᵀ dO
+//     dK[own] += scale · dS[:, own]ᵀ Q[seg]  dMemK[prev] += scale · dS[:, mem]ᵀ Q[seg]
+//     dQ[seg] += scale · dS K[block]
+// Segment s writes only its own rows of dQ, dK, dV and the previous segment's rows of dMemK and
+// dMemV, so the segments stay independent.
+
+import Dispatch
+
+/// Where segment `s`'s queries and keys are.
+private struct SegmentBlock {
+    let queryStart: Int, queries: Int, keyStart: Int, keys: Int
+    /// Keys before the segment's own rows (0 for the first segment, else the previous segment's size).
+    var memory: Int { queryStart - keyStart }
+
+    init(_ s: Int, rows: Int, segment: Int) {
+        queryStart = s * segment
+        queries = min(segment, rows - queryStart)
+        keyStart = max(0, queryStart - segment)
+        keys = queryStart + queries - keyStart
+    }
+}
+
+/// Runs `body(i, worker)` for every i in 0..<count on `workers(count, threads)` threads (i strided
+/// over the workers; each i on exactly one, so results do not depend on the thread count). `worker`
+/// indexes per-thread scratch space.
+func parallelFor(_ count: Int, threads: Int, _ body: (_ index: Int, _ worker: Int) -> Void) {
+    let workers = parallelWorkers(count, threads: threads)
+    if workers == 1 {
+        for i in 0..<count { body(i, 0) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let work = body
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            for i in stride(from: w, to: count, by: workers) { work(i, w) }
+        }
+    }
+}
+
+/// The threads `parallelFor` uses for `count` items.
+func parallelWorkers(_ count: Int, threads: Int) -> Int { max(1, min(threads, count)) }
+
+extension Var {
+    /// Segment-recurrent multi-head attention over `query`, `key`, `value` (each `[N, H·d]`, heads
+    /// side by side in column blocks): segment s of `segment` rows attends over the previous
+    /// segment's and its own keys, the previous segment's with their gradient stopped (see the file
+    /// comment); `memoryKey` and `memoryValue` (default: `key`, `value`) hold the same values and
+    /// receive the gradient of the memory positions. `scale` defaults to `1/√d`. Segments run on up to `threads` threads; the result
+    /// is the same for any thread count. Returns `[N, H·dv]`.
+    public static func segmentAttention(query: Var, key: Var, value: Var, memoryKey: Var? = nil, memoryValue: Var? = nil,
+                                        heads: Int, segment: Int, scale: Float? = nil, threads: Int = 1) -> Var {
+        let q = query.value, k = key.value, v = value.value
+        let memoryKey = memoryKey ?? key, memoryValue = memoryValue ?? value
+        precondition(memoryKey.value == k && memoryValue.value == v || !query.tape.isRecording,
+                     "segmentAttention: the memory keys and values must equal the keys and values")
+        precondition(segment > 0 && heads > 0, "segmentAttention: segment and heads must be positive")
+        precondition(q.rank == 2 && k.shape == q.shape && v.rank == 2 && v.shape[0] == q.shape[0]
+                     && q.shape[1] % heads == 0 && v.shape[1] % heads == 0,
+                     "segmentAttention: query \(q.shape), key \(k.shape), value \(v.shape), \(heads) heads")
+        let n = q.shape[0], width = q.shape[1], valueWidth = v.shape[1]
+        let dk = width / heads, dv = valueWidth / heads
+        let scale = scale ?? 1 / Float(max(dk, 1)).squareRoot()
+        let segments = (n + segment - 1) / segment
+        let keep = query.tape.isRecording && [query, key, value, memoryKey, memoryValue].contains { $0.requiresGradient }
+        // Attention weights of every segment, kept for the backward pass (only when recording).
+        var offsets = [Int](repeating: 0, count: segments + 1)
+        for s in 0..<segments {
+            let b = SegmentBlock(s, rows: n, segment: segment)
+            offsets[s + 1] = offsets[s] + heads * b.queries * b.keys
+        }
+        var kept = [Float](repeating: 0, count: keep ? offsets[segments] : 0)
+        // Attention weights of one segment, per worker, when they are not kept.
+        let workers = parallelWorkers(segments, threads: threads)
+        let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: keep ? 0 : workers * heads * segment * 2 * segment)
+        defer { scratch.deallocate() }
+        nonisolated(unsafe) let scratchBuffer = scratch
+        let out = Tensor(shape: [n, valueWidth], unsafeUninitialized: { o in
+            q.withUnsafeBufferPointer { pq in
+                k.withUnsafeBufferPointer { pk in
+                    v.withUnsafeBufferPointer { pv in
+                        kept.withUnsafeMutableBufferPointer { store in
+                            nonisolated(unsafe) let (o, store) = (o, store)
+                            parallelFor(segments, threads: threads) { s, worker in
+                                let b = SegmentBlock(s, rows: n, segment: segment)
+                                let size = offsets[s + 1] - offsets[s]
+                                do {
+                                    let p = keep ? UnsafeMutableBufferPointer(rebasing: store[offsets[s]..<offsets[s + 1]])
+                                        : UnsafeMutableBufferPointer(rebasing: scratchBuffer[(worker * heads * segment * 2 * segment)...].prefix(size))
+                                    let block = b.queries * b.keys
+                                    for h in 0..<heads {
+                                        gemm(transposeA: false, transposeB: true, m: b.queries, n: b.keys, k: dk, alpha: scale,
+                                             pq, offsetA: b.queryStart * width + h * dk, lda: width,
+                                             pk, offsetB: b.keyStart * width + h * dk, ldb: width,
+                                             beta: 0, p, offsetC: h * block, ldc: b.keys)
+                                        for r in 0..<b.queries { softmaxInPlaceVectorized(b.keys, p.baseAddress! + h * block + r * b.keys) }
+                                        gemm(transposeA: false, transposeB: false, m: b.queries, n: dv, k: b.keys, alpha: 1,
+                                             UnsafeBufferPointer(p), offsetA: h * block, lda: b.keys,
+                                             pv, offsetB: b.keyStart * valueWidth + h * dv, ldb: valueWidth,
+                                             beta: 0, o, offsetC: b.queryStart * valueWidth + h * dv, ldc: valueWidth)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        })
+        guard keep else { return query.tape.constant(out) }
+        let (iq, ik, iv, imk, imv) = (query.id, key.id, value.id, memoryKey.id, memoryValue.id)
+        let weights = kept
+        return query.tape.record(out, query, key, value, memoryKey, memoryValue) { g, grads in
+            var d = SegmentAttentionGradients(q: q.shape, k: k.shape, v: v.shape)
+            d.compute(g: g, weights: weights, q: q, k: k, v: v, offsets: offsets, rows: n, segment: segment, heads: heads,
+                      scale: scale, threads: threads)
+            grads.accumulate(iq, d.query)
+            grads.accumulate(ik, d.key)
+            grads.accumulate(iv, d.value)
+            grads.accumulate(imk, d.memoryKey)
+            grads.accumulate(imv, d.memoryValue)
+        }
+    }
+}
+
+/// The backward pass of `Var.segmentAttention` (see the file comment for the formulas).
+private struct SegmentAttentionGradients {
+    var query: Tensor, key: Tensor, value: Tensor, memoryKey: Tensor, memoryValue: Tensor
+
+    init(q: [Int], k: [Int], v: [Int]) {
+        query = Tensor(zeros: q)
+        key = Tensor(zeros: k)
+        value = Tensor(zeros: v)
+        memoryKey = Tensor(zeros: k)
+        memoryValue = Tensor(zeros: v)
+    }
+
+    mutating func compute(g: Tensor, weights: [Float], q: Tensor, k: Tensor, v: Tensor, offsets: [Int], rows n: Int,
+                          segment: Int, heads: Int, scale: Float, threads: Int) {
+        let width = q.shape[1], valueWidth = v.shape[1], dk = width / heads, dv = valueWidth / heads
+        let segments = offsets.count - 1
+        let pg = g.scalars, pq = q.scalars, pk = k.scalars, pv = v.scalars
+        let dq = UnsafeMutableBufferPointer<Float>.allocate(capacity: query.count)
+        let dkey = UnsafeMutableBufferPointer<Float>.allocate(capacity: key.count)
+        let dval = UnsafeMutableBufferPointer<Float>.allocate(capacity: value.count)
+        let dmk = UnsafeMutableBufferPointer<Float>.allocate(capacity: key.count)
+        let dmv = UnsafeMutableBufferPointer<Float>.allocate(capacity: value.count)
+        defer { for b in [dq, dkey, dval, dmk, dmv] { b.deallocate() } }
+        for b in [dq, dkey, dval, dmk, dmv] { b.initialize(repeating: 0) }
+        weights.withUnsafeBufferPointer { p in
+            pg.withUnsafeBufferPointer { pg in
+                pq.withUnsafeBufferPointer { pq in
+                    pk.withUnsafeBufferPointer { pk in
+                        pv.withUnsafeBufferPointer { pv in
+                            nonisolated(unsafe) let (p, pg, pq, pk, pv) = (p, pg, pq, pk, pv)
+                            parallelFor(segments, threads: threads) { s, _ in
+                                let b = SegmentBlock(s, rows: n, segment: segment)
+                                let block = b.queries * b.keys, own = b.keys - b.memory
+                                var ds = [Float](repeating: 0, count: block)
+                                ds.withUnsafeMutableBufferPointer { ds in
+                                    let dsr = UnsafeBufferPointer(ds)
+                                    for h in 0..<heads {
+                                        let ph = offsets[s] + h * block
+                                        let gOffset = b.queryStart * valueWidth + h * dv
+                                        // dV[own] += P[:, own]ᵀ dO;  dMemV[prev] += P[:, mem]ᵀ dO
+                                        gemm(transposeA: true, transposeB: false, m: own, n: dv, k: b.queries, alpha: 1,
+                                             p, offsetA: ph + b.memory, lda: b.keys, pg, offsetB: gOffset, ldb: valueWidth,
+                                             beta: 1, dval, offsetC: b.queryStart * valueWidth + h * dv, ldc: valueWidth)
+                                        gemm(transposeA: true, transposeB: false, m: b.memory, n: dv, k: b.queries, alpha: 1,
+                                             p, offsetA: ph, lda: b.keys, pg, offsetB: gOffset, ldb: valueWidth,
+                                             beta: 1, dmv, offsetC: b.keyStart * valueWidth + h * dv, ldc: valueWidth)
+                                        // dP = dO V[block]ᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
+                                        gemm(transposeA: false, transposeB: true, m: b.queries, n: b.keys, k: dv, alpha: 1,
+                                             pg, offsetA: gOffset, lda: valueWidth, pv, offsetB: b.keyStart * valueWidth + h * dv, ldb: valueWidth,
+                                             beta: 0, ds, ldc: b.keys)
+                                        for r in 0..<b.queries {
+                                            let row = r * b.keys
+                                            var dot: Float = 0
+                                            for j in 0..<b.keys { dot += ds[row + j] * p[ph + row + j] }
+                                            for j in 0..<b.keys { ds[row + j] = p[ph + row + j] * (ds[row + j] - dot) }
+                                        }
+                                        // dQ[seg] += scale · dS K[block]
+                                        gemm(transposeA: false, transposeB: false, m: b.queries, n: dk, k: b.keys, alpha: scale,
+                                             dsr, lda: b.keys, pk, offsetB: b.keyStart * width + h * dk, ldb: width,
+                                             beta: 1, dq, offsetC: b.queryStart * width + h * dk, ldc: width)
+                                        // dK[own] += scale · dS[:, own]ᵀ Q[seg];  dMemK[prev] += scale · dS[:, mem]ᵀ Q[seg]
+                                        gemm(transposeA: true, transposeB: false, m: own, n: dk, k: b.queries, alpha: scale,
+                                             dsr, offsetA: b.memory, lda: b.keys, pq, offsetB: b.queryStart * width + h * dk, ldb: width,
+                                             beta: 1, dkey, offsetC: b.queryStart * width + h * dk, ldc: width)
+                                        gemm(transposeA: true, transposeB: false, m: b.memory, n: dk, k: b.queries, alpha: scale,
+                                             dsr, lda: b.keys, pq, offsetB: b.queryStart * width + h * dk, ldb: width,
+                                             beta: 1, dmk, offsetC: b.keyStart * width + h * dk, ldc: width)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        query = Tensor(shape: query.shape, scalars: Array(dq))
+        key = Tensor(shape: key.shape, scalars: Array(dkey))
+        value = Tensor(shape: value.shape, scalars: Array(dval))
+        memoryKey = Tensor(shape: key.shape, scalars: Array(dmk))
+        memoryValue = Tensor(shape: value.shape, scalars: Array(dmv))
+    }
+}

@@ -1,0 +1,98 @@
+import MoegcPlacement
+
+/// A trained policy as a `MoegcPlacement` placer: what `moegc compile` places with when no
+/// heuristic is named.
+///
+/// Placing runs the heuristics of the policy's reference set (their best placement is the policy's
+/// hint), then one forward pass, and takes the greedy decision with the device orders it was
+/// simulated with. If that decision runs out of memory on the simulated devices, the best
+/// heuristic's placement is used instead, and ``LearnedDecision/origin`` says so.
+public struct LearnedPlacer: Placer {
+    public let name = "policy"
+    public let summary: String
+    public let checkpoint: PolicyCheckpoint
+    /// Seeds the randomised heuristics (METIS, local search) and sampling.
+    public let seed: UInt64
+    /// Local search's simulation budget (when the policy's set includes it).
+    public let budget: Int?
+    /// Sampled placements competing with the greedy one (0: greedy only).
+    public let samples: Int
+
+    /// The placer for the policy in `checkpoint`; `source` names it in reports (e.g. its path).
+    public init(_ checkpoint: PolicyCheckpoint, source: String, seed: UInt64 = 0, budget: Int? = nil, samples: Int = 0) {
+        self.checkpoint = checkpoint
+        self.seed = seed
+        self.budget = budget
+        self.samples = samples
+        let how = samples > 0 ? "best of greedy and \(samples) samples" : "greedy"
+        summary = "learned policy \(source) (\(how); hint: best of \((checkpoint.trainingConfig.referenceHeuristics ?? .all) == .fast ? "the heuristics but local search" : "every heuristic"))"
+    }
+
+    /// The policy's decision for `problem`, with where it came from and where the time went.
+    public func decide(_ problem: PlacementProblem) throws(PlacementError) -> LearnedDecision {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let set = checkpoint.trainingConfig.referenceHeuristics ?? .all
+        let policyProblem = try PolicyProblem.withHeuristics(problem, seed: seed, budget: budget, set: set)
+        let hintSeconds = CompilePipeline.seconds(start.duration(to: clock.now))
+        var timing = PlacingTime()
+        let result: (decision: SampledPlacement, outcome: PlacementOutcome)
+        do {
+            result = try PolicyPlacer(checkpoint).place(policyProblem, samples: samples, seed: seed, timing: &timing)
+        } catch {
+            throw .invalidPlacement("the policy cannot place this graph: \(error.message)")
+        }
+        if result.outcome.outOfMemory {
+            let reference = policyProblem.reference
+            let rule: PriorityRule = reference.priority.map { .given($0) } ?? .bLevel
+            return LearnedDecision(devices: reference.placement.map { Int32($0) }, priority: rule,
+                                   origin: "\(reference.name) (the policy's placement runs out of memory)",
+                                   hintSeconds: hintSeconds, timing: timing)
+        }
+        return LearnedDecision(devices: result.decision.placement.map { Int32($0) },
+                               priority: result.decision.schedulePriorities.map { .given($0) } ?? .bLevel,
+                               origin: result.decision.origin, hintSeconds: hintSeconds, timing: timing)
+    }
+
+    public func place(_ problem: PlacementProblem) throws(PlacementError) -> [Int32] { try decide(problem).devices }
+
+    public func placeAndOrder(_ problem: PlacementProblem) throws(PlacementError) -> ([Int32], PriorityRule) {
+        let decision = try decide(problem)
+        return (decision.devices, decision.priority)
+    }
+}
+
+/// What ``LearnedPlacer`` decided.
+public struct LearnedDecision: Sendable {
+    public var devices: [Int32]
+    public var priority: PriorityRule
+    /// "greedy", "sample N", or the heuristic used when the policy's placement did not fit.
+    public var origin: String
+    /// Seconds spent running the hint heuristics, and in the policy itself.
+    public var hintSeconds: Double
+    public var timing: PlacingTime
+}
+
+/// The fastest of the heuristic placers of a set, by simulated step time: what `moegc compile`
+/// falls back to when the shipped policy cannot be read.
+public struct BestHeuristicPlacer: Placer {
+    public let name = "best-heuristic"
+    public let set: HeuristicSet
+    public let seed: UInt64
+    public let budget: Int?
+
+    public init(set: HeuristicSet = .fast, seed: UInt64 = 0, budget: Int? = nil) {
+        self.set = set
+        self.seed = seed
+        self.budget = budget
+    }
+
+    public var summary: String { "the fastest of " + (set == .fast ? "the heuristics but local search" : "every heuristic") }
+
+    public func place(_ problem: PlacementProblem) throws(PlacementError) -> [Int32] { try placeAndOrder(problem).0 }
+
+    public func placeAndOrder(_ problem: PlacementProblem) throws(PlacementError) -> ([Int32], PriorityRule) {
+        let best = try PolicyProblem.withHeuristics(problem, seed: seed, budget: budget, set: set).reference
+        return (best.placement.map { Int32($0) }, best.priority.map { .given($0) } ?? .bLevel)
+    }
+}
