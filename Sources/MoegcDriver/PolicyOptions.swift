@@ -53,6 +53,9 @@ struct PolicyOptions: ParsableArguments {
     @Flag(name: .customLong("no-priority-head"), help: "Train without the scheduling-priority head (orders from b-level only).")
     var noPriorityHead = false
 
+    @Flag(name: .customLong("fusion-head"), help: "Train with a fusion head too: the policy also decides which tasks merge into their sole producer's fusion group when both share a device (GO's joint fusion and placement).")
+    var fusionHead = false
+
     func validate() throws {
         if train && policy != nil { throw ValidationError("--train-policy and --policy cannot be combined") }
         if resume && !train { throw ValidationError("--resume continues a --train-policy run") }
@@ -69,6 +72,9 @@ struct PolicyOptions: ParsableArguments {
         if let s = samplesPerIteration, s < 2 { throw ValidationError("--samples-per-iteration must be ≥ 2") }
         if let m = explorationMoves, !(m > 0) { throw ValidationError("--exploration-moves must be positive") }
         if let c = cloningSteps, c < 0 { throw ValidationError("--cloning-steps must be ≥ 0") }
+        if (fusionHead || noPriorityHead) && (!train || resume) {
+            throw ValidationError("--\(fusionHead ? "fusion-head" : "no-priority-head") shapes a new network: it goes with --train-policy, without --resume (a policy file keeps its own shape)")
+        }
     }
 
     /// Whether any policy action was asked for.

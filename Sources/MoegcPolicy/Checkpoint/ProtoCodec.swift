@@ -77,6 +77,7 @@ enum ProtoCodec {
         let keys = c.problems.map { arena.string($0) as UnsafeMutablePointer<CChar>? }
         (m.n_problems, m.problems) = arena.array(keys)
         (m.n_problem_best_steps, m.problem_best_steps) = arena.array(c.problemBestSteps)
+        (m.n_best_merges, m.best_merges) = arena.array(c.bestMerges.map { $0 ? 1 : 0 } as [protobuf_c_boolean])
         return pack(moegc__policy_checkpoint__get_packed_size(&m)) { moegc__policy_checkpoint__pack(&m, $0) }
     }
 
@@ -116,6 +117,7 @@ enum ProtoCodec {
             referenceName: string(m.reference_name), referenceStep: m.reference_step, samples: Int(clamping: m.samples))
         checkpoint.problems = array(m.n_problems, m.problems).map { string($0) }
         checkpoint.problemBestSteps = array(m.n_problem_best_steps, m.problem_best_steps)
+        checkpoint.bestMerges = array(m.n_best_merges, m.best_merges).map { $0 != 0 }
         try validate(checkpoint)
         return checkpoint
     }
