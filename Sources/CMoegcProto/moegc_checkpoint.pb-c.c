@@ -548,7 +548,7 @@ const ProtobufCMessageDescriptor moegc__iteration_record__descriptor =
   (ProtobufCMessageInit) moegc__iteration_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor moegc__policy_checkpoint__field_descriptors[20] =
+static const ProtobufCFieldDescriptor moegc__policy_checkpoint__field_descriptors[21] =
 {
   {
     "config_json",
@@ -790,8 +790,21 @@ static const ProtobufCFieldDescriptor moegc__policy_checkpoint__field_descriptor
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "best_merges",
+    21,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Moegc__PolicyCheckpoint, n_best_merges),
+    offsetof(Moegc__PolicyCheckpoint, best_merges),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned moegc__policy_checkpoint__field_indices_by_name[] = {
+  20,   /* field[20] = best_merges */
   8,   /* field[8] = best_placement */
   17,   /* field[17] = best_priority_offsets */
   9,   /* field[9] = best_step */
@@ -816,7 +829,7 @@ static const unsigned moegc__policy_checkpoint__field_indices_by_name[] = {
 static const ProtobufCIntRange moegc__policy_checkpoint__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 20 }
+  { 0, 21 }
 };
 const ProtobufCMessageDescriptor moegc__policy_checkpoint__descriptor =
 {
@@ -826,7 +839,7 @@ const ProtobufCMessageDescriptor moegc__policy_checkpoint__descriptor =
   "Moegc__PolicyCheckpoint",
   "moegc",
   sizeof(Moegc__PolicyCheckpoint),
-  20,
+  21,
   moegc__policy_checkpoint__field_descriptors,
   moegc__policy_checkpoint__field_indices_by_name,
   1,  moegc__policy_checkpoint__number_ranges,

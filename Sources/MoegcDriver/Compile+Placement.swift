@@ -17,18 +17,22 @@ extension Compile {
         }
         let cluster = try placement.loadCluster()
         let clock = ContinuousClock(), adaptStart = clock.now
-        let problem = try placement.problem(graph, cluster: cluster)
+        var problem = try placement.problem(graph, cluster: cluster)
         let adaptTime = CompilePipeline.seconds(adaptStart.duration(to: clock.now))
         let placer = try compilePlacer()
         let evaluation: Evaluation, placeTime: Double
         var notes: [(String, String)] = []
         do {
             if let learned = placer as? LearnedPlacer {
-                let (decision, seconds) = try CompilePipeline.timed { () throws(PlacementError) in try learned.decide(problem) }
+                let (decided, seconds) = try CompilePipeline.timed { () throws(PlacementError) in try learned.decide(problem) }
+                let decision: LearnedDecision
+                (problem, decision) = try LearnedPlacer.merged(decided, in: problem)
+                graph = problem.graph
                 try MemoryCheck.feasibility(problem)
                 evaluation = try Evaluation.run(problem, devices: decision.devices, priority: decision.priority)
                 placeTime = seconds
                 let t = decision.timing
+                if decision.merges > 0 { notes.append(("fusion", "the policy merged \(decision.merges) tasks into their producers' groups")) }
                 notes.append(("policy", "\(decision.origin); hint heuristics \(Quantity.seconds(decision.hintSeconds)), "
                               + "features \(Quantity.seconds(t.features)), forward \(Quantity.seconds(t.forward)), "
                               + "decide \(Quantity.seconds(t.decide)), simulate \(Quantity.seconds(t.environment + t.simulate))"))

@@ -56,6 +56,9 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("score-clip"), help: ArgumentHelp("Train a network whose task·device scores are bounded to ±C (C·tanh(s/C)); default unbounded.", valueName: "C"))
     var scoreClip: Float?
 
+    @Flag(name: .customLong("fusion-head"), help: "Train with a fusion head too: the policy also decides which tasks merge into their sole producer's fusion group when both share a device (GO's joint fusion and placement).")
+    var fusionHead = false
+
     func validate() throws {
         if train && policy != nil { throw ValidationError("--train-policy and --policy cannot be combined") }
         if resume && !train { throw ValidationError("--resume continues a --train-policy run") }
@@ -73,7 +76,10 @@ struct PolicyOptions: ParsableArguments {
         if let m = explorationMoves, !(m > 0) { throw ValidationError("--exploration-moves must be positive") }
         if let c = cloningSteps, c < 0 { throw ValidationError("--cloning-steps must be ≥ 0") }
         if let c = scoreClip, !(c > 0 && c.isFinite) { throw ValidationError("--score-clip must be positive") }
-        if scoreClip != nil && (!train || resume) { throw ValidationError("--score-clip shapes a new network: it goes with --train-policy (not --resume)") }
+        for (flag, given) in [("score-clip", scoreClip != nil), ("fusion-head", fusionHead), ("no-priority-head", noPriorityHead)]
+        where given && (!train || resume) {
+            throw ValidationError("--\(flag) shapes a new network: it goes with --train-policy, without --resume (a policy file keeps its own shape)")
+        }
     }
 
     /// Whether any policy action was asked for.

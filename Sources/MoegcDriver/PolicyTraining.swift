@@ -21,6 +21,7 @@ enum PolicyTraining {
             var policyConfig = PolicyConfig()
             policyConfig.priorityHead = !options.noPriorityHead
             policyConfig.scoreClip = options.scoreClip
+            if options.fusionHead { policyConfig.fusionHead = true }
             var config = TrainingConfig()
             config.seed = seed
             config.referenceHeuristics = heuristics
@@ -130,6 +131,13 @@ enum PolicyTraining {
             let replay = environment.evaluate(reference.placement)
             out += "\(reference.name)'s placement ordered by b-level, as the policy's decisions are: "
                 + "\(Quantity.fixed(replay.stepTime * 1e3, 3)) ms (\(Quantity.fixed(replay.stepTime / reference.stepTime, 3))×)\n"
+            if trainer.policy.config.usesFusionHead {
+                // The fusion head's naive rival: merge every candidate the heuristic's placement allows.
+                let all = environment.evaluate(reference.placement, priorityOffsets: nil,
+                                               merge: Array(repeating: true, count: environment.merging.candidates.count))
+                out += "\(reference.name)'s placement with every one of the \(environment.merging.candidates.count) merge candidates merged: "
+                    + "\(Quantity.fixed(all.stepTime * 1e3, 3)) ms (\(Quantity.fixed(all.stepTime / reference.stepTime, 3))×)\n"
+            }
         }
         return out + timingLine(trainer, seconds: seconds, samples: samples)
     }

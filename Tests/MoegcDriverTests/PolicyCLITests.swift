@@ -135,6 +135,27 @@ struct PolicyCLITests {
         #expect(conflicting.status != 0 && conflicting.stderr.contains("cannot be combined with --placer heft"))
     }
 
+    /// A policy with a fusion head, end to end: trained, it merges tasks; `compile` applies the
+    /// merges to the plan's fusion groups; the runtime runs that plan to the interpreter's outputs.
+    @Test func fusionHeadMergesThroughCompileAndRun() throws {
+        let policy = Self.temporary("fusion.policy"), plan = Self.temporary("fusion.plan")
+        let trained = try CLITests.moegc(["place", "graphs/tiny-switch.graph", "--cluster", "cpu2", "--train-policy", "--fusion-head",
+                                          "--iterations", "30", "--seed", "0", "--out", policy])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stdout.contains("merge candidates merged"))
+        let compiled = try CLITests.moegc(["compile", "graphs/tiny-switch.graph", "--cluster", "cpu2", "--policy", policy, "-o", plan])
+        #expect(compiled.status == 0, "\(compiled.stderr)")
+        #expect(compiled.stdout.contains("the policy merged"), "\(compiled.stdout)")
+        let runtime = Self.temporary("fusion-runtime.json"), reference = Self.temporary("fusion-reference.json")
+        #expect(try CLITests.moegc(["run", plan, "--outputs", runtime]).status == 0)
+        #expect(try CLITests.moegc(["run", plan, "--reference", "--outputs", reference]).status == 0)
+        #expect(try String(contentsOfFile: runtime, encoding: .utf8) == String(contentsOfFile: reference, encoding: .utf8))
+
+        let resumed = try CLITests.moegc(["place", "graphs/tiny-switch.graph", "--train-policy", "--resume", "--fusion-head", "--out", policy])
+        #expect(resumed.status != 0)
+        #expect(resumed.stderr.contains("--fusion-head shapes a new network"))
+    }
+
     @Test func progressLine() {
         let line = ProgressBar.line(done: 5, total: 10, elapsed: 10, status: "it 5")
         #expect(line.contains("5/10 it 5 ETA 0:10"))

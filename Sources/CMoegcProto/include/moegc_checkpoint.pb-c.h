@@ -162,10 +162,16 @@ struct  Moegc__PolicyCheckpoint
    */
   size_t n_problem_best_steps;
   double *problem_best_steps;
+  /*
+   * With a fusion head: the merge decisions the best placement was simulated with, one per merge
+   * candidate (empty without a fusion head, or in files before it).
+   */
+  size_t n_best_merges;
+  protobuf_c_boolean *best_merges;
 };
 #define MOEGC__POLICY_CHECKPOINT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&moegc__policy_checkpoint__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL }
 
 
 /* Moegc__CheckpointFile methods */

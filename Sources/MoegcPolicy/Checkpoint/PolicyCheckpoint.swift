@@ -34,6 +34,8 @@ public struct PolicyCheckpoint: Sendable, Equatable {
     /// files), and the best step time found on each (0 where none).
     public var problems: [String] = []
     public var problemBestSteps: [Double] = []
+    /// With a fusion head: the merge decisions the best placement was simulated with (empty otherwise).
+    public var bestMerges: [Bool] = []
 
     /// Both configurations as canonical JSON (sorted keys), the form stored in the file.
     var configJSON: String {

@@ -78,6 +78,7 @@ enum ProtoCodec {
         let keys = c.problems.map { arena.string($0) as UnsafeMutablePointer<CChar>? }
         (m.n_problems, m.problems) = arena.array(keys)
         (m.n_problem_best_steps, m.problem_best_steps) = arena.array(c.problemBestSteps)
+        (m.n_best_merges, m.best_merges) = arena.array(c.bestMerges.map { $0 ? 1 : 0 } as [protobuf_c_boolean])
         return CRead.pack(moegc__policy_checkpoint__get_packed_size(&m)) { moegc__policy_checkpoint__pack(&m, $0) }
     }
 
@@ -117,6 +118,7 @@ enum ProtoCodec {
             referenceName: CRead.string(m.reference_name), referenceStep: m.reference_step, samples: Int(clamping: m.samples))
         checkpoint.problems = CRead.array(m.n_problems, m.problems).map { CRead.string($0) }
         checkpoint.problemBestSteps = CRead.array(m.n_problem_best_steps, m.problem_best_steps)
+        checkpoint.bestMerges = CRead.array(m.n_best_merges, m.best_merges).map { $0 != 0 }
         try validate(checkpoint)
         return checkpoint
     }

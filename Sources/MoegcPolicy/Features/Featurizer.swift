@@ -30,6 +30,10 @@ public struct PolicyInput: Sendable {
     /// Tasks in topological order, and each task's position in it.
     public var order: [Int32]
     public var position: [Int32]
+    /// The fusion head's decisions: tasks with a sole producer task (``TaskMerging/candidates``) and
+    /// that producer of each.
+    public var mergeCandidates: [Int32]
+    public var mergeProducers: [Int32]
 
     public var taskCount: Int { tasks.shape[0] }
     public var deviceCount: Int { devices.shape[0] }
@@ -164,6 +168,7 @@ public enum Featurizer {
         var position = [Int32](repeating: 0, count: n)
         for (i, t) in order.enumerated() { position[Int(t)] = Int32(i) }
 
+        let merging = TaskMerging(graph)
         return PolicyInput(
             tasks: Tensor(shape: [n, width], scalars: tasks),
             devices: deviceFeatures(cluster, fairShare: fairShare),
@@ -173,7 +178,8 @@ public enum Featurizer {
             unit: problem.units, unitCount: u,
             unitScale: u == n ? nil : Tensor(shape: [u, 1], scalars: unitSize.map { 1 / $0 }),
             edges: EdgeList(sources: sources, targets: targets, nodeCount: n),
-            order: order, position: position)
+            order: order, position: position,
+            mergeCandidates: merging.candidates, mergeProducers: merging.candidates.map { merging.soleProducer[Int($0)] })
     }
 
     static func deviceFeatures(_ cluster: Cluster, fairShare: Double) -> Tensor {

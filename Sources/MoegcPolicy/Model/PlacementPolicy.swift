@@ -20,6 +20,11 @@ public struct PolicyOutput {
     public let priorityLogStd: Var?
     /// The value head's prediction of the graph's expected reward `[1, 1]`.
     public let value: Var
+    /// Log-probabilities `[C, 2]` of each merge candidate's decision (column 0: keep apart, 1:
+    /// merge into its sole producer's group); nil without a fusion head or candidates.
+    public var fusionLogProbabilities: Var? = nil
+    /// The unnormalised `[C, 2]` scores (column 0 is 0), for the entropy.
+    public var fusionLogits: Var? = nil
 
     /// The same output with the device distributions at temperature `t`: logits / t (the greedy
     /// decision does not change; t > 1 flattens, t < 1 sharpens).
@@ -27,7 +32,8 @@ public struct PolicyOutput {
         guard t != 1 else { return self }
         let scaled = logits * (1 / t)
         return PolicyOutput(logProbabilities: scaled.logSoftmax(), logits: scaled, priorityMean: priorityMean,
-                            priorityLogStd: priorityLogStd, value: value)
+                            priorityLogStd: priorityLogStd, value: value,
+                            fusionLogProbabilities: fusionLogProbabilities, fusionLogits: fusionLogits)
     }
 }
 
@@ -47,6 +53,8 @@ public struct PolicyOutput {
 ///                      (clip(x) = C·tanh(x/C) with `scoreClip` C, else x)
 ///                      logits = mean of s over each co-location unit + mask     [U, D] → softmax per unit
 ///     scheduling       μ = Linear(h) ∈ ℝᴺ, σ = exp(logσ); offset ~ N(μ, σ²)     (list-scheduler priorities)
+///     fusion           ℓ_c = Linear([h_c, h_producer(c)]) for each merge candidate c  P(merge) = σ(ℓ_c)
+///                      (optional; TaskMerging: tasks whose inputs all come from one task)
 ///     value            V = MLP(g), g's gradient stopped                         expected reward
 ///
 /// The value head reads the graph embedding but does not train it: a value loss flowing into the
@@ -76,6 +84,7 @@ public struct PlacementPolicy: Sendable {
     let key: Linear
     let priority: Linear
     let valueHead: MLP
+    let fusion: Linear?
 
     static let costWeightName = "head.costWeight"
     static let hintWeightName = "head.hintWeight"
@@ -104,6 +113,15 @@ public struct PlacementPolicy: Sendable {
         key = Linear("head.key", inputSize: d, outputSize: d, parameters: &parameters, generator: &rng)
         priority = Linear("head.priority", inputSize: d, outputSize: 1, parameters: &parameters, generator: &rng)
         valueHead = MLP("value", sizes: [d, d, 1], activation: .relu, parameters: &parameters, generator: &rng)
+        if config.usesFusionHead {
+            // Drawn after every other layer, so the rest of the network is the same with or without it.
+            let head = Linear("head.fusion", inputSize: 2 * d, outputSize: 1, parameters: &parameters, generator: &rng)
+            parameters[head.weightName] = Tensor(zeros: [2 * d, 1])
+            parameters[head.biasName] = Tensor(shape: [1], scalars: [config.fusionInitialLogit ?? -2])
+            fusion = head
+        } else {
+            fusion = nil
+        }
         parameters.add(Self.costWeightName, Tensor(shape: [1], scalars: [1]))
         parameters.add(Self.hintWeightName, Tensor(shape: [1], scalars: [config.referenceHint ? 1 : 0]))
         parameters.add(Self.priorityLogStdName, Tensor(shape: [1], scalars: [Foundation.log(config.priorityInitialStd)]))
@@ -147,8 +165,15 @@ public struct PlacementPolicy: Sendable {
             priorityMean = priority(h).reshaped(to: [input.taskCount])
             priorityLogStd = tape.parameter(Self.priorityLogStdName)
         }
+        var fusionLogits: Var? = nil
+        if let fusion, !input.mergeCandidates.isEmpty {
+            let pair = Var.concat([h.gatherRows(input.mergeCandidates), h.gatherRows(input.mergeProducers)], axis: 1)
+            let merge = fusion(pair)                                                      // [C, 1]
+            fusionLogits = Var.concat([tape.constant(Tensor(zeros: [input.mergeCandidates.count, 1])), merge], axis: 1)
+        }
         return PolicyOutput(logProbabilities: logProbabilities, logits: logits, priorityMean: priorityMean,
-                            priorityLogStd: priorityLogStd, value: valueHead(g.stopGradient()))
+                            priorityLogStd: priorityLogStd, value: valueHead(g.stopGradient()),
+                            fusionLogProbabilities: fusionLogits?.logSoftmax(), fusionLogits: fusionLogits)
     }
 }
 

@@ -18,6 +18,14 @@ public struct PolicyConfig: Sendable, Hashable, Codable {
     /// Whether the policy emits per-task scheduling-priority offsets for the list scheduler (GO's
     /// joint placement + scheduling; default true). Off: orders come from the b-level alone.
     public var priorityHead: Bool = true
+    /// Whether the policy also makes fusion decisions (GO's joint fusion + placement; default off,
+    /// and absent from policies trained before it existed): for each task whose inputs all come
+    /// from one other task, whether to merge it into that task's group when both are on the same
+    /// device (``TaskMerging``). Off: the fusion pass's groups are final.
+    public var fusionHead: Bool? = nil
+    /// Initial log-odds of merging (default −2: the untrained head rarely merges, so the initial
+    /// policy behaves as placement alone).
+    public var fusionInitialLogit: Float? = nil
     /// Whether the placement scores include the best heuristic's placement as a learned-weight hint
     /// (default true). Off: the policy must find or imitate placements from the features alone.
     public var referenceHint: Bool = true
@@ -34,6 +42,9 @@ public struct PolicyConfig: Sendable, Hashable, Codable {
     public var initSeed: UInt64 = 1
 
     public init() {}
+
+    /// ``fusionHead``, false when absent.
+    public var usesFusionHead: Bool { fusionHead ?? false }
 
     /// Why this configuration cannot build a network, or nil.
     public var problem: String? {

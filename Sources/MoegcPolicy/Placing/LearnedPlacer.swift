@@ -1,3 +1,4 @@
+import MoegcPasses
 import MoegcPlacement
 
 /// A trained policy as a `MoegcPlacement` placer: what `moegc compile` places with when no
@@ -7,6 +8,10 @@ import MoegcPlacement
 /// hint), then one forward pass, and takes the greedy decision with the device orders it was
 /// simulated with. If that decision runs out of memory on the simulated devices, the best
 /// heuristic's placement is used instead, and ``LearnedDecision/origin`` says so.
+///
+/// A policy with a fusion head also decides which tasks merge into their producer's group
+/// (``LearnedDecision/mergedGroups``); the `Placer` interface has no room for that, so callers that
+/// want it (`moegc compile`) call ``decide(_:)`` and ``merged(_:in:)``.
 public struct LearnedPlacer: Placer {
     public let name = "policy"
     public let summary: String
@@ -49,9 +54,47 @@ public struct LearnedPlacer: Placer {
                                    origin: "\(reference.name) (the policy's placement runs out of memory)",
                                    hintSeconds: hintSeconds, timing: timing)
         }
+        let merged = result.decision.merge.flatMap {
+            TaskMerging(policyProblem.graph).groups(merge: $0, placement: result.decision.placement)?.groups
+        }
         return LearnedDecision(devices: result.decision.placement.map { Int32($0) },
                                priority: result.decision.schedulePriorities.map { .given($0) } ?? .bLevel,
-                               origin: result.decision.origin, hintSeconds: hintSeconds, timing: timing)
+                               origin: result.decision.origin, hintSeconds: hintSeconds, timing: timing,
+                               mergedGroups: merged)
+    }
+
+    /// `problem` with `decision`'s merges applied (unchanged without any): the graph's `group`
+    /// annotations rewritten so each merged group is one fusion group, the problem rebuilt from
+    /// them, and the decision's devices and priorities carried over (a merged task takes its
+    /// members' device, which they share, and the highest of their priorities).
+    public static func merged(_ decision: LearnedDecision, in problem: PlacementProblem)
+        throws(PlacementError) -> (problem: PlacementProblem, decision: LearnedDecision)
+    {
+        guard let groups = decision.mergedGroups else { return (problem, decision) }
+        precondition(groups.count == problem.taskCount, "LearnedPlacer.merged: one group per task")
+        var graph = problem.graph
+        let plan = FusionPlan(renumbering: problem.tasks.nodeTask.map { Int32(groups[Int($0)]) })
+        plan.annotate(&graph)
+        let merged = try PlacementProblem(graph: graph, cluster: problem.cluster, plan: plan, weightFraction: problem.weightFraction)
+        var devices = [Int32](repeating: 0, count: merged.taskCount)
+        var priority: [Double]? = nil
+        if case .given(let old) = decision.priority {
+            var highest = [Double](repeating: -.infinity, count: merged.taskCount)
+            for (node, task) in problem.tasks.nodeTask.enumerated() {
+                let new = Int(merged.tasks.nodeTask[node])
+                highest[new] = max(highest[new], old[Int(task)])
+            }
+            priority = highest
+        }
+        for (node, task) in problem.tasks.nodeTask.enumerated() {
+            devices[Int(merged.tasks.nodeTask[node])] = decision.devices[Int(task)]
+        }
+        var out = decision
+        out.devices = devices
+        out.priority = priority.map { .given($0) } ?? .bLevel
+        out.mergedGroups = nil
+        out.merges = problem.taskCount - merged.taskCount
+        return (merged, out)
     }
 
     public func place(_ problem: PlacementProblem) throws(PlacementError) -> [Int32] { try decide(problem).devices }
@@ -71,6 +114,10 @@ public struct LearnedDecision: Sendable {
     /// Seconds spent running the hint heuristics, and in the policy itself.
     public var hintSeconds: Double
     public var timing: PlacingTime
+    /// With a fusion head: the merged group of each task (nil when nothing merges).
+    public var mergedGroups: [Int]? = nil
+    /// Tasks merged away (set by ``LearnedPlacer/merged(_:in:)``).
+    public var merges = 0
 }
 
 /// The fastest of the heuristic placers of a set, by simulated step time: what `moegc compile`

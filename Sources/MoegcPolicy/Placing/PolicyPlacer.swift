@@ -30,6 +30,7 @@ public struct PolicyPlacer {
         trainedOn = (checkpoint.graphName, checkpoint.clusterName, checkpoint.taskCount, checkpoint.deviceCount)
         remembered = checkpoint.best.map {
             SampledPlacement(placement: $0.placement, priorityOffsets: checkpoint.bestPriorityOffsets.isEmpty ? nil : checkpoint.bestPriorityOffsets,
+                             merge: checkpoint.bestMerges.isEmpty ? nil : checkpoint.bestMerges,
                              origin: "best found in training")
         }
         explorationMoves = checkpoint.trainingConfig.explorationMoves
@@ -72,9 +73,11 @@ public struct PolicyPlacer {
         let temperature = samples > 0 ? explorationMoves.map { Sampler.temperature(forMoves: $0, logits: output.logits.value) } ?? 1 : 1
         let logProbabilities = output.tempered(temperature).logProbabilities.value
         let mean = output.priorityMean?.value
+        let fusion = output.fusionLogProbabilities?.value
         var candidates = [SampledPlacement(placement: problem.expand(Sampler.greedy(logProbabilities)), priorityOffsets: mean?.scalars,
-                                           origin: "greedy")]
-        if let remembered, trainedOn == (problem.name, problem.cluster.name, problem.taskCount, problem.deviceCount) {
+                                           merge: fusion.map(Sampler.greedyMerges), origin: "greedy")]
+        if let remembered, trainedOn == (problem.name, problem.cluster.name, problem.taskCount, problem.deviceCount),
+           (remembered.merge?.count ?? environment.merging.candidates.count) == environment.merging.candidates.count {
             candidates.append(remembered)
         }
         var rng = SeededGenerator(seed: seed)
@@ -82,13 +85,14 @@ public struct PolicyPlacer {
         for k in 0..<max(0, samples) {
             let placement = problem.expand(Sampler.sample(logProbabilities, using: &rng))
             let offsets = mean.map { Sampler.priorities(mean: $0, logStd: logStd, using: &rng) }
-            candidates.append(SampledPlacement(placement: placement, priorityOffsets: offsets, origin: "sample \(k + 1)"))
+            let merge = fusion.map { Sampler.merges($0, using: &rng).merge }
+            candidates.append(SampledPlacement(placement: placement, priorityOffsets: offsets, merge: merge, origin: "sample \(k + 1)"))
         }
         timing.decide += lap()
         var best: (SampledPlacement, PlacementOutcome)? = nil
         defer { timing.simulate += lap() }
         for candidate in candidates {
-            let outcome = environment.evaluate(candidate.placement, priorityOffsets: candidate.priorityOffsets)
+            let outcome = environment.evaluate(candidate.placement, priorityOffsets: candidate.priorityOffsets, merge: candidate.merge)
             guard let current = best else { best = (candidate, outcome); continue }
             let better = current.1.outOfMemory ? !outcome.outOfMemory || outcome.stepTime < current.1.stepTime
                 : !outcome.outOfMemory && outcome.stepTime < current.1.stepTime

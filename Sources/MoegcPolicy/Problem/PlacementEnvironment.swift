@@ -27,11 +27,14 @@ public struct PlacementEnvironment: Sendable {
     private var simulator: Simulator
     /// The reference's priorities rescaled to [0, 1], when they are the base; nil for b-level.
     public private(set) var referenceOrder: [Double]?
+    /// The fusion head's candidate merges (tasks with a sole producer task).
+    public let merging: TaskMerging
 
     /// An environment for `problem`. Fails only for a cluster the simulator rejects.
     public init(_ problem: PolicyProblem) throws(SimulationError) {
         self.problem = problem
         self.simulator = try Simulator(graph: problem.graph, cluster: problem.cluster)
+        self.merging = TaskMerging(problem.graph)
         let reference = problem.reference
         guard let given = reference.priority, let lo = given.min(), let hi = given.max() else { return }
         let span = max(hi - lo, 1e-300)
@@ -79,6 +82,33 @@ public struct PlacementEnvironment: Sendable {
             return PlacementOutcome(stepTime: report.makespan, outOfMemory: !report.isFeasible)
         } catch {
             preconditionFailure("PlacementEnvironment: the simulator rejected a list schedule: \(error)")
+        }
+    }
+
+    /// Schedules and simulates `placement` with the fusion head's `merge` decisions (one per
+    /// ``TaskMerging/candidates`` entry; nil or no effective merge: as ``evaluate(_:priorityOffsets:)``).
+    /// Merged tasks become one task of a fused cost graph, simulated on a simulator of its own; a
+    /// group's priority is its highest member's.
+    public mutating func evaluate(_ placement: [Int], priorityOffsets: [Float]?, merge: [Bool]?) -> PlacementOutcome {
+        guard let merge, let (groups, count) = merging.groups(merge: merge, placement: placement) else {
+            return evaluate(placement, priorityOffsets: priorityOffsets)
+        }
+        let priority = priorities(placement, priorityOffsets: priorityOffsets)
+        var groupDevice = [Int](repeating: 0, count: count)
+        var groupPriority = [Double](repeating: -.infinity, count: count)
+        for t in groups.indices {
+            groupDevice[groups[t]] = placement[t]
+            groupPriority[groups[t]] = max(groupPriority[groups[t]], priority[t])
+        }
+        do {
+            let fused = try problem.graph.fused(groups: groups).graph
+            var merged = try Simulator(graph: fused, cluster: problem.cluster)
+            let schedule = ListScheduler.schedule(graph: fused, placement: groupDevice, deviceCount: problem.deviceCount,
+                                                  priority: groupPriority)
+            let report = try merged.run(schedule)
+            return PlacementOutcome(stepTime: report.makespan, outOfMemory: !report.isFeasible)
+        } catch {
+            preconditionFailure("PlacementEnvironment: merging sole-producer tasks failed: \(error)")
         }
     }
 }

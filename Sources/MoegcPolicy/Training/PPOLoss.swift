@@ -11,6 +11,11 @@ struct PPOBatch {
     /// sampled (both empty without a priority head).
     var offsets: [Float] = []
     var oldPriorityLogDensities: [Float] = []
+    /// Merge decision of candidate c in sample k at `fusionActions[k·C + c]` (0 apart, 1 merge), and
+    /// its log-probability when sampled (both empty without a fusion head).
+    var fusionActions: [Int32] = []
+    var oldFusionLogProbabilities: [Float] = []
+    var candidateCount = 0
     /// One advantage and one reward per sample.
     var advantages: [Float] = []
     var rewards: [Float] = []
@@ -39,9 +44,10 @@ struct PPOStatistics {
 ///
 ///     r_ku = exp(log π(a_ku) − log π_old(a_ku))                 devices, per unit
 ///     q_kt = exp(log N(o_kt; μ_t, σ²) − log N_old(o_kt))        priority offsets, per task
+///     f_kc = exp(log π(m_kc) − log π_old(m_kc))                merge decisions, per candidate
 ///     C(r, A) = min(r A, clip(r, 1−ε, 1+ε) A)
-///     L = −mean_ku C(r_ku, A_k) − mean_kt C(q_kt, A_k)
-///         − c_H · mean_u H(π_u) + c_V · mean_k (V − R_k)²
+///     L = −mean_ku C(r_ku, A_k) − mean_kt C(q_kt, A_k) − mean_kc C(f_kc, A_k)
+///         − c_H · (mean_u H(π_u) + mean_c H(π_c)) + c_V · mean_k (V − R_k)²
 ///
 /// All K samples share one forward pass (the input is the same graph), gathered into K·U rows.
 enum PPOLoss {
@@ -60,7 +66,16 @@ enum PPOLoss {
             objective = objective + clipped(priorityRatio, advantages: batch.advantages, per: n, clip: clip).mean()
             ratios.append(priorityRatio.value)
         }
-        let entropy = output.logits.categoricalEntropy().mean()
+        var entropy = output.logits.categoricalEntropy().mean()
+        if let fusion = output.fusionLogProbabilities, let fusionLogits = output.fusionLogits, batch.candidateCount > 0 {
+            let c = batch.candidateCount
+            precondition(batch.fusionActions.count == k * c, "PPOLoss: one merge decision per candidate and sample")
+            let fusionRatio = fusion.gatherRows(repeatedRows(c, k)).pick(batch.fusionActions)
+                - tape.constant(Tensor(shape: [k * c], scalars: batch.oldFusionLogProbabilities))
+            objective = objective + clipped(fusionRatio, advantages: batch.advantages, per: c, clip: clip).mean()
+            ratios.append(fusionRatio.value)
+            entropy = entropy + fusionLogits.categoricalEntropy().mean()
+        }
         let valueError = (output.value.reshaped(to: [1]) - tape.constant(Tensor(shape: [k], scalars: batch.rewards))).square().mean()
         let loss = -objective - entropyCoefficient * entropy + valueCoefficient * valueError
 

@@ -20,8 +20,10 @@ extension PolicyTrainer {
         let logProbabilities = output.logProbabilities.value
         let mean = output.priorityMean?.value
         let logStd = output.priorityLogStd?.value.scalar ?? 0
+        let fusion = output.fusionLogProbabilities?.value
         let u = problem.unitCount, d = problem.deviceCount
         var batch = PPOBatch(unitCount: u, taskCount: n)
+        batch.candidateCount = fusion?.shape[0] ?? 0
         batch.actions.reserveCapacity(k * u)
         batch.oldPlacementLogProbabilities.reserveCapacity(k * u)
         var decisions: [SampledPlacement] = []
@@ -38,18 +40,28 @@ extension PolicyTrainer {
                     batch.oldPriorityLogDensities.append(PPOLoss.gaussianLogDensity(offsets[t], mean: mean.scalars[t], logStd: logStd))
                 }
             }
-            decisions.append(SampledPlacement(placement: problem.expand(unitDevices), priorityOffsets: offsets))
+            var merge: [Bool]? = nil
+            if let fusion {
+                let drawn = Sampler.merges(fusion, using: &rng)
+                for (c, action) in drawn.actions.enumerated() {
+                    batch.fusionActions.append(Int32(action))
+                    batch.oldFusionLogProbabilities.append(fusion.scalars[c * 2 + action])
+                }
+                merge = drawn.merge
+            }
+            decisions.append(SampledPlacement(placement: problem.expand(unitDevices), priorityOffsets: offsets, merge: merge))
         }
         timing.sampling += seconds(since: t0, clock)
 
         t0 = clock.now
         // The greedy decision competes for the best placement too (it is not part of the batch).
-        let greedy = SampledPlacement(placement: problem.expand(Sampler.greedy(logProbabilities)), priorityOffsets: mean?.scalars)
-        let greedyOutcome = environments[p].evaluate(greedy.placement, priorityOffsets: greedy.priorityOffsets)
+        let greedy = SampledPlacement(placement: problem.expand(Sampler.greedy(logProbabilities)), priorityOffsets: mean?.scalars,
+                                      merge: fusion.map(Sampler.greedyMerges))
+        let greedyOutcome = environments[p].evaluate(greedy.placement, priorityOffsets: greedy.priorityOffsets, merge: greedy.merge)
         consider(greedy, greedyOutcome, problem: p)
         var rewards: [Double] = [], feasibleSteps: [Double] = []
         for decision in decisions {
-            let outcome = environments[p].evaluate(decision.placement, priorityOffsets: decision.priorityOffsets)
+            let outcome = environments[p].evaluate(decision.placement, priorityOffsets: decision.priorityOffsets, merge: decision.merge)
             rewards.append(reward(outcome, problem: p))
             if !outcome.outOfMemory { feasibleSteps.append(outcome.stepTime) }
             consider(decision, outcome, problem: p)
@@ -111,5 +123,6 @@ extension PolicyTrainer {
         guard !outcome.outOfMemory, outcome.stepTime < (bests[p]?.stepTime ?? .infinity) else { return }
         bests[p] = ReferencePlacement(name: "policy", placement: decision.placement, stepTime: outcome.stepTime)
         bestOffsets[p] = decision.priorityOffsets ?? []
+        bestMerges[p] = decision.merge ?? []
     }
 }

@@ -52,6 +52,8 @@ public struct PolicyTrainer {
     /// several problems; a single problem's placement is kept too.
     public internal(set) var bests: [ReferencePlacement?]
     var bestOffsets: [[Float]]
+    /// The merge decisions of each problem's best placement (empty without a fusion head).
+    var bestMerges: [[Bool]]
     public internal(set) var samples = 0
     /// Wall time by phase, since this trainer was made (not checkpointed).
     public internal(set) var timing = TimeBreakdown()
@@ -86,6 +88,7 @@ public struct PolicyTrainer {
         cloningAgrees = Array(repeating: false, count: problems.count)
         bests = Array(repeating: nil, count: problems.count)
         bestOffsets = Array(repeating: [], count: problems.count)
+        bestMerges = Array(repeating: [], count: problems.count)
         cloningSchedule = ProblemSchedule(problemCount: problems.count, seed: config.seed, salt: 0x636C6F6E65)
         iterationSchedule = ProblemSchedule(problemCount: problems.count, seed: config.seed, salt: 0x70706F)
     }
@@ -129,6 +132,7 @@ public struct PolicyTrainer {
         if problems.count == 1, let best = checkpoint.best {
             bests[0] = best
             bestOffsets[0] = checkpoint.bestPriorityOffsets
+            bestMerges[0] = checkpoint.bestMerges
         }
     }
 
@@ -168,6 +172,7 @@ public struct PolicyTrainer {
     /// The best feasible placement found on the first (for a single-graph run: the) problem.
     public var best: ReferencePlacement? { bests[0] }
     public var bestPriorityOffsets: [Float] { bestOffsets[0] }
+    public var bestMergeDecisions: [Bool] { bestMerges[0] }
 
     /// Whether every planned cloning step and iteration has run.
     public var isFinished: Bool { isCloningFinished && iteration >= config.iterations }
@@ -184,7 +189,7 @@ public struct PolicyTrainer {
         let state = adam.state
         let single = problems.count == 1
         let first = problems[0]
-        return PolicyCheckpoint(
+        var checkpoint = PolicyCheckpoint(
             policyConfig: policy.config, trainingConfig: config, iteration: iteration, cloningSteps: cloningSteps,
             parameters: parameters, optimizerStep: adam.stepCount,
             optimizerMoments: state.tensors.map { NamedTensor(name: String($0.name.dropFirst("adam.".count)), tensor: $0.tensor) },
@@ -195,6 +200,8 @@ public struct PolicyTrainer {
             taskCount: single ? first.taskCount : 0, deviceCount: single ? first.deviceCount : 0,
             referenceName: single ? first.reference.name : "", referenceStep: single ? first.reference.stepTime : 0,
             samples: samples, problems: problems.map(\.key), problemBestSteps: bests.map { $0?.stepTime ?? 0 })
+        if single { checkpoint.bestMerges = bestMerges[0] }
+        return checkpoint
     }
 
     private static func clusterNames(_ problems: [PolicyProblem]) -> String {

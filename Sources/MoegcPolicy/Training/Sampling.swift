@@ -7,6 +7,9 @@ import MoegcSupport
 public struct SampledPlacement: Sendable, Hashable {
     public var placement: [Int]
     public var priorityOffsets: [Float]?
+    /// With a fusion head: whether each merge candidate (``TaskMerging/candidates``) is merged into
+    /// its sole producer's group (effective only where both share a device).
+    public var merge: [Bool]? = nil
     /// Where the decision came from: "greedy", "sample N", or "best found in training".
     public var origin: String = "sampled"
     /// The list-scheduling priority of every task the decision was simulated with (base order plus
@@ -53,6 +56,16 @@ enum Sampler {
         }
         return out
     }
+
+    /// Merge decisions drawn from `[C, 2]` log-probabilities (one uniform draw per candidate); the
+    /// actions (0 keep apart, 1 merge) and the decisions.
+    static func merges(_ logProbabilities: Tensor, using rng: inout SeededGenerator) -> (actions: [Int], merge: [Bool]) {
+        let actions = sample(logProbabilities, using: &rng)
+        return (actions, actions.map { $0 == 1 })
+    }
+
+    /// The likelier decision of each merge candidate (ties: keep apart).
+    static func greedyMerges(_ logProbabilities: Tensor) -> [Bool] { greedy(logProbabilities).map { $0 == 1 } }
 
     /// Offsets `μ + σ·ε`, ε standard normal per task.
     static func priorities(mean: Tensor, logStd: Float, using rng: inout SeededGenerator) -> [Float] {
