@@ -11,7 +11,7 @@ import Glibc
 /// forward+backward on 10k nodes). Keeping freed memory in the heap removes that cost.
 public enum Allocator {
     /// Asks the C allocator to serve large arrays from the heap and not to return freed memory to
-    /// the system eagerly (glibc: `M_MMAP_THRESHOLD` 256 MiB, `M_TRIM_THRESHOLD` 1 GiB). This
+    /// the system eagerly (glibc: `M_MMAP_THRESHOLD` 256 MiB, `M_TRIM_THRESHOLD` 2 GiB: placing the 137B model peaks at 2 GiB, and a 1 GiB threshold handed its freed tensors back between layers). This
     /// changes the whole process, so it is opt-in: call it once at the start of a training or
     /// placement run. Returns whether the settings were applied (false on non-glibc systems).
     @discardableResult
@@ -23,7 +23,7 @@ public enum Allocator {
         let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
         let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3   // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
         let mapped = mallopt(mmapThreshold, 256 << 20)
-        let trimmed = mallopt(trimThreshold, 1 << 30)
+        let trimmed = mallopt(trimThreshold, Int32.max)   // keep up to 2 GiB of freed heap
         return mapped == 1 && trimmed == 1
         #else
         return false
