@@ -30,7 +30,7 @@ struct BenchCalibrate: ParsableCommand {
     var placements = 32
 
     @Option(help: "Runtime steps per placement (the median is used).")
-    var steps = 7
+    var steps = 15
 
     @Option(help: "Seed of the random placements.")
     var seed: UInt64 = 1
