@@ -86,17 +86,18 @@ public struct PlacementProblem: Sendable {
     }
 }
 
-/// Union–find over `0..<n` with path halving and union by size.
-struct DisjointSets {
+/// Union–find over `0..<n` with path halving and union by size (co-location units here; the
+/// policy's merged fusion groups).
+public struct DisjointSets: Sendable {
     private var parent: [Int32]
     private var size: [Int32]
 
-    init(_ n: Int) {
+    public init(_ n: Int) {
         parent = (0..<n).map { Int32($0) }
         size = [Int32](repeating: 1, count: n)
     }
 
-    mutating func find(_ x: Int) -> Int {
+    public mutating func find(_ x: Int) -> Int {
         var x = x
         while Int(parent[x]) != x {
             parent[x] = parent[Int(parent[x])]
@@ -105,7 +106,7 @@ struct DisjointSets {
         return x
     }
 
-    mutating func union(_ a: Int, _ b: Int) {
+    public mutating func union(_ a: Int, _ b: Int) {
         var ra = find(a), rb = find(b)
         guard ra != rb else { return }
         if size[ra] < size[rb] { swap(&ra, &rb) }
@@ -114,7 +115,7 @@ struct DisjointSets {
     }
 
     /// Dense labels `0..<count`, numbered by first element.
-    mutating func labels() -> ([Int32], Int) {
+    public mutating func labels() -> ([Int32], Int) {
         var label = [Int32](repeating: -1, count: parent.count)
         var out = [Int32](repeating: 0, count: parent.count)
         var count: Int32 = 0

@@ -1,3 +1,4 @@
+import MoegcPlacement
 import MoegcSim
 
 /// The fusion decisions the policy's fusion head makes on top of the rule-based fusion pass: a task
@@ -21,9 +22,14 @@ public struct TaskMerging: Sendable, Hashable {
         var sole = [Int32](repeating: -1, count: graph.taskCount)
         var candidates: [Int32] = []
         for t in 0..<graph.taskCount {
-            let producers = graph.predecessors(of: t)
-            guard let first = producers.first, producers.allSatisfy({ $0 == first }) else { continue }
-            sole[t] = Int32(first)
+            // One pass over t's input edges, no array per task (this runs on 400k-task graphs).
+            var producer: Int32 = -1
+            for i in Int(graph.inputStart[t])..<Int(graph.inputStart[t + 1]) {
+                let p = graph.valueProducer[Int(graph.edgeValue[Int(graph.inputEdges[i])])]
+                if producer == -1 { producer = p } else if p != producer { producer = -2; break }
+            }
+            guard producer >= 0 else { continue }
+            sole[t] = producer
             candidates.append(Int32(t))
         }
         self.soleProducer = sole
@@ -32,39 +38,19 @@ public struct TaskMerging: Sendable, Hashable {
 
     /// The group of every task when candidate `candidates[i]` is merged into its producer's group
     /// wherever `merge[i]` is true and both sit on the same device in `placement`; groups numbered
-    /// `0..<G` in order of their first task. Nil when nothing merges (the graph is unchanged).
+    /// `0..<G` in order of their lowest-numbered task. Nil when nothing merges (the graph is unchanged).
     public func groups(merge: [Bool], placement: [Int]) -> (groups: [Int], count: Int)? {
         precondition(merge.count == candidates.count, "TaskMerging: one decision per candidate")
-        var root = Array(0..<soleProducer.count)
+        var sets = DisjointSets(soleProducer.count)
         var merged = false
         for (i, t) in candidates.enumerated() where merge[i] {
             let p = Int(soleProducer[Int(t)])
             guard placement[p] == placement[Int(t)] else { continue }
-            root[Int(t)] = p
+            sets.union(p, Int(t))
             merged = true
         }
         guard merged else { return nil }
-        // Follow each chain to its root (a producer always has a smaller topological position, but
-        // not necessarily a smaller index, so resolve with path halving rather than one pass).
-        func find(_ x: Int) -> Int {
-            var x = x
-            while root[x] != x {
-                root[x] = root[root[x]]
-                x = root[x]
-            }
-            return x
-        }
-        var label = [Int](repeating: -1, count: root.count)
-        var groups = [Int](repeating: 0, count: root.count)
-        var count = 0
-        for t in 0..<root.count {
-            let r = find(t)
-            if label[r] < 0 {
-                label[r] = count
-                count += 1
-            }
-            groups[t] = label[r]
-        }
-        return (groups, count)
+        let (labels, count) = sets.labels()
+        return (labels.map { Int($0) }, count)
     }
 }
