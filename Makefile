@@ -38,6 +38,9 @@ demo: build
 	@echo "== moegc place graphs/switch-base-32.graph --cluster k40x16 --compare  (every heuristic placer, simulated)"
 	@$(MOEGC) place graphs/switch-base-32.graph --cluster k40x16 --compare
 	@echo
+	@echo "== moegc compile graphs/switch-base-32.graph --cluster k40x16  (no --placer: the shipped learned policy, policies/moegc-default.policy)"
+	@$(MOEGC) compile graphs/switch-base-32.graph --cluster k40x16
+	@echo
 	@echo "== moegc compile graphs/tiny-moe.graph --cluster cpu2 --placer expert-parallel -o tiny-moe.plan; moegc run tiny-moe.plan"
 	@d=$$(mktemp -d); \
 	  $(MOEGC) compile graphs/tiny-moe.graph --cluster cpu2 --placer expert-parallel -o $$d/tiny-moe.plan > /dev/null && \
