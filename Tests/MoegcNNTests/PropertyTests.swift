@@ -281,6 +281,10 @@ private func libmExp(_ x: Double) -> Double { Darwin.exp(x) }
         expectSameOnTwoThreads("segmentSoftmax", [randn([edges, heads], seed: 32, scale: 5)]) {
             $0[0].segmentSoftmax(segments: targets, segmentCount: nodes)
         }
+        expectSameOnTwoThreads("gatherRows", [randn([nodes, 5], seed: 35)]) { $0[0].gatherRows(sources) }
+        expectSameOnTwoThreads("headDot", [randn([nodes, heads * 4], seed: 36), randn([heads, 4], seed: 37)]) {
+            $0[0].headDot($0[1])
+        }
         expectSameOnTwoThreads("weightedEdgeSum", [randn([nodes, heads * 4], seed: 33), randn([edges, heads], seed: 34)]) {
             $0[0].weightedEdgeSum(weights: $0[1], sources: sources, targets: targets, targetCount: nodes)
         }

@@ -19,9 +19,11 @@ extension Var {
         let outShape = [indices.count] + x.shape.dropFirst()
         let out = Tensor(shape: outShape, unsafeUninitialized: { y in
             x.withUnsafeBufferPointer { xs in
-                for (e, k) in indices.enumerated() {
-                    let s = Int(k) * width, d = e * width
-                    for j in 0..<width { y[d + j] = xs[s + j] }
+                forEachRowBand(indices.count, threads: tape.threads) { band in
+                    for e in band {
+                        let s = Int(indices[e]) * width, d = e * width
+                        for j in 0..<width { y[d + j] = xs[s + j] }
+                    }
                 }
             }
         })
