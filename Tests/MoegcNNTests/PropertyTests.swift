@@ -228,4 +228,65 @@ private func libmExp(_ x: Double) -> Double { Darwin.exp(x) }
         let x = one.constant(a).matmul(one.constant(b)).value, y = two.constant(a).matmul(two.constant(b)).value
         #expect(x == y)
     }
+
+    /// Rows enough for two bands (at least twice the rows a band must have).
+    static let rows = 20_000
+
+    /// `op`'s value on a non-recording tape, and its value and its inputs' gradients (for a
+    /// random output gradient) on a recording tape, with `threads` threads.
+    private func run(threads: Int, _ inputs: [Tensor], _ op: ([Var]) -> Var) -> (Tensor, Tensor, [Tensor]) {
+        let plain = Tape(recording: false, threads: threads)
+        let forward = op(inputs.map { plain.constant($0) }).value
+        let tape = Tape(threads: threads)
+        let vars = inputs.map { tape.variable($0) }
+        let y = op(vars)
+        let g = tape.backward(y, seed: randn(y.value.shape, seed: 99))
+        return (forward, y.value, vars.map { g[$0] })
+    }
+
+    /// `op` gives the same bits, value and gradients, on one thread and on two.
+    private func expectSameOnTwoThreads(_ name: String, _ inputs: [Tensor], _ op: ([Var]) -> Var) {
+        let one = run(threads: 1, inputs, op), two = run(threads: 2, inputs, op)
+        #expect(one.0 == two.0, "\(name): value without recording")
+        #expect(one.1 == two.1, "\(name): value")
+        #expect(one.0 == one.1, "\(name): value with and without recording")
+        for (i, (a, b)) in zip(one.2, two.2).enumerated() { #expect(a == b, "\(name): gradient of input \(i)") }
+    }
+
+    @Test func rowBandElementwiseOpsEqualOneThread() {
+        let n = Self.rows
+        let x = randn([n, 8], seed: 11), y = randn([n, 8], seed: 12), bias = randn([8], seed: 13)
+        expectSameOnTwoThreads("bias add", [x, bias]) { $0[0] + $0[1] }
+        expectSameOnTwoThreads("product", [x, y]) { $0[0] * $0[1] }
+        // Inner runs of 3 with a stretched operand, and a leading axis: spans cut inside runs.
+        expectSameOnTwoThreads("column broadcast", [randn([n, 3], seed: 14), randn([n, 1], seed: 15)]) { $0[0] - $0[1] }
+        expectSameOnTwoThreads("outer broadcast", [randn([2, n, 3], seed: 16), randn([n, 3], seed: 17)]) { $0[0] / $0[1] }
+        expectSameOnTwoThreads("relu", [x]) { $0[0].relu() }
+        expectSameOnTwoThreads("gelu", [x]) { $0[0].gelu() }
+        expectSameOnTwoThreads("affine", [randn([n * 3], seed: 18)]) { $0[0].affine(scale: 2, shift: 1) }
+    }
+
+    @Test func rowBandLayerNormEqualsOneThread() {
+        let n = Self.rows
+        expectSameOnTwoThreads("layerNorm", [randn([n, 16], seed: 21), randn([16], seed: 22), randn([16], seed: 23)]) {
+            $0[0].layerNorm(gamma: $0[1], beta: $0[2])
+        }
+    }
+
+    @Test func segmentBandEdgeOpsEqualOneThread() {
+        var rng = SeededGenerator(seed: 31)
+        let nodes = Self.rows, edges = 3 * Self.rows, heads = 2
+        let sources = (0..<edges).map { _ in Int32(rng.nextInt(below: nodes)) }
+        let targets = (0..<edges).map { _ in Int32(rng.nextInt(below: nodes - 10)) }   // last 10 reached by none
+        expectSameOnTwoThreads("segmentSoftmax", [randn([edges, heads], seed: 32, scale: 5)]) {
+            $0[0].segmentSoftmax(segments: targets, segmentCount: nodes)
+        }
+        expectSameOnTwoThreads("gatherRows", [randn([nodes, 5], seed: 35)]) { $0[0].gatherRows(sources) }
+        expectSameOnTwoThreads("headDot", [randn([nodes, heads * 4], seed: 36), randn([heads, 4], seed: 37)]) {
+            $0[0].headDot($0[1])
+        }
+        expectSameOnTwoThreads("weightedEdgeSum", [randn([nodes, heads * 4], seed: 33), randn([edges, heads], seed: 34)]) {
+            $0[0].weightedEdgeSum(weights: $0[1], sources: sources, targets: targets, targetCount: nodes)
+        }
+    }
 }

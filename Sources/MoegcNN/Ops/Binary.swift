@@ -91,6 +91,23 @@ struct BroadcastLayout {
         }
     }
 
+    /// Calls `body(outputOffset, offsetA, offsetB, count)` for the inner runs, or parts of runs,
+    /// that cover the output elements `elements`, in order.
+    func forEachSpan(_ elements: Range<Int>, _ body: (Int, Int, Int, Int) -> Void) {
+        let n = extents[3]
+        guard n > 0 else { return }
+        var o = elements.lowerBound
+        while o < elements.upperBound {
+            let run = o / n, i = o % n
+            let i2 = run % extents[2], i1 = run / extents[2] % extents[1], i0 = run / (extents[2] * extents[1])
+            let ia = i0 * stridesA[0] + i1 * stridesA[1] + i2 * stridesA[2] + i * stridesA[3]
+            let ib = i0 * stridesB[0] + i1 * stridesB[1] + i2 * stridesB[2] + i * stridesB[3]
+            let count = min(n - i, elements.upperBound - o)
+            body(o, ia, ib, count)
+            o += count
+        }
+    }
+
     /// Calls `body(outputOffset, offsetA, offsetB)` for every inner run of `extents[3]` elements.
     @inline(__always)
     func forEachRun(_ body: (Int, Int, Int) -> Void) {
@@ -118,11 +135,14 @@ extension Var {
         let out = Tensor(shape: layout.outputShape, unsafeUninitialized: { y in
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
-                    layout.forEachRun { o, ia, ib in
-                        if sa == 1 && sb == 1 {
-                            for i in 0..<n { y[o + i] = rule.value(pa[ia + i], pb[ib + i]) }
-                        } else {
-                            for i in 0..<n { y[o + i] = rule.value(pa[ia + i * sa], pb[ib + i * sb]) }
+                    // Each output element on its own: row bands on the tape's threads when large.
+                    forEachElementBand(layout.outputShape, threads: tape.threads) { elements in
+                        layout.forEachSpan(elements) { o, ia, ib, count in
+                            if sa == 1 && sb == 1 {
+                                for i in 0..<count { y[o + i] = rule.value(pa[ia + i], pb[ib + i]) }
+                            } else {
+                                for i in 0..<count { y[o + i] = rule.value(pa[ia + i * sa], pb[ib + i * sb]) }
+                            }
                         }
                     }
                 }

@@ -24,19 +24,24 @@ extension Var {
         let f = width / heads
         checkIndices(sources, below: x.shape[0], "weightedEdgeSum")
         checkIndices(targets, below: targetCount, "weightedEdgeSum")
-        var out = Tensor(zeros: [targetCount, width])
-        out.withUnsafeMutableBufferPointer { y in
+        // Each target row sums its edges in edge order; a band of target rows (on the tape's
+        // threads when large) takes the edges that end in it, so the sums do not depend on the bands.
+        let out = Tensor(shape: [targetCount, width], unsafeUninitialized: { y in
             x.withUnsafeBufferPointer { xs in
                 w.withUnsafeBufferPointer { ws in
-                    for e in 0..<edges {
-                        let s = Int(sources[e]) * width, d = Int(targets[e]) * width
-                        for c in 0..<heads {
-                            addScaled(f, ws[e * heads + c], xs.at(s + c * f), y.at(d + c * f))
+                    forEachRowBand(targetCount, threads: tape.threads) { band in
+                        UnsafeMutableBufferPointer(rebasing: y[band.lowerBound * width ..< band.upperBound * width])
+                            .initialize(repeating: 0)
+                        for e in 0..<edges where band.contains(Int(targets[e])) {
+                            let s = Int(sources[e]) * width, d = Int(targets[e]) * width
+                            for c in 0..<heads {
+                                addScaled(f, ws[e * heads + c], xs.at(s + c * f), y.at(d + c * f))
+                            }
                         }
                     }
                 }
             }
-        }
+        })
         let (ix, iw) = (id, weights.id)
         return tape.record(out, self, weights) { g, grads in
             // One pass over the edges serves both gradients: each edge reads its target's

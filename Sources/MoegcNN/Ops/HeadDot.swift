@@ -15,8 +15,10 @@ extension Var {
         let out = Tensor(shape: [n, heads], unsafeUninitialized: { y in
             x.withUnsafeBufferPointer { xs in
                 a.withUnsafeBufferPointer { av in
-                    for r in 0..<n {
-                        for h in 0..<heads { y[r * heads + h] = dot(f, xs.at(r * width + h * f), av.at(h * f)) }
+                    forEachRowBand(n, threads: tape.threads) { band in
+                        for r in band {
+                            for h in 0..<heads { y[r * heads + h] = dot(f, xs.at(r * width + h * f), av.at(h * f)) }
+                        }
                     }
                 }
             }

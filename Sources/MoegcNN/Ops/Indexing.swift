@@ -19,9 +19,11 @@ extension Var {
         let outShape = [indices.count] + x.shape.dropFirst()
         let out = Tensor(shape: outShape, unsafeUninitialized: { y in
             x.withUnsafeBufferPointer { xs in
-                for (e, k) in indices.enumerated() {
-                    let s = Int(k) * width, d = e * width
-                    for j in 0..<width { y[d + j] = xs[s + j] }
+                forEachRowBand(indices.count, threads: tape.threads) { band in
+                    for e in band {
+                        let s = Int(indices[e]) * width, d = e * width
+                        for j in 0..<width { y[d + j] = xs[s + j] }
+                    }
                 }
             }
         })
@@ -72,21 +74,29 @@ extension Var {
         var sums = [Float](repeating: 0, count: segmentCount * h)
         let y = Tensor(shape: x.shape, unsafeUninitialized: { out in
             x.withUnsafeBufferPointer { xs in
-                for (e, s) in segments.enumerated() {
-                    for c in 0..<h { maxima[Int(s) * h + c] = max(maxima[Int(s) * h + c], xs[e * h + c]) }
-                }
-                for (e, s) in segments.enumerated() {
-                    for c in 0..<h {
-                        let m = maxima[Int(s) * h + c]
-                        let v = m == -.infinity ? 0 : expNonPositive(xs[e * h + c] - m)
-                        out[e * h + c] = v
-                        sums[Int(s) * h + c] += v
-                    }
-                }
-                for (e, s) in segments.enumerated() {
-                    for c in 0..<h {
-                        let total = sums[Int(s) * h + c]
-                        if total > 0 { out[e * h + c] /= total }
+                maxima.withUnsafeMutableBufferPointer { maxima in
+                    sums.withUnsafeMutableBufferPointer { sums in
+                        // Each segment on its own, its rows in order: a band of segments (on the
+                        // tape's threads when large) takes the rows in it.
+                        forEachRowBand(segmentCount, threads: tape.threads) { band in
+                            for (e, s) in segments.enumerated() where band.contains(Int(s)) {
+                                for c in 0..<h { maxima[Int(s) * h + c] = max(maxima[Int(s) * h + c], xs[e * h + c]) }
+                            }
+                            for (e, s) in segments.enumerated() where band.contains(Int(s)) {
+                                for c in 0..<h {
+                                    let m = maxima[Int(s) * h + c]
+                                    let v = m == -.infinity ? 0 : expNonPositive(xs[e * h + c] - m)
+                                    out[e * h + c] = v
+                                    sums[Int(s) * h + c] += v
+                                }
+                            }
+                            for (e, s) in segments.enumerated() where band.contains(Int(s)) {
+                                for c in 0..<h {
+                                    let total = sums[Int(s) * h + c]
+                                    if total > 0 { out[e * h + c] /= total }
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -10,9 +10,6 @@ extension Var {
         matmulImplementation(other, transposeSelf: transposeSelf, transposeOther: transposeOther)
     }
 
-    /// Rows a thread must have before a matmul is split across the tape's threads.
-    static let rowsPerBand = 8192
-
     private func matmulImplementation(_ other: Var, transposeSelf: Bool, transposeOther: Bool) -> Var {
         let a = value, b = other.value
         precondition(a.rank == 2 && b.rank == 2, "matmul: needs 2-D operands, got \(a.shape) and \(b.shape)")
@@ -24,13 +21,12 @@ extension Var {
         let (tA, tB) = (transposeSelf, transposeOther)
         // With threads to spare and many rows, each thread multiplies its own band of rows (a row's
         // result does not depend on the band it is in).
-        let bands = !tA && m >= Self.rowsPerBand * 2 ? min(tape.threads, m / Self.rowsPerBand) : 1
+        // (A transposed is read by columns: one band.)
         let out = Tensor(shape: [m, n], unsafeUninitialized: { c in
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
-                    nonisolated(unsafe) let (pa, pb, c) = (pa, pb, c)
-                    parallelFor(bands, threads: bands) { band, _ in
-                        let lo = m * band / bands, hi = m * (band + 1) / bands
+                    forEachRowBand(m, threads: tA ? 1 : tape.threads) { band in
+                        let (lo, hi) = (band.lowerBound, band.upperBound)
                         gemm(transposeA: tA, transposeB: tB, m: hi - lo, n: n, k: k, alpha: 1,
                              pa, offsetA: lo * lda, lda: lda, pb, ldb: ldb, beta: 0, c, offsetC: lo * n, ldc: n)
                     }

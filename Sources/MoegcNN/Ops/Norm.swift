@@ -13,26 +13,35 @@ extension Var {
         precondition(gm.shape == [f] && bt.shape == [f],
                      "layerNorm: gamma \(gm.shape) and beta \(bt.shape) for rows of width \(f)")
         let rows = f == 0 ? 0 : x.count / f
-        var normalized = [Float](repeating: 0, count: x.count)   // x̂
-        var inverseStd = [Float](repeating: 0, count: rows)      // r
+        // x̂ and r are kept for the backward pass only when the tape records.
+        let keep = tape.isRecording
+        var normalized = [Float](repeating: 0, count: keep ? x.count : 0)   // x̂
+        var inverseStd = [Float](repeating: 0, count: keep ? rows : 0)      // r
         let y = Tensor(shape: x.shape, unsafeUninitialized: { out in
             x.withUnsafeBufferPointer { xs in
                 gm.withUnsafeBufferPointer { gs in
                     bt.withUnsafeBufferPointer { bs in
-                        for r in 0..<rows {
-                            let base = r * f
-                            var mean: Float = 0
-                            for j in 0..<f { mean += xs[base + j] }
-                            mean /= Float(f)
-                            var variance: Float = 0
-                            for j in 0..<f { let d = xs[base + j] - mean; variance += d * d }
-                            variance /= Float(f)
-                            let inv = 1 / (variance + epsilon).squareRoot()
-                            inverseStd[r] = inv
-                            for j in 0..<f {
-                                let xh = (xs[base + j] - mean) * inv
-                                normalized[base + j] = xh
-                                out[base + j] = xh * gs[j] + bs[j]
+                        normalized.withUnsafeMutableBufferPointer { normalized in
+                            inverseStd.withUnsafeMutableBufferPointer { inverseStd in
+                                // Each row on its own: row bands on the tape's threads when large.
+                                forEachRowBand(rows, threads: tape.threads) { band in
+                                    for r in band {
+                                        let base = r * f
+                                        var mean: Float = 0
+                                        for j in 0..<f { mean += xs[base + j] }
+                                        mean /= Float(f)
+                                        var variance: Float = 0
+                                        for j in 0..<f { let d = xs[base + j] - mean; variance += d * d }
+                                        variance /= Float(f)
+                                        let inv = 1 / (variance + epsilon).squareRoot()
+                                        if keep { inverseStd[r] = inv }
+                                        for j in 0..<f {
+                                            let xh = (xs[base + j] - mean) * inv
+                                            if keep { normalized[base + j] = xh }
+                                            out[base + j] = xh * gs[j] + bs[j]
+                                        }
+                                    }
+                                }
                             }
                         }
                     }

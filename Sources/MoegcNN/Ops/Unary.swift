@@ -98,7 +98,9 @@ extension Var {
         let x = value
         let y = Tensor(shape: x.shape, unsafeUninitialized: { out in
             x.withUnsafeBufferPointer { xs in
-                for i in 0..<xs.count { out[i] = rule.value(xs[i]) }
+                forEachElementBand(x.shape, threads: tape.threads) { elements in
+                    for i in elements { out[i] = rule.value(xs[i]) }
+                }
             }
         })
         let ix = id
