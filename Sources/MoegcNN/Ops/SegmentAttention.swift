@@ -24,7 +24,6 @@
 // Segment s writes only its own rows of dQ, dK, dV and the previous segment's rows of dMemK and
 // dMemV, so the segments stay independent.
 
-
 /// Where segment `s`'s queries and keys are.
 private struct SegmentBlock {
     let queryStart: Int, queries: Int, keyStart: Int, keys: Int
