@@ -6,8 +6,9 @@ import MoegcPlacement
 ///
 /// Placing runs the heuristics of the policy's reference set (their best placement is the policy's
 /// hint), then one forward pass, and takes the greedy decision with the device orders it was
-/// simulated with. If that decision runs out of memory on the simulated devices, the best
-/// heuristic's placement is used instead, and ``LearnedDecision/origin`` says so.
+/// simulated with. If that decision runs out of memory on the simulated devices, or simulates
+/// slower than the best heuristic it already ran (a compiler does not pick a plan it knows to be
+/// worse), that heuristic's placement is used instead, and ``LearnedDecision/origin`` says so.
 ///
 /// A policy with a fusion head also decides which tasks merge into their producer's group
 /// (``LearnedDecision/mergedGroups``); the `Placer` interface has no room for that, so callers that
@@ -47,12 +48,15 @@ public struct LearnedPlacer: Placer {
         } catch {
             throw .invalidPlacement("the policy cannot place this graph: \(error.message)")
         }
-        if result.outcome.outOfMemory {
-            let reference = policyProblem.reference
+        let reference = policyProblem.reference
+        let why: String? = result.outcome.outOfMemory ? "the policy's placement runs out of memory"
+            : result.outcome.stepTime > reference.stepTime
+                ? "the policy's placement simulated slower: \(Self.milliseconds(result.outcome.stepTime)) against \(Self.milliseconds(reference.stepTime))"
+                : nil
+        if let why {
             let rule: PriorityRule = reference.priority.map { .given($0) } ?? .bLevel
             return LearnedDecision(devices: reference.placement.map { Int32($0) }, priority: rule,
-                                   origin: "\(reference.name) (the policy's placement runs out of memory)",
-                                   hintSeconds: hintSeconds, timing: timing)
+                                   origin: "\(reference.name) (\(why))", hintSeconds: hintSeconds, timing: timing)
         }
         let merged = result.decision.merge.flatMap {
             TaskMerging(policyProblem.graph).groups(merge: $0, placement: result.decision.placement)?.groups
@@ -62,6 +66,9 @@ public struct LearnedPlacer: Placer {
                                origin: result.decision.origin, hintSeconds: hintSeconds, timing: timing,
                                mergedGroups: merged)
     }
+
+    /// Seconds as milliseconds to the microsecond, for origin notes.
+    static func milliseconds(_ seconds: Double) -> String { "\((seconds * 1e6).rounded() / 1e3) ms" }
 
     /// `problem` with `decision`'s merges applied (unchanged without any): the graph's `group`
     /// annotations rewritten so each merged group is one fusion group, the problem rebuilt from

@@ -1,0 +1,30 @@
+import MoegcPlacement
+@testable import MoegcPolicy
+import MoegcSim
+import Testing
+
+/// `LearnedPlacer` (what `compile` places with) never returns a placement it simulated slower than
+/// the best heuristic it ran for the hint: an untrained network without the hint input places
+/// badly, and the placer must fall back, saying so.
+@Suite struct LearnedPlacerFallbackTests {
+    @Test func neverSlowerThanItsBestHeuristic() throws {
+        var config = smallPolicyConfig()
+        config.referenceHint = false
+        var training = smallTrainingConfig(iterations: 0)
+        training.referenceHeuristics = .fast
+        let seedProblem = problem(memoryBoundChain(length: 4), testCluster(devices: 2))
+        let checkpoint = try PolicyTrainer(problem: seedProblem, policyConfig: config, config: training).checkpoint
+        let placer = LearnedPlacer(checkpoint, source: "untrained")
+        var fallbacks = 0
+        for (graph, clusterName) in [("tiny-moe", "k40x16"), ("tiny-switch", "k40x16"), ("tiny-translation", "k40x4"), ("tiny-hmoe", "cpu2")] {
+            let cluster = try #require(Cluster.preset(clusterName))
+            let placementProblem = try PolicyProblem.placementProblem(path: graphsDirectory() + "/\(graph).graph", cluster: cluster)
+            let best = try #require(PolicyProblem.heuristics(placementProblem, set: .fast).map(\.stepTime).min())
+            let decision = try placer.decide(placementProblem)
+            let step = try Evaluation.run(placementProblem, devices: decision.devices, priority: decision.priority).report.makespan
+            #expect(step <= best * (1 + 1e-12), "\(graph) on \(clusterName): \(step) s against the best heuristic's \(best) s")
+            if decision.origin.contains("simulated slower") { fallbacks += 1 }
+        }
+        #expect(fallbacks > 0, "the untrained network should lose somewhere, exercising the fallback")
+    }
+}
