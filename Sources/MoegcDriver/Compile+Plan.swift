@@ -68,11 +68,8 @@ extension Compile {
         do {
             let named = try TensorJSON.readNamed(try FileIO.read(path), path: path, types: types)
             return named.mapValues { .init(shape: $0.shape, values: $0.floats) }
-        } catch let e as FileError {
-            Output.err(e.description)
-            throw ExitCode(1)
         } catch {
-            Output.err("\(error)")
+            Output.err("\(error)")   // a FileError or TensorJSON.Failure: "path: error: …"
             throw ExitCode(1)
         }
     }

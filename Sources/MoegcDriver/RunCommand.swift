@@ -114,11 +114,8 @@ struct RunCommand: ParsableCommand {
         }
         do {
             return try TensorJSON.readInputs(try FileIO.read(inputs), path: inputs, for: graph)
-        } catch let e as FileError {
-            Output.err(e.description)
-            throw ExitCode(1)
         } catch {
-            Output.err("\(error)")
+            Output.err("\(error)")   // a FileError or TensorJSON.Failure: "path: error: …"
             throw ExitCode(1)
         }
     }
