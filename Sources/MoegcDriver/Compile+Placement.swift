@@ -33,7 +33,8 @@ extension Compile {
                 placeTime = seconds
                 let t = decision.timing
                 if decision.merges > 0 { notes.append(("fusion", "the policy merged \(decision.merges) tasks into their producers' groups")) }
-                notes.append(("policy", "\(decision.origin); hint heuristics \(Quantity.seconds(decision.hintSeconds)), "
+                let rejected = decision.rejectedStep.map { ", its own \(Quantity.seconds($0))" } ?? ""
+                notes.append(("policy", "\(decision.origin)\(rejected); hint heuristics \(Quantity.seconds(decision.hintSeconds)), "
                               + "features \(Quantity.seconds(t.features)), forward \(Quantity.seconds(t.forward)), "
                               + "decide \(Quantity.seconds(t.decide)), simulate \(Quantity.seconds(t.environment + t.simulate))"))
             } else {

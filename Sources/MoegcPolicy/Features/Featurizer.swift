@@ -168,7 +168,7 @@ public enum Featurizer {
         var position = [Int32](repeating: 0, count: n)
         for (i, t) in order.enumerated() { position[Int(t)] = Int32(i) }
 
-        let merging = TaskMerging(graph)
+        let merging = problem.merging
         return PolicyInput(
             tasks: Tensor(shape: [n, width], scalars: tasks),
             devices: deviceFeatures(cluster, fairShare: fairShare),

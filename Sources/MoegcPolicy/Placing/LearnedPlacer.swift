@@ -50,25 +50,21 @@ public struct LearnedPlacer: Placer {
         }
         let reference = policyProblem.reference
         let why: String? = result.outcome.outOfMemory ? "the policy's placement runs out of memory"
-            : result.outcome.stepTime > reference.stepTime
-                ? "the policy's placement simulated slower: \(Self.milliseconds(result.outcome.stepTime)) against \(Self.milliseconds(reference.stepTime))"
-                : nil
+            : result.outcome.stepTime > reference.stepTime ? "the policy's placement simulated slower" : nil
         if let why {
             let rule: PriorityRule = reference.priority.map { .given($0) } ?? .bLevel
             return LearnedDecision(devices: reference.placement.map { Int32($0) }, priority: rule,
-                                   origin: "\(reference.name) (\(why))", hintSeconds: hintSeconds, timing: timing)
+                                   origin: "\(reference.name) (\(why))", hintSeconds: hintSeconds, timing: timing,
+                                   rejectedStep: result.outcome.stepTime)
         }
         let merged = result.decision.merge.flatMap {
-            TaskMerging(policyProblem.graph).groups(merge: $0, placement: result.decision.placement)?.groups
+            policyProblem.merging.groups(merge: $0, placement: result.decision.placement)?.groups
         }
         return LearnedDecision(devices: result.decision.placement.map { Int32($0) },
                                priority: result.decision.schedulePriorities.map { .given($0) } ?? .bLevel,
                                origin: result.decision.origin, hintSeconds: hintSeconds, timing: timing,
                                mergedGroups: merged)
     }
-
-    /// Seconds as milliseconds to the microsecond, for origin notes.
-    static func milliseconds(_ seconds: Double) -> String { "\((seconds * 1e6).rounded() / 1e3) ms" }
 
     /// `problem` with `decision`'s merges applied (unchanged without any): the graph's `group`
     /// annotations rewritten so each merged group is one fusion group, the problem rebuilt from
@@ -121,6 +117,9 @@ public struct LearnedDecision: Sendable {
     /// Seconds spent running the hint heuristics, and in the policy itself.
     public var hintSeconds: Double
     public var timing: PlacingTime
+    /// When the best heuristic's placement replaced the policy's: the policy's own simulated step
+    /// (seconds; out-of-memory runs included), for the report.
+    public var rejectedStep: Double? = nil
     /// With a fusion head: the merged group of each task (nil when nothing merges).
     public var mergedGroups: [Int]? = nil
     /// Tasks merged away (set by ``LearnedPlacer/merged(_:in:)``).

@@ -28,13 +28,12 @@ public struct PlacementEnvironment: Sendable {
     /// The reference's priorities rescaled to [0, 1], when they are the base; nil for b-level.
     public private(set) var referenceOrder: [Double]?
     /// The fusion head's candidate merges (tasks with a sole producer task).
-    public let merging: TaskMerging
+    public var merging: TaskMerging { problem.merging }
 
     /// An environment for `problem`. Fails only for a cluster the simulator rejects.
     public init(_ problem: PolicyProblem) throws(SimulationError) {
         self.problem = problem
         self.simulator = try Simulator(graph: problem.graph, cluster: problem.cluster)
-        self.merging = TaskMerging(problem.graph)
         let reference = problem.reference
         guard let given = reference.priority, let lo = given.min(), let hi = given.max() else { return }
         let span = max(hi - lo, 1e-300)

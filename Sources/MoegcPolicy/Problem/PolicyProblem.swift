@@ -32,7 +32,7 @@ public struct ReferencePlacement: Sendable, Hashable {
 public struct PolicyProblem: Sendable {
     /// A name for logs and checkpoints (the graph's name).
     public var name: String
-    public var graph: CostGraph
+    public let graph: CostGraph
     public var cluster: Cluster
     /// The ops fused into each task; one entry per task (may be empty for synthetic graphs).
     public var taskOps: [[OpCode]]
@@ -47,6 +47,9 @@ public struct PolicyProblem: Sendable {
     /// relabelled in order of first appearance.
     public var units: [Int32]
     public var unitCount: Int
+    /// The fusion head's candidates on this graph (tasks with a sole producer task), found once for
+    /// the featurizer, the environment and the placer.
+    public let merging: TaskMerging
 
     /// A problem; `references` must be non-empty and each placement must have one device per task;
     /// `units`, if given, labels every task with a unit in `0..<U`, each label used.
@@ -90,6 +93,7 @@ public struct PolicyProblem: Sendable {
         precondition(used.allSatisfy { $0 }, "PolicyProblem: unit labels must be 0..<U with none unused")
         self.units = units
         self.unitCount = count
+        self.merging = TaskMerging(graph)
     }
 
     /// Task devices from unit devices.
