@@ -55,8 +55,8 @@ enum PPOLoss {
                      valueCoefficient: Float) -> (loss: Var, statistics: PPOStatistics) {
         let u = batch.unitCount, n = batch.taskCount, k = batch.sampleCount
         let tape = output.value.tape
-        let placementRatio = output.logProbabilities.gatherRows(repeatedRows(u, k)).pick(batch.actions)
-            - tape.constant(Tensor(shape: [k * u], scalars: batch.oldPlacementLogProbabilities))
+        let placementRatio = categoricalLogRatio(output.logProbabilities, samples: k, actions: batch.actions,
+                                                 old: batch.oldPlacementLogProbabilities)
         var objective = clipped(placementRatio, advantages: batch.advantages, per: u, clip: clip).mean()
         var ratios = [placementRatio.value]
         if let mean = output.priorityMean, let logStd = output.priorityLogStd {
@@ -70,8 +70,8 @@ enum PPOLoss {
         if let fusion = output.fusionLogProbabilities, let fusionLogits = output.fusionLogits, batch.candidateCount > 0 {
             let c = batch.candidateCount
             precondition(batch.fusionActions.count == k * c, "PPOLoss: one merge decision per candidate and sample")
-            let fusionRatio = fusion.gatherRows(repeatedRows(c, k)).pick(batch.fusionActions)
-                - tape.constant(Tensor(shape: [k * c], scalars: batch.oldFusionLogProbabilities))
+            let fusionRatio = categoricalLogRatio(fusion, samples: k, actions: batch.fusionActions,
+                                                  old: batch.oldFusionLogProbabilities)
             objective = objective + clipped(fusionRatio, advantages: batch.advantages, per: c, clip: clip).mean()
             ratios.append(fusionRatio.value)
             entropy = entropy + fusionLogits.categoricalEntropy().mean()
@@ -96,6 +96,15 @@ enum PPOLoss {
         stats.entropy = Double(entropy.value.scalar)
         stats.valueLoss = Double(valueError.value.scalar)
         return (loss, stats)
+    }
+
+    /// log π(a) − log π_old(a) for K samples of one categorical decision per row of `logProbabilities`
+    /// `[R, choices]`: `actions[k·R + r]` is sample k's choice in row r, `old` its log-probability
+    /// when sampled.
+    static func categoricalLogRatio(_ logProbabilities: Var, samples k: Int, actions: [Int32], old: [Float]) -> Var {
+        let rows = logProbabilities.value.shape[0]
+        return logProbabilities.gatherRows(repeatedRows(rows, k)).pick(actions)
+            - logProbabilities.tape.constant(Tensor(shape: [k * rows], scalars: old))
     }
 
     /// Row indices 0..<rows repeated `times` times.
