@@ -6,7 +6,7 @@
 //   MoegcSupport   the seeded random number generator every random choice draws from
 //   MoegcIR        graph IR, op registry, `.graph` lexer/parser/printer, verifier, diagnostics
 //   MoegcPasses    pass manager and passes, one a file (shape inference, lowering, fusion, …)
-//   CMoegcGemm     C: sgemm against a weight matrix packed once (AVX-512 / AVX2 / portable kernels)
+//   CMoegcGemm     C: sgemm against a weight matrix packed once, the attention's row softmax (AVX-512 / AVX2 / portable)
 //   MoegcKernels   CPU kernels on OpenBLAS and CMoegcGemm, BLAS core selection
 //   MoegcSim       cluster specs, cost model, discrete-event simulator, lower bounds, traces
 //   CMetis         system library: METIS k-way graph partitioning (METIS_PartGraphKway)
@@ -47,7 +47,7 @@ let package = Package(
         ]),
         .target(name: "MoegcPlacement", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcSupport", "CMetis",
                                                        .product(name: "HeapModule", package: "swift-collections")]),
-        .target(name: "MoegcNN", dependencies: ["CBLAS", "MoegcSupport"]),
+        .target(name: "MoegcNN", dependencies: ["CBLAS", "CMoegcGemm", "MoegcSupport"]),
         .target(name: "CMoegcProto", path: "Sources/CMoegcProto", exclude: ["proto", "README.md"],
                 linkerSettings: [.linkedLibrary("protobuf-c")]),
         .target(name: "MoegcProto", dependencies: ["CMoegcProto"]),
@@ -66,7 +66,7 @@ let package = Package(
 
         .testTarget(name: "MoegcIRTests", dependencies: ["MoegcIR", "MoegcPasses"]),
         .testTarget(name: "MoegcKernelsTests", dependencies: ["MoegcKernels"]),
-        .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN", "MoegcSupport"]),
+        .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN", "CMoegcGemm", "MoegcSupport"]),
         .testTarget(name: "MoegcRuntimeTests", dependencies: ["MoegcRuntime", "MoegcPlan", "MoegcPasses"]),
         .testTarget(name: "MoegcPlanTests", dependencies: ["MoegcPlan", "MoegcPasses"]),
         .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim"]),

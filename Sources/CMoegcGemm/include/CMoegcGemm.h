@@ -74,4 +74,7 @@ int moegc_sgemm_packed(moegc_gemm_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
 }
 #endif
 
+// The module's other header (SwiftPM makes this one, named after the target, the umbrella).
+#include "CMoegcSoftmax.h"
+
 #endif

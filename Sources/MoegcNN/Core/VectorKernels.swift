@@ -105,32 +105,3 @@ func logSumExp(_ n: Int, _ x: UnsafePointer<Float>) -> Float {
     for j in 0..<n { total += expNonPositive(x[j] - m) }
     return m + logf32(total)
 }
-
-/// `softmaxInPlace` for long rows (segment attention), with the maximum and the sum kept in
-/// eight running partials (a fixed order, so results are deterministic; they differ from the
-/// scalar form in the last bits) and the exponentials in a loop the compiler vectorises.
-func softmaxInPlaceVectorized(_ n: Int, _ x: UnsafeMutablePointer<Float>) {
-    let blocks = n / 8
-    var m0 = -Float.infinity, m1 = m0, m2 = m0, m3 = m0, m4 = m0, m5 = m0, m6 = m0, m7 = m0
-    for i in 0..<blocks {
-        let b = x + 8 * i
-        m0 = max(m0, b[0]); m1 = max(m1, b[1]); m2 = max(m2, b[2]); m3 = max(m3, b[3])
-        m4 = max(m4, b[4]); m5 = max(m5, b[5]); m6 = max(m6, b[6]); m7 = max(m7, b[7])
-    }
-    var m = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
-    for j in (8 * blocks)..<n { m = max(m, x[j]) }
-    if m == -.infinity {
-        for j in 0..<n { x[j] = 0 }
-        return
-    }
-    for j in 0..<n { x[j] = expNonPositive(x[j] - m) }
-    var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0, s4: Float = 0, s5: Float = 0, s6: Float = 0, s7: Float = 0
-    for i in 0..<blocks {
-        let b = x + 8 * i
-        s0 += b[0]; s1 += b[1]; s2 += b[2]; s3 += b[3]; s4 += b[4]; s5 += b[5]; s6 += b[6]; s7 += b[7]
-    }
-    var total = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
-    for j in (8 * blocks)..<n { total += x[j] }
-    let inverse = 1 / total
-    for j in 0..<n { x[j] *= inverse }
-}

@@ -1,3 +1,5 @@
+import CMoegcGemm
+
 // Segment-recurrent attention (Transformer-XL) over a whole sequence at once.
 //
 // The sequence of N rows is cut into segments of S rows; segment s attends over the keys and
@@ -90,7 +92,7 @@ extension Var {
                                              pq, offsetA: b.queryStart * width + h * dk, lda: width,
                                              pk, offsetB: b.keyStart * width + h * dk, ldb: width,
                                              beta: 0, p, offsetC: h * block, ldc: b.keys)
-                                        for r in 0..<b.queries { softmaxInPlaceVectorized(b.keys, p.baseAddress! + h * block + r * b.keys) }
+                                        moegc_softmax_rows(b.queries, b.keys, p.baseAddress! + h * block, b.keys)
                                         gemm(transposeA: false, transposeB: false, m: b.queries, n: dv, k: b.keys, alpha: 1,
                                              UnsafeBufferPointer(p), offsetA: h * block, lda: b.keys,
                                              pv, offsetB: b.keyStart * valueWidth + h * dv, ldb: valueWidth,
