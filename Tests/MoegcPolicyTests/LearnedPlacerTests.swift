@@ -28,3 +28,20 @@ import Testing
         #expect(fallbacks > 0, "the untrained network should lose somewhere, exercising the fallback")
     }
 }
+
+/// Running m-ETF on a second thread (what large graphs do) gives the same references, in the same
+/// order, as running every heuristic in turn.
+@Suite struct ParallelHeuristicsTests {
+    @Test func sameReferencesOnOneThreadOrTwo() throws {
+        for (graph, clusterName) in [("tiny-moe", "k40x16"), ("tiny-translation", "k40x4")] {
+            let cluster = try #require(Cluster.preset(clusterName))
+            let placementProblem = try PolicyProblem.placementProblem(path: graphsDirectory() + "/\(graph).graph", cluster: cluster)
+            let one = PolicyProblem.heuristics(placementProblem, seed: 3, set: .fast, parallel: false)
+            let two = PolicyProblem.heuristics(placementProblem, seed: 3, set: .fast, parallel: true)
+            #expect(one.map(\.name) == ["single", "round-robin", "expert-parallel", "m-topo", "m-etf", "heft", "metis"])
+            #expect(one.map(\.name) == two.map(\.name))
+            #expect(one.map(\.placement) == two.map(\.placement), "\(graph)")
+            #expect(one.map(\.stepTime) == two.map(\.stepTime), "\(graph)")
+        }
+    }
+}
