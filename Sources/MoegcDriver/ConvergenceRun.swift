@@ -20,11 +20,13 @@ enum ConvergenceRun {
         try PolicyTraining.run(&tuned, checkpointTo: nil)
         runs.append(Run(name: "fine-tuned", history: tuned.history, clonedSteps: 0))
         // From scratch: a fresh network with the same hyperparameters, cloning the best heuristic
-        // first (cloning simulates nothing), then PPO; and without cloning.
+        // first (cloning simulates nothing), then PPO; and without cloning. Like fine-tuning, its
+        // hint follows the best placement found, so both runs use one algorithm.
         for cloning in [true, false] {
             var config = checkpoint.trainingConfig
             config.iterations = iterations
             config.seed = seed
+            config.hintTracksBest = true
             config.cloningSteps = cloning ? TrainingConfig().cloningSteps : 0
             var scratch = try PolicyTrainer(problem: problem, policyConfig: checkpoint.policyConfig, config: config)
             try PolicyTraining.run(&scratch, checkpointTo: nil)

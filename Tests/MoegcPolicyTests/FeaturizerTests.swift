@@ -20,6 +20,23 @@ import Testing
         for (i, t) in input.order.enumerated() { #expect(input.position[Int(t)] == Int32(i)) }
     }
 
+    /// Large graphs split the per-task rows (and the position codes) over two threads: the same
+    /// bits as one thread. 16389 tasks: just over the two bands of 8192 rows a split needs.
+    @Test func sameFeaturesOnOneThreadOrTwo() {
+        let graph = RandomGraphs.layered(tasks: 2 * 8192 + 5, width: 64, seed: 4)
+        let cluster = testCluster(devices: 4, speeds: [1e9, 2e9, 3e9, 5e9])
+        let placement = RandomGraphs.placement(tasks: graph.taskCount, deviceCount: 4, seed: 1)
+        let p = PolicyProblem(name: "large", graph: graph, cluster: cluster,
+                              taskOps: Array(repeating: [.matmul, .add], count: graph.taskCount),
+                              references: [ReferencePlacement(name: "random", placement: placement, stepTime: 1)])
+        let one = Featurizer.input(for: p, threads: 1), two = Featurizer.input(for: p, threads: 2)
+        #expect(one.tasks == two.tasks)
+        #expect(one.relativeCost == two.relativeCost)
+        #expect(one.relativeCost.scalars.contains { $0 != 0 })
+        #expect(SegmentEncoder.positionCode(count: graph.taskCount, width: 16, threads: 1)
+                == SegmentEncoder.positionCode(count: graph.taskCount, width: 16, threads: 2))
+    }
+
     @Test func identicalDevicesGetDistinctCodes() {
         let input = Featurizer.input(for: problem(forkJoinGraph(), testCluster(devices: 8)))
         let rows = (0..<8).map { d in Array(input.devices.scalars[(d * Featurizer.deviceFeatureCount)..<((d + 1) * Featurizer.deviceFeatureCount)]) }

@@ -30,8 +30,9 @@ let rowsPerBand = 8192
 /// Runs `body(band)` for contiguous bands covering `0..<rows`: one band per thread (up to
 /// `threads`) when there are at least `2 · rowsPerBand` rows, else one band on the calling thread.
 /// Every row is in exactly one band, so an op that computes each row on its own gives the same
-/// result, bit for bit, on any number of threads. The one place row-band splitting is decided.
-func forEachRowBand(_ rows: Int, threads: Int, _ body: (_ band: Range<Int>) -> Void) {
+/// result, bit for bit, on any number of threads. The one place row-band splitting is decided
+/// (public so the policy's featurizer splits its per-task rows the same way).
+public func forEachRowBand(_ rows: Int, threads: Int, _ body: (_ band: Range<Int>) -> Void) {
     let bands = rows >= rowsPerBand * 2 ? max(1, min(threads, rows / rowsPerBand)) : 1
     parallelFor(bands, threads: bands) { band, _ in body(rows * band / bands ..< rows * (band + 1) / bands) }
 }

@@ -72,7 +72,19 @@ public enum Featurizer {
     public static var deviceFeatureCount: Int { 8 + 3 * 2 * positionalFrequencies }
 
     /// The features of `problem`.
-    public static func input(for problem: PolicyProblem) -> PolicyInput {
+    /// The hint input for `placement` (one device per task) on `d` devices: one-hot rows scaled by
+    /// 1 + ln D, so that with the initial weight 1 the hinted device starts with probability
+    /// e·D / (e·D + D − 1) ≈ 0.73 whatever the device count.
+    public static func hint(_ placement: [Int], deviceCount d: Int) -> Tensor {
+        var hint = [Float](repeating: 0, count: placement.count * d)
+        let value = Float(1 + log(Double(d)))
+        for (t, device) in placement.enumerated() { hint[t * d + device] = value }
+        return Tensor(shape: [placement.count, d], scalars: hint)
+    }
+
+    /// Per-task rows are computed on `threads` threads (default: two from
+    /// `PolicyPlacer.parallelTasks` tasks); the result is the same for any count.
+    public static func input(for problem: PolicyProblem, threads: Int? = nil) -> PolicyInput {
         let graph = problem.graph, cluster = problem.cluster
         let n = graph.taskCount, d = cluster.deviceCount
         let costs = CostModel(cluster)
@@ -88,58 +100,66 @@ public enum Featurizer {
         for (i, op) in opCodes.enumerated() { opIndex[op] = i }
         var classIndex: [FusionClass: Int] = [:]
         for (i, c) in fusionClasses.enumerated() { classIndex[c] = i }
-        for t in 0..<n {
-            let row = t * width
-            let ops = problem.taskOps[t]
-            if !ops.isEmpty {
-                let share = 1 / Float(ops.count)
-                for op in ops {
-                    tasks[row + opIndex[op]!] += share
-                    tasks[row + opCodes.count + classIndex[op.schema.fusion]!] += share
+        // Each task's row depends on nothing but the task: on large graphs, two bands of rows on
+        // the two cores (`forEachRowBand`: the same bits for any split).
+        let threads = threads ?? (n >= PolicyPlacer.parallelTasks ? 2 : 1)
+        tasks.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let tasks = buffer
+            forEachRowBand(n, threads: threads) { band in
+                for t in band {
+                    let row = t * width
+                    let ops = problem.taskOps[t]
+                    if !ops.isEmpty {
+                        let share = 1 / Float(ops.count)
+                        for op in ops {
+                            tasks[row + opIndex[op]!] += share
+                            tasks[row + opCodes.count + classIndex[op.schema.fusion]!] += share
+                        }
+                    }
+                    var f = row + opCodes.count + fusionClasses.count
+                    func put(_ x: Double) { tasks[f] = Float(x.isFinite ? x : 0); f += 1 }
+                    let flops = graph.flops[t], bytes = graph.bytesAccessed[t]
+                    put(log10(1 + Double(max(ops.count, 1))) / 3)
+                    put(log10(1 + flops) / 12)
+                    put(log10(1 + bytes) / 10)
+                    put(log10(1 + Double(graph.residentBytes[t])) / 10)
+                    put(log10(1 + analysis.bytesIn[t]) / 10)
+                    put(log10(1 + analysis.bytesOut[t]) / 10)
+                    put(log10(1 + Double(graph.launches[t])) / 3)
+                    put(log10(1 + flops / max(bytes, 1)) / 3)
+                    put(log2(1 + Double(analysis.inDegree[t])) / 6)
+                    put(log2(1 + Double(analysis.outDegree[t])) / 6)
+                    put(Double(analysis.depth[t]) / Double(max(analysis.maxDepth, 1)))
+                    put(analysis.inDegree[t] == 0 ? 1 : 0)
+                    put(analysis.outDegree[t] == 0 ? 1 : 0)
+                    let cp = max(analysis.criticalPath, 1e-12)
+                    put(analysis.tLevel[t] / cp)
+                    put(analysis.bLevel[t] / cp)
+                    let slack = max(0, cp - analysis.tLevel[t] - analysis.bLevel[t]) / cp
+                    put(slack)
+                    put(slack < 1e-6 ? 1 : 0)
+                    put(log10(max(costs.fastestTime(of: t, in: graph) / reference, 1e-9)) / 9)
+                    put(log10(max(costs.averageTime(of: t, in: graph) / reference, 1e-9)) / 9)
+                    put(log10(1 + Double(graph.residentBytes[t]) / smallestMemory * 100) / 2)
+                    put(Double(graph.residentBytes[t]) / fairShare)
+                    put(log10(1 + Double(graph.workingSet(of: t)) / smallestMemory * 100) / 2)
+                    assert(f == row + width)
                 }
             }
-            var f = row + opCodes.count + fusionClasses.count
-            func put(_ x: Double) { tasks[f] = Float(x.isFinite ? x : 0); f += 1 }
-            let flops = graph.flops[t], bytes = graph.bytesAccessed[t]
-            put(log10(1 + Double(max(ops.count, 1))) / 3)
-            put(log10(1 + flops) / 12)
-            put(log10(1 + bytes) / 10)
-            put(log10(1 + Double(graph.residentBytes[t])) / 10)
-            put(log10(1 + analysis.bytesIn[t]) / 10)
-            put(log10(1 + analysis.bytesOut[t]) / 10)
-            put(log10(1 + Double(graph.launches[t])) / 3)
-            put(log10(1 + flops / max(bytes, 1)) / 3)
-            put(log2(1 + Double(analysis.inDegree[t])) / 6)
-            put(log2(1 + Double(analysis.outDegree[t])) / 6)
-            put(Double(analysis.depth[t]) / Double(max(analysis.maxDepth, 1)))
-            put(analysis.inDegree[t] == 0 ? 1 : 0)
-            put(analysis.outDegree[t] == 0 ? 1 : 0)
-            let cp = max(analysis.criticalPath, 1e-12)
-            put(analysis.tLevel[t] / cp)
-            put(analysis.bLevel[t] / cp)
-            let slack = max(0, cp - analysis.tLevel[t] - analysis.bLevel[t]) / cp
-            put(slack)
-            put(slack < 1e-6 ? 1 : 0)
-            put(log10(max(costs.fastestTime(of: t, in: graph) / reference, 1e-9)) / 9)
-            put(log10(max(costs.averageTime(of: t, in: graph) / reference, 1e-9)) / 9)
-            put(log10(1 + Double(graph.residentBytes[t]) / smallestMemory * 100) / 2)
-            put(Double(graph.residentBytes[t]) / fairShare)
-            put(log10(1 + Double(graph.workingSet(of: t)) / smallestMemory * 100) / 2)
-            assert(f == row + width)
         }
 
         var relative = [Float](repeating: 0, count: n * d)
-        for t in 0..<n {
-            let mean = max(costs.averageTime(of: t, in: graph), 1e-15)
-            for j in 0..<d {
-                relative[t * d + j] = Float(log2(max(costs.time(of: t, in: graph, on: j), 1e-15) / mean))
+        relative.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let relative = buffer
+            forEachRowBand(n, threads: threads) { band in
+                for t in band {
+                    let mean = max(costs.averageTime(of: t, in: graph), 1e-15)
+                    for j in 0..<d {
+                        relative[t * d + j] = Float(log2(max(costs.time(of: t, in: graph, on: j), 1e-15) / mean))
+                    }
+                }
             }
         }
-        var hint = [Float](repeating: 0, count: n * d)
-        // 1 + ln D: with the initial weight 1 the heuristic's device starts with probability
-        // e·D / (e·D + D − 1) ≈ 0.73 whatever the device count.
-        let hintValue = Float(1 + log(Double(d)))
-        for (t, device) in problem.reference.placement.enumerated() { hint[t * d + device] = hintValue }
         let u = problem.unitCount
         var unitResident = [Int](repeating: 0, count: u), unitSize = [Float](repeating: 0, count: u)
         for t in 0..<n {
@@ -173,7 +193,7 @@ public enum Featurizer {
             tasks: Tensor(shape: [n, width], scalars: tasks),
             devices: deviceFeatures(cluster, fairShare: fairShare),
             relativeCost: Tensor(shape: [n, d], scalars: relative),
-            hint: Tensor(shape: [n, d], scalars: hint),
+            hint: hint(problem.reference.placement, deviceCount: d),
             mask: masked ? Tensor(shape: [u, d], scalars: mask) : nil,
             unit: problem.units, unitCount: u,
             unitScale: u == n ? nil : Tensor(shape: [u, 1], scalars: unitSize.map { 1 / $0 }),

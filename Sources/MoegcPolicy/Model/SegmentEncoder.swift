@@ -67,15 +67,21 @@ struct SegmentEncoder: Sendable {
 
     /// Sinusoidal codes of relative positions `i / N` (so graphs of any size share one scale),
     /// periods from 1 down to 1/2^(d/2−1) of the graph.
-    static func positionCode(count n: Int, width d: Int) -> Tensor {
+    /// Rows are independent: on large graphs they are split over two threads (same bits).
+    static func positionCode(count n: Int, width d: Int, threads: Int? = nil) -> Tensor {
         var out = [Float](repeating: 0, count: n * d)
         let pairs = d / 2
-        for i in 0..<n {
-            let r = Double(i) / Double(max(n, 1))
-            for k in 0..<pairs {
-                let angle = 2 * Double.pi * r * pow(2, Double(k) * 8 / Double(max(pairs, 1)))
-                out[i * d + 2 * k] = Float(sin(angle)) * 0.1
-                out[i * d + 2 * k + 1] = Float(cos(angle)) * 0.1
+        out.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let out = buffer
+            forEachRowBand(n, threads: threads ?? (n >= PolicyPlacer.parallelTasks ? 2 : 1)) { band in
+                for i in band {
+                    let r = Double(i) / Double(max(n, 1))
+                    for k in 0..<pairs {
+                        let angle = 2 * Double.pi * r * pow(2, Double(k) * 8 / Double(max(pairs, 1)))
+                        out[i * d + 2 * k] = Float(sin(angle)) * 0.1
+                        out[i * d + 2 * k + 1] = Float(cos(angle)) * 0.1
+                    }
+                }
             }
         }
         return Tensor(shape: [n, d], scalars: out)

@@ -10,6 +10,14 @@ extension PolicyTrainer {
         let problem = problems[p]
         let n = problem.taskCount, k = config.samplesPerIteration
         var t0 = clock.now
+        // The hint shows the best placement known: the best heuristic's until one found beats it.
+        if config.hintTracksBest == true, let best = bests[p], best.stepTime < problem.reference.stepTime,
+           !best.placement.isEmpty, best.placement != hinted[p] {
+            var input = prepared[p].input
+            input.hint = Featurizer.hint(best.placement, deviceCount: problem.deviceCount)
+            prepared[p] = PreparedInput(input: input, positionCode: prepared[p].positionCode)
+            hinted[p] = best.placement
+        }
         var tape = Tape(parameters: parameters)
         let raw = policy(prepared[p], tape: tape)
         let temperature = config.explorationMoves.map { Sampler.temperature(forMoves: $0, logits: raw.logits.value) } ?? 1

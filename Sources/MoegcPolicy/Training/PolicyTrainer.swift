@@ -58,7 +58,11 @@ public struct PolicyTrainer {
     /// Wall time by phase, since this trainer was made (not checkpointed).
     public internal(set) var timing = TimeBreakdown()
     var environments: [PlacementEnvironment]
-    let prepared: [PreparedInput]
+    /// Each problem's network input; its hint is replaced by the best placement found when
+    /// `config.hintTracksBest` is set (see ``PolicyTrainer/iterate()``).
+    var prepared: [PreparedInput]
+    /// The placement each problem's hint input shows now.
+    var hinted: [[Int]]
     let cloningSchedule: ProblemSchedule
     let iterationSchedule: ProblemSchedule
 
@@ -85,6 +89,7 @@ public struct PolicyTrainer {
         }
         self.environments = environments
         prepared = problems.map { [policy] in policy.prepare(Featurizer.input(for: $0)) }
+        hinted = problems.map(\.reference.placement)
         cloningAgrees = Array(repeating: false, count: problems.count)
         bests = Array(repeating: nil, count: problems.count)
         bestOffsets = Array(repeating: [], count: problems.count)
@@ -144,13 +149,15 @@ public struct PolicyTrainer {
     /// Fine-tuning: the trained policy in `checkpoint` (any graphs, any cluster) continues with PPO
     /// on `problem` for `iterations` iterations. Its network and training hyperparameters are the
     /// checkpoint's; the optimiser starts fresh (Adam's moments of the pre-training run describe
-    /// other graphs' gradients), there is no behaviour cloning, and sampling draws from `seed`.
+    /// other graphs' gradients), there is no behaviour cloning, sampling draws from `seed`, and the
+    /// hint input follows the best placement found (`hintTracksBest`, unless `tracksBest` is false).
     public init(fineTuning checkpoint: PolicyCheckpoint, on problem: PolicyProblem, iterations: Int,
-                seed: UInt64) throws(PolicyError) {
+                seed: UInt64, tracksBest: Bool = true) throws(PolicyError) {
         var config = checkpoint.trainingConfig
         config.iterations = iterations
         config.cloningSteps = 0
         config.seed = seed
+        config.hintTracksBest = tracksBest
         try self.init(problems: [problem], policyConfig: checkpoint.policyConfig, config: config)
         try loadWeights(checkpoint)
         cloningConverged = true

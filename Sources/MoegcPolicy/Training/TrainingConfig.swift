@@ -68,6 +68,13 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
     /// target; a trained policy is applied with the same set. nil (the default, and files that
     /// predate the field) means `.all`; training over many graphs uses `.fast`.
     public var referenceHeuristics: HeuristicSet? = nil
+    /// Whether the hint input follows the best placement known on each problem: the best
+    /// heuristic's until a placement found beats it, then that one (from the next iteration on). The policy learned to
+    /// place relative to its hint, so its greedy decision and its samples move to the new best at
+    /// once: PPO then explores around the best placement known, a local search whose moves the
+    /// policy proposes. nil/false (the default, and files that predate the field): the hint stays;
+    /// fine-tuning turns it on.
+    public var hintTracksBest: Bool? = nil
 
     public init() {}
 
