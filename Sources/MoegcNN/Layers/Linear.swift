@@ -35,8 +35,8 @@ public struct Linear: Sendable, Equatable {
     public func callAsFunction(_ x: Var) -> Var {
         precondition(x.value.rank == 2 && x.value.shape[1] == inputSize,
                      "Linear '\(name)': input \(x.value.shape), expected [N, \(inputSize)]")
-        let y = x.matmul(x.tape.parameter(weightName))
-        return hasBias ? y + x.tape.parameter(biasName) : y
+        let weight = x.tape.parameter(weightName)
+        return hasBias ? x.affine(weight, x.tape.parameter(biasName)) : x.matmul(weight)
     }
 }
 
