@@ -3,6 +3,7 @@ import MoegcIR
 import MoegcPasses
 import MoegcPlacement
 import MoegcSim
+import MoegcSupport
 
 struct BenchSim: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -110,7 +111,8 @@ struct BenchSim: ParsableCommand {
             let outcome = Result { () throws(PlacementError) in try CompilePipeline.place(problem, with: placer) }
             let total = lap()
             switch outcome {
-            case .success(let (e, place)):
+            case .success(let placed):
+                let (e, place) = (placed.evaluation, placed.placeSeconds)
                 Output.out("| \(placer.name) | \(Quantity.seconds(place)) | \(Quantity.seconds(total - place)) | "
                     + "\(Quantity.seconds(shared + total)) | \(Quantity.seconds(e.report.makespan)) | \(Quantity.fixed(e.ratio, 2)) |")
             case .failure(let error):

@@ -17,33 +17,18 @@ extension Compile {
         }
         let cluster = try placement.loadCluster()
         let clock = ContinuousClock(), adaptStart = clock.now
-        var problem = try placement.problem(graph, cluster: cluster)
+        let unplaced = try placement.problem(graph, cluster: cluster)
         let adaptTime = CompilePipeline.seconds(adaptStart.duration(to: clock.now))
         let placer = try compilePlacer()
-        let evaluation: Evaluation, placeTime: Double
-        var notes: [(String, String)] = []
-        do {
-            if let learned = placer as? LearnedPlacer {
-                let (decided, seconds) = try CompilePipeline.timed { () throws(PlacementError) in try learned.decide(problem) }
-                let decision: LearnedDecision
-                (problem, decision) = try LearnedPlacer.merged(decided, in: problem)
-                graph = problem.graph
-                try MemoryCheck.feasibility(problem)
-                evaluation = try Evaluation.run(problem, devices: decision.devices, priority: decision.priority)
-                placeTime = seconds
-                let t = decision.timing
-                if decision.merges > 0 { notes.append(("fusion", "the policy merged \(decision.merges) tasks into their producers' groups")) }
-                let rejected = decision.rejectedStep.map { ", its own \(Quantity.seconds($0))" } ?? ""
-                notes.append(("policy", "\(decision.origin)\(rejected); hint heuristics \(Quantity.seconds(decision.hintSeconds)), "
-                              + "features \(Quantity.seconds(t.features)), forward \(Quantity.seconds(t.forward)), "
-                              + "decide \(Quantity.seconds(t.decide)), simulate \(Quantity.seconds(t.environment + t.simulate))"))
-            } else {
-                (evaluation, placeTime) = try CompilePipeline.place(problem, with: placer)
-            }
-        } catch {
+        let placed: CompilePipeline.Placed
+        do { placed = try CompilePipeline.place(unplaced, with: placer) } catch {
             Output.err("error: \(placer.name) on \(cluster.name): \(error.description)")
             throw ExitCode(1)
         }
+        // A placer that fuses (the policy's fusion head) regroups the tasks: the plan is built from its groups.
+        let (problem, evaluation) = (placed.problem, placed.evaluation)
+        graph = problem.graph
+        let notes = placed.reportNotes(placer: placer.name)
         if emit == .placed {
             evaluation.placement.annotate(&graph, tasks: problem.tasks)
             Output.out(GraphText.print(graph))
@@ -65,7 +50,7 @@ extension Compile {
         timings.lower = lowerTime
         timings.fuse = fuseTime
         timings.adapt = adaptTime
-        timings.place = placeTime
+        timings.place = placed.placeSeconds
         Output.out(PlacementReport.render(problem: problem, placer: placer, evaluation: evaluation, timings: timings,
                                           path: input.graph, notes: notes))
     }
@@ -95,7 +80,7 @@ extension Compile {
 /// The human-readable report of a placed, simulated step.
 enum PlacementReport {
     static func render(problem: PlacementProblem, placer: any Placer, evaluation: Evaluation,
-                       timings: CompilePipeline.Timings, path: String, notes: [(String, String)] = []) -> String {
+                       timings: CompilePipeline.Timings, path: String, notes: [(label: String, text: String)] = []) -> String {
         let r = evaluation.report, cluster = problem.cluster, bounds = problem.bounds
         let nodes = problem.graph.nodes.count
         let rows: [(String, String)] = [
@@ -124,5 +109,13 @@ enum PlacementReport {
                 + Quantity.padLeft(Quantity.bytes(Double(cluster.memoryCapacity(d))), 12)
         }
         return out
+    }
+}
+
+extension CompilePipeline.Placed {
+    /// The placer's notes for the report, after a line saying how many tasks it merged, if any.
+    func reportNotes(placer: String) -> [(label: String, text: String)] {
+        let fusion = merges > 0 ? [(label: "fusion", text: "the \(placer) merged \(merges) tasks into their producers' groups")] : []
+        return fusion + notes
     }
 }

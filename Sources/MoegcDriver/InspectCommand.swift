@@ -2,6 +2,7 @@ import ArgumentParser
 import MoegcIR
 import MoegcPlan
 import MoegcSim
+import MoegcSupport
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import Foundation
 import MoegcPlacement
 import MoegcPolicy
 import MoegcSim
+import MoegcSupport
 
 extension Place {
     /// `--train-policy`, `--policy [--fine-tune K]` on one graph: the learned placer on the fused

@@ -3,6 +3,7 @@ import MoegcIR
 import MoegcPasses
 import MoegcPlacement
 import MoegcSim
+import MoegcSupport
 
 struct Place: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,11 +58,11 @@ struct Place: ParsableCommand {
         if !compare {
             let placer = try placement.makePlacer(seed: mode.seed)
             do {
-                let (evaluation, placeTime) = try CompilePipeline.place(problem, with: placer)
+                let placed = try CompilePipeline.place(problem, with: placer)
                 var timings = CompilePipeline.Timings()
-                (timings.lower, timings.fuse, timings.adapt, timings.place) = (lowerTime, fuseTime, adaptTime, placeTime)
-                Output.out(PlacementReport.render(problem: problem, placer: placer, evaluation: evaluation, timings: timings,
-                                                  path: path))
+                (timings.lower, timings.fuse, timings.adapt, timings.place) = (lowerTime, fuseTime, adaptTime, placed.placeSeconds)
+                Output.out(PlacementReport.render(problem: placed.problem, placer: placer, evaluation: placed.evaluation,
+                                                  timings: timings, path: path, notes: placed.reportNotes(placer: placer.name)))
             } catch {
                 Output.err("error: \(placer.name) on \(cluster.name): \(error.description)")
                 throw ExitCode(1)
@@ -80,7 +81,7 @@ struct Place: ParsableCommand {
 enum CompareTable {
     struct Row {
         var name: String
-        var outcome: Result<(Evaluation, Double), PlacementError>
+        var outcome: Result<CompilePipeline.Placed, PlacementError>
     }
 
     static func render(problem: PlacementProblem, placement: PlacementOptions, seed: UInt64, path: String) -> String {
@@ -90,8 +91,8 @@ enum CompareTable {
             rows.append(Row(name: name, outcome: Result { () throws(PlacementError) in try CompilePipeline.place(problem, with: placer) }))
         }
         let feasible = rows.compactMap { row -> (String, Double)? in
-            guard case .success(let (e, _)) = row.outcome else { return nil }
-            return (row.name, e.report.makespan)
+            guard case .success(let placed) = row.outcome else { return nil }
+            return (row.name, placed.evaluation.report.makespan)
         }
         if let start = feasible.min(by: { $0.1 < $1.1 })?.0,
            let ls = try? Placers.make("local-search", start: start, seed: seed, budget: placement.budget) {
@@ -106,7 +107,8 @@ enum CompareTable {
         var notes: [String] = []
         for row in rows {
             switch row.outcome {
-            case .success(let (e, seconds)):
+            case .success(let placed):
+                let (e, seconds) = (placed.evaluation, placed.placeSeconds)
                 let peak = e.report.peakMemory.max() ?? 0
                 out += "| \(row.name) | \(Quantity.seconds(e.report.makespan)) | \(Quantity.fixed(e.ratio, 2)) | "
                     + "\(Quantity.bytes(Double(peak))) | \(Quantity.bytes(e.report.bytesTransferred)) | \(Quantity.seconds(seconds)) |\n"

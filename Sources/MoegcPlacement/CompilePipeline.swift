@@ -31,19 +31,32 @@ public enum CompilePipeline {
         FusionPlan(graph).annotate(&graph)
     }
 
-    /// Places `problem` with `placer`, schedules and simulates it; returns the evaluation and the
-    /// seconds placing took (scheduling and simulation not included).
+    /// What `place` produced: the problem as placed (regrouped when the placer fused tasks), its
+    /// evaluation, the seconds placing took (scheduling and simulation not included), the tasks the
+    /// placer merged away and its report notes.
+    public struct Placed: Sendable {
+        public var problem: PlacementProblem
+        public var evaluation: Evaluation
+        public var placeSeconds: Double
+        public var merges: Int
+        public var notes: [(label: String, text: String)]
+    }
+
+    /// Places `problem` with `placer`, applies the placer's regrouping if it made one, schedules
+    /// and simulates the result. `priority` overrides the placer's ordering rule.
     public static func place(_ problem: PlacementProblem, with placer: any Placer,
-                             priority: PriorityRule? = nil) throws(PlacementError) -> (Evaluation, placeSeconds: Double) {
+                             priority: PriorityRule? = nil) throws(PlacementError) -> Placed {
         try MemoryCheck.feasibility(problem)
-        let clock = ContinuousClock()
-        let started = clock.now
-        let (devices, rule) = try placer.placeAndOrder(problem)
-        let placeSeconds = seconds(started.duration(to: clock.now))
-        guard devices.count == problem.taskCount, devices.allSatisfy({ (0..<Int32(problem.deviceCount)).contains($0) }) else {
-            throw .invalidPlacement("placer '\(placer.name)' returned \(devices.count) devices for \(problem.taskCount) tasks, or a device out of range")
+        let (decided, placeSeconds) = try timed { () throws(PlacementError) in try placer.decide(problem) }
+        guard decided.devices.count == problem.taskCount,
+              decided.devices.allSatisfy({ (0..<Int32(problem.deviceCount)).contains($0) }) else {
+            throw .invalidPlacement("placer '\(placer.name)' returned \(decided.devices.count) devices for \(problem.taskCount) tasks, or a device out of range")
         }
-        return (try Evaluation.run(problem, devices: devices, priority: priority ?? rule), placeSeconds)
+        let (placed, decision) = try problem.regrouped(by: decided)
+        if placed.taskCount != problem.taskCount { try MemoryCheck.feasibility(placed) }
+        let evaluation = try Evaluation.run(placed, devices: decision.devices, priority: priority ?? decision.priority)
+        return Placed(problem: placed, evaluation: evaluation, placeSeconds: placeSeconds,
+                      merges: problem.taskCount - placed.taskCount, notes: decision.notes)
     }
 
     /// A duration in seconds.

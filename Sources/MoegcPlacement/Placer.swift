@@ -13,11 +13,38 @@ public protocol Placer: Sendable {
     func place(_ problem: PlacementProblem) throws(PlacementError) -> [Int32]
     /// The device of every task and the priority rule that orders each device.
     func placeAndOrder(_ problem: PlacementProblem) throws(PlacementError) -> ([Int32], PriorityRule)
+    /// Everything the placer decides (``PlacementDecision``): for the heuristics, `placeAndOrder`.
+    func decide(_ problem: PlacementProblem) throws(PlacementError) -> PlacementDecision
 }
 
 extension Placer {
     public func placeAndOrder(_ problem: PlacementProblem) throws(PlacementError) -> ([Int32], PriorityRule) {
         (try place(problem), .bLevel)
+    }
+
+    public func decide(_ problem: PlacementProblem) throws(PlacementError) -> PlacementDecision {
+        let (devices, priority) = try placeAndOrder(problem)
+        return PlacementDecision(devices: devices, priority: priority)
+    }
+}
+
+/// All a placer decides for a problem: each task's device, the rule that orders each device, and,
+/// for a placer that also fuses (the learned policy's fusion head), a regrouping of the tasks —
+/// which then become the fused groups the plan is built from (`CompilePipeline.place` applies it).
+public struct PlacementDecision: Sendable {
+    public var devices: [Int32]
+    public var priority: PriorityRule
+    /// The new group of every task (any integers; tasks with equal values merge and must share a
+    /// device), or nil to keep the problem's tasks.
+    public var regrouping: [Int]?
+    /// Lines for the report, as (label, text): how the decision was reached, where the time went.
+    public var notes: [(label: String, text: String)]
+
+    public init(devices: [Int32], priority: PriorityRule, regrouping: [Int]? = nil, notes: [(label: String, text: String)] = []) {
+        self.devices = devices
+        self.priority = priority
+        self.regrouping = regrouping
+        self.notes = notes
     }
 }
 

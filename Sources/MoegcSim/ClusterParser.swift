@@ -49,7 +49,7 @@ private struct Word {
 }
 
 private enum AttributeType {
-    case quantity(Quantity)
+    case quantity(PhysicalQuantity)
     case name
     case count
 }
@@ -199,7 +199,7 @@ private struct ClusterParser {
                 var unit = unitText
                 var unitColumn = valueColumn + valueText.count - unitText.count
                 // "12 GB": a unit word after a bare number belongs to it.
-                if unit.isEmpty, i < words.endIndex, !words[i].text.contains("="), Quantity.isUnitName(words[i].text) {
+                if unit.isEmpty, i < words.endIndex, !words[i].text.contains("="), PhysicalQuantity.isUnitName(words[i].text) {
                     unit = words[i].text
                     unitColumn = words[i].column
                     i += 1

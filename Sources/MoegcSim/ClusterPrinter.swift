@@ -5,10 +5,10 @@ extension Cluster {
     public func printed() -> String {
         var out = "cluster \(name)\n"
         for k in kinds {
-            out += "kind \(k.name) flops=\(Quantity.flopRate.format(k.peakFlops))"
-            out += " membw=\(Quantity.byteRate.format(k.memoryBandwidth))"
-            out += " memory=\(Quantity.bytes.format(k.memoryCapacity))"
-            out += " launch=\(Quantity.time.format(k.launchOverhead))\n"
+            out += "kind \(k.name) flops=\(PhysicalQuantity.flopRate.format(k.peakFlops))"
+            out += " membw=\(PhysicalQuantity.byteRate.format(k.memoryBandwidth))"
+            out += " memory=\(PhysicalQuantity.bytes.format(k.memoryCapacity))"
+            out += " launch=\(PhysicalQuantity.time.format(k.launchOverhead))\n"
         }
         // Devices listed host after host can follow their `host` line; otherwise name hosts explicitly.
         let grouped = zip(devices, devices.dropFirst()).allSatisfy { $0.host <= $1.host }
@@ -16,7 +16,7 @@ extension Cluster {
         func hostLine(_ h: Int) -> String {
             var line = "host \(hosts[h].name)"
             if let n = hosts[h].network {
-                line += " net=\(Quantity.byteRate.format(n.bandwidth)) latency=\(Quantity.time.format(n.latency))"
+                line += " net=\(PhysicalQuantity.byteRate.format(n.bandwidth)) latency=\(PhysicalQuantity.time.format(n.latency))"
             }
             return line + "\n"
         }
@@ -42,8 +42,8 @@ extension Cluster {
                 line += d.name
             }
             if !grouped { line += " host=\(hosts[d.host].name)" }
-            line += " kind=\(kinds[d.kind].name) link=\(Quantity.byteRate.format(d.link.bandwidth))"
-            line += " latency=\(Quantity.time.format(d.link.latency))"
+            line += " kind=\(kinds[d.kind].name) link=\(PhysicalQuantity.byteRate.format(d.link.bandwidth))"
+            line += " latency=\(PhysicalQuantity.time.format(d.link.latency))"
             out += line + "\n"
             i += run.count
         }

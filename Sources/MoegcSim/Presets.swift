@@ -147,11 +147,11 @@ public struct CPUCalibration: Hashable, Sendable {
         """
         # This machine: \(cores) cores as devices; OpenBLAS sgemm per core, memcpy bandwidth, RAM split evenly.
         cluster \(name)
-        kind core flops=\(Quantity.flopRate.format(flopsPerCore)) membw=\(Quantity.byteRate.format(memcpyBandwidth)) \
-        memory=\(Quantity.bytes.format(memoryPerCore)) launch=\(Quantity.time.format(launchOverhead))
+        kind core flops=\(PhysicalQuantity.flopRate.format(flopsPerCore)) membw=\(PhysicalQuantity.byteRate.format(memcpyBandwidth)) \
+        memory=\(PhysicalQuantity.bytes.format(memoryPerCore)) launch=\(PhysicalQuantity.time.format(launchOverhead))
         host localhost
-        device cpu count=\(cores) kind=core link=\(Quantity.byteRate.format(memcpyBandwidth)) \
-        latency=\(Quantity.time.format(copyLatency))
+        device cpu count=\(cores) kind=core link=\(PhysicalQuantity.byteRate.format(memcpyBandwidth)) \
+        latency=\(PhysicalQuantity.time.format(copyLatency))
 
         """
     }

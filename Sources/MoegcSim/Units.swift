@@ -3,7 +3,7 @@
 /// Decimal prefixes are powers of 1000 (GB = 10⁹ bytes), binary ones powers of 1024 (GiB = 2³⁰).
 /// Bit rates (`Gbit/s`) are divided by 8. The printer writes the largest unit that reproduces the
 /// value exactly when read back, so printing and re-parsing is the identity.
-enum Quantity: Sendable {
+enum PhysicalQuantity: Sendable {
     case flopRate, byteRate, bytes, time
 
     /// Units in the order the printer tries them (largest first); the first of each scale is canonical.
@@ -48,7 +48,7 @@ enum Quantity: Sendable {
 
     /// Every unit name of every quantity: a word that may follow a number after a space.
     static func isUnitName(_ s: Substring) -> Bool {
-        [Quantity.flopRate, .byteRate, .bytes, .time].contains { $0.scale(of: s) != nil }
+        [PhysicalQuantity.flopRate, .byteRate, .bytes, .time].contains { $0.scale(of: s) != nil }
     }
 
     /// `value` written so that it reads back exactly, with the unit that gives the shortest number

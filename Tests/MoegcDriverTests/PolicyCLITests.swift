@@ -146,6 +146,15 @@ struct PolicyCLITests {
         let compiled = try CLITests.moegc(["compile", "graphs/tiny-switch.graph", "--cluster", "cpu2", "--policy", policy, "-o", plan])
         #expect(compiled.status == 0, "\(compiled.stderr)")
         #expect(compiled.stdout.contains("the policy merged"), "\(compiled.stdout)")
+        // `place --placer policy` goes through the same pipeline: the same merges and step time.
+        let placed = try CLITests.moegc(["place", "graphs/tiny-switch.graph", "--cluster", "cpu2", "--placer", "policy"],
+                                        environment: ["MOEGC_POLICY": policy])
+        #expect(placed.status == 0, "\(placed.stderr)")
+        func line(_ prefix: String, _ text: String) -> String? {
+            text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }.map(String.init)
+        }
+        #expect(line("fusion", placed.stdout) != nil && line("fusion", placed.stdout) == line("fusion", compiled.stdout))
+        #expect(line("step time", placed.stdout) != nil && line("step time", placed.stdout) == line("step time", compiled.stdout))
         let runtime = Self.temporary("fusion-runtime.json"), reference = Self.temporary("fusion-reference.json")
         #expect(try CLITests.moegc(["run", plan, "--outputs", runtime]).status == 0)
         #expect(try CLITests.moegc(["run", plan, "--reference", "--outputs", reference]).status == 0)

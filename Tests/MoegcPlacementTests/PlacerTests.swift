@@ -17,14 +17,14 @@ struct PlacerTests {
         for file in PlacerTests.tinyModels {
             let problem = try PlacerTests.problem(file)
             let placer = try Placers.make(name, seed: 7, budget: 20)
-            let (evaluation, _) = try CompilePipeline.place(problem, with: placer)
+            let evaluation = try CompilePipeline.place(problem, with: placer).evaluation
             let s = evaluation.placement.schedule
             #expect(s.problem(taskCount: problem.taskCount, deviceCount: problem.deviceCount) == nil)
             #expect(evaluation.report.isFeasible)
             #expect(evaluation.report.makespan >= problem.bounds.best.seconds * (1 - 1e-12), "\(name) on \(file)")
             #expect(evaluation.ratio >= 1 - 1e-12)
             // Same seed, same devices and orders.
-            let again = try CompilePipeline.place(problem, with: try Placers.make(name, seed: 7, budget: 20)).0
+            let again = try CompilePipeline.place(problem, with: try Placers.make(name, seed: 7, budget: 20)).evaluation
             #expect(again.placement == evaluation.placement, "\(name) is deterministic on \(file)")
             #expect(again.report.makespan == evaluation.report.makespan)
         }
@@ -113,9 +113,9 @@ struct PlacerTests {
         for file in ["tiny-moe.graph", "tiny-hmoe.graph"] {
             let problem = try PlacerTests.problem(file)
             for start in ["round-robin", "m-topo", "expert-parallel"] {
-                let base = try CompilePipeline.place(problem, with: try Placers.make(start)).0.report.makespan
+                let base = try CompilePipeline.place(problem, with: try Placers.make(start)).evaluation.report.makespan
                 let ls = try Placers.make("local-search", start: start, seed: 3, budget: 60)
-                let improved = try CompilePipeline.place(problem, with: ls).0.report.makespan
+                let improved = try CompilePipeline.place(problem, with: ls).evaluation.report.makespan
                 #expect(improved <= base, "\(start) on \(file)")
             }
         }

@@ -152,14 +152,38 @@ func memoryBoundChain(length: Int) -> CostGraph {
         let merge = environment.merging.candidates.indices.map { $0 % 3 != 2 }
         let expected = environment.evaluate(placement, priorityOffsets: nil, merge: merge)
         let groups = try #require(environment.merging.groups(merge: merge, placement: placement))
-        let decision = LearnedDecision(devices: placement.map { Int32($0) }, priority: .given(environment.priorities(placement)),
-                                       origin: "test", hintSeconds: 0, timing: PlacingTime(), mergedGroups: groups.groups)
-        let (merged, carried) = try LearnedPlacer.merged(decision, in: placementProblem)
-        #expect(merged.taskCount == groups.count)
-        #expect(carried.merges == p.taskCount - groups.count && carried.merges > 0)
+        let decision = PlacementDecision(devices: placement.map { Int32($0) }, priority: .given(environment.priorities(placement)),
+                                         regrouping: groups.groups)
+        let (merged, carried) = try placementProblem.regrouped(by: decision)
+        #expect(merged.taskCount == groups.count && groups.count < p.taskCount)
+        #expect(carried.regrouping == nil)
         #expect(FusionPlan.annotated(merged.graph)?.groupCount == groups.count)
         let evaluation = try Evaluation.run(merged, devices: carried.devices, priority: carried.priority)
         #expect(abs(evaluation.report.makespan - expected.stepTime) <= 1e-9 * expected.stepTime,
                 "IR regrouped: \(evaluation.report.makespan), environment: \(expected.stepTime)")
+        // The pipeline applies any placer's regrouping the same way (what compile and place run).
+        let placed = try CompilePipeline.place(placementProblem, with: FixedPlacer(decision: decision))
+        #expect(placed.merges == p.taskCount - groups.count)
+        #expect(placed.problem.taskCount == groups.count)
+        #expect(placed.evaluation.report.makespan == evaluation.report.makespan)
     }
+
+    /// Members of one merged group on two devices: a precise error, not a silent choice.
+    @Test func regroupingAcrossDevicesIsRejected() throws {
+        let placementProblem = try PolicyProblem.placementProblem(path: graphsDirectory() + "/tiny-switch.graph",
+                                                                  cluster: testCluster(devices: 2))
+        let n = placementProblem.taskCount
+        let decision = PlacementDecision(devices: (0..<n).map { Int32($0 % 2) }, priority: .bLevel,
+                                         regrouping: [Int](repeating: 0, count: n))
+        #expect(throws: PlacementError.self) { try placementProblem.regrouped(by: decision) }
+    }
+}
+
+/// A placer that returns a given decision (to drive `CompilePipeline.place` with a regrouping).
+struct FixedPlacer: Placer {
+    let name = "fixed"
+    let summary = "a given decision"
+    let decision: PlacementDecision
+    func place(_ problem: PlacementProblem) throws(PlacementError) -> [Int32] { decision.devices }
+    func decide(_ problem: PlacementProblem) throws(PlacementError) -> PlacementDecision { decision }
 }

@@ -20,7 +20,7 @@ import Testing
             let cluster = try #require(Cluster.preset(clusterName))
             let placementProblem = try PolicyProblem.placementProblem(path: graphsDirectory() + "/\(graph).graph", cluster: cluster)
             let best = try #require(PolicyProblem.heuristics(placementProblem, set: .fast).map(\.stepTime).min())
-            let decision = try placer.decide(placementProblem)
+            let decision = try placer.decision(for: placementProblem)
             let step = try Evaluation.run(placementProblem, devices: decision.devices, priority: decision.priority).report.makespan
             #expect(step <= best * (1 + 1e-12), "\(graph) on \(clusterName): \(step) s against the best heuristic's \(best) s")
             if decision.origin.contains("simulated slower") { fallbacks += 1 }

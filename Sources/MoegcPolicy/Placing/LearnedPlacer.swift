@@ -1,5 +1,5 @@
-import MoegcPasses
 import MoegcPlacement
+import MoegcSupport
 
 /// A trained policy as a `MoegcPlacement` placer: what `moegc compile` places with when no
 /// heuristic is named.
@@ -10,9 +10,9 @@ import MoegcPlacement
 /// slower than the best heuristic it already ran (a compiler does not pick a plan it knows to be
 /// worse), that heuristic's placement is used instead, and ``LearnedDecision/origin`` says so.
 ///
-/// A policy with a fusion head also decides which tasks merge into their producer's group
-/// (``LearnedDecision/mergedGroups``); the `Placer` interface has no room for that, so callers that
-/// want it (`moegc compile`) call ``decide(_:)`` and ``merged(_:in:)``.
+/// A policy with a fusion head also decides which tasks merge into their producer's group: its
+/// ``decide(_:)`` returns them as the decision's regrouping, which `CompilePipeline.place` applies
+/// (so `compile` and `place` build the plan from the merged groups).
 public struct LearnedPlacer: Placer {
     public let name = "policy"
     public let summary: String
@@ -34,8 +34,22 @@ public struct LearnedPlacer: Placer {
         summary = "learned policy \(source) (\(how); hint: best of \((checkpoint.trainingConfig.referenceHeuristics ?? .all) == .fast ? "the heuristics but local search" : "every heuristic"))"
     }
 
+    /// The decision `CompilePipeline.place` applies: the policy's devices and orders, its merges
+    /// as the regrouping, and a report note saying where the decision came from and where the time
+    /// went (and, when the hint heuristic replaced the policy's placement, why).
+    public func decide(_ problem: PlacementProblem) throws(PlacementError) -> PlacementDecision {
+        let d = try decision(for: problem)
+        let t = d.timing
+        let rejected = d.rejectedStep.map { ", its own \(Quantity.seconds($0))" } ?? ""
+        let note = "\(d.origin)\(rejected); hint heuristics \(Quantity.seconds(d.hintSeconds)), "
+            + "features \(Quantity.seconds(t.features)), forward \(Quantity.seconds(t.forward)), "
+            + "decide \(Quantity.seconds(t.decide)), simulate \(Quantity.seconds(t.environment + t.simulate))"
+        return PlacementDecision(devices: d.devices, priority: d.priority, regrouping: d.mergedGroups,
+                                 notes: [(label: "policy", text: note)])
+    }
+
     /// The policy's decision for `problem`, with where it came from and where the time went.
-    public func decide(_ problem: PlacementProblem) throws(PlacementError) -> LearnedDecision {
+    public func decision(for problem: PlacementProblem) throws(PlacementError) -> LearnedDecision {
         let clock = ContinuousClock()
         let start = clock.now
         let set = checkpoint.trainingConfig.referenceHeuristics ?? .all
@@ -66,44 +80,11 @@ public struct LearnedPlacer: Placer {
                                mergedGroups: merged)
     }
 
-    /// `problem` with `decision`'s merges applied (unchanged without any): the graph's `group`
-    /// annotations rewritten so each merged group is one fusion group, the problem rebuilt from
-    /// them, and the decision's devices and priorities carried over (a merged task takes its
-    /// members' device, which they share, and the highest of their priorities).
-    public static func merged(_ decision: LearnedDecision, in problem: PlacementProblem)
-        throws(PlacementError) -> (problem: PlacementProblem, decision: LearnedDecision)
-    {
-        guard let groups = decision.mergedGroups else { return (problem, decision) }
-        precondition(groups.count == problem.taskCount, "LearnedPlacer.merged: one group per task")
-        var graph = problem.graph
-        let plan = FusionPlan(renumbering: problem.tasks.nodeTask.map { Int32(groups[Int($0)]) })
-        plan.annotate(&graph)
-        let merged = try PlacementProblem(graph: graph, cluster: problem.cluster, plan: plan, weightFraction: problem.weightFraction)
-        var devices = [Int32](repeating: 0, count: merged.taskCount)
-        var priority: [Double]? = nil
-        if case .given(let old) = decision.priority {
-            var highest = [Double](repeating: -.infinity, count: merged.taskCount)
-            for (node, task) in problem.tasks.nodeTask.enumerated() {
-                let new = Int(merged.tasks.nodeTask[node])
-                highest[new] = max(highest[new], old[Int(task)])
-            }
-            priority = highest
-        }
-        for (node, task) in problem.tasks.nodeTask.enumerated() {
-            devices[Int(merged.tasks.nodeTask[node])] = decision.devices[Int(task)]
-        }
-        var out = decision
-        out.devices = devices
-        out.priority = priority.map { .given($0) } ?? .bLevel
-        out.mergedGroups = nil
-        out.merges = problem.taskCount - merged.taskCount
-        return (merged, out)
-    }
-
-    public func place(_ problem: PlacementProblem) throws(PlacementError) -> [Int32] { try decide(problem).devices }
+    /// The devices of the policy's decision on the problem's own tasks (merges not applied).
+    public func place(_ problem: PlacementProblem) throws(PlacementError) -> [Int32] { try decision(for: problem).devices }
 
     public func placeAndOrder(_ problem: PlacementProblem) throws(PlacementError) -> ([Int32], PriorityRule) {
-        let decision = try decide(problem)
+        let decision = try decision(for: problem)
         return (decision.devices, decision.priority)
     }
 }
@@ -122,8 +103,6 @@ public struct LearnedDecision: Sendable {
     public var rejectedStep: Double? = nil
     /// With a fusion head: the merged group of each task (nil when nothing merges).
     public var mergedGroups: [Int]? = nil
-    /// Tasks merged away (set by ``LearnedPlacer/merged(_:in:)``).
-    public var merges = 0
 }
 
 /// The fastest of the heuristic placers of a set, by simulated step time: what `moegc compile`

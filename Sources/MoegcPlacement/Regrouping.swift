@@ -1,0 +1,41 @@
+import MoegcIR
+import MoegcPasses
+
+extension PlacementProblem {
+    /// The problem a placer's regrouping makes, and its decision carried over to the new tasks: the
+    /// graph's `group` annotations rewritten so each new group is one fusion group, the problem
+    /// rebuilt from them; a merged task takes its members' device (which they must share) and, with
+    /// given priorities, the highest of theirs. Without a regrouping, both come back unchanged.
+    public func regrouped(by decision: PlacementDecision) throws(PlacementError) -> (problem: PlacementProblem, decision: PlacementDecision) {
+        guard let groups = decision.regrouping else { return (self, decision) }
+        guard groups.count == taskCount else {
+            throw .invalidPlacement("the regrouping names \(groups.count) groups for \(taskCount) tasks")
+        }
+        var graph = self.graph
+        let plan = FusionPlan(renumbering: tasks.nodeTask.map { Int32(truncatingIfNeeded: groups[Int($0)]) })
+        plan.annotate(&graph)
+        let merged = try PlacementProblem(graph: graph, cluster: cluster, plan: plan, weightFraction: weightFraction)
+        var devices = [Int32](repeating: -1, count: merged.taskCount)
+        var highest: [Double]? = nil
+        if case .given(let old) = decision.priority {
+            var h = [Double](repeating: -.infinity, count: merged.taskCount)
+            for (node, task) in tasks.nodeTask.enumerated() {
+                let new = Int(merged.tasks.nodeTask[node])
+                h[new] = max(h[new], old[Int(task)])
+            }
+            highest = h
+        }
+        for (node, task) in tasks.nodeTask.enumerated() {
+            let new = Int(merged.tasks.nodeTask[node]), device = decision.devices[Int(task)]
+            guard devices[new] < 0 || devices[new] == device else {
+                throw .invalidPlacement("merged task \(new) has members on devices \(devices[new]) and \(device)")
+            }
+            devices[new] = device
+        }
+        var out = decision
+        out.devices = devices
+        out.priority = highest.map { .given($0) } ?? .bLevel
+        out.regrouping = nil
+        return (merged, out)
+    }
+}
