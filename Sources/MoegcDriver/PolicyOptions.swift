@@ -50,6 +50,9 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("exploration-moves"), help: ArgumentHelp("Sample at the temperature at which a sample moves M units from the greedy decision on average (default: off on one graph, 2 over --graphs).", valueName: "M"))
     var explorationMoves: Double?
 
+    @Option(name: .customLong("problems-per-iteration"), help: ArgumentHelp("With --train-policy --graphs: sample N problems an iteration and take each PPO step along the mean of their gradients (default 1).", valueName: "N"))
+    var problemsPerIteration: Int?
+
     @Flag(name: .customLong("no-priority-head"), help: "Train without the scheduling-priority head (orders from b-level only).")
     var noPriorityHead = false
 
@@ -75,6 +78,10 @@ struct PolicyOptions: ParsableArguments {
         if let s = samplesPerIteration, s < 2 { throw ValidationError("--samples-per-iteration must be ≥ 2") }
         if let m = explorationMoves, !(m > 0) { throw ValidationError("--exploration-moves must be positive") }
         if let c = cloningSteps, c < 0 { throw ValidationError("--cloning-steps must be ≥ 0") }
+        if let p = problemsPerIteration, p < 1 || graphs == nil || !train || resume {
+            throw ValidationError(p < 1 ? "--problems-per-iteration must be ≥ 1"
+                                  : "--problems-per-iteration goes with --train-policy --graphs, without --resume")
+        }
         if let c = scoreClip, !(c > 0 && c.isFinite) { throw ValidationError("--score-clip must be positive") }
         for (flag, given) in [("score-clip", scoreClip != nil), ("fusion-head", fusionHead), ("no-priority-head", noPriorityHead)]
         where given && (!train || resume) {

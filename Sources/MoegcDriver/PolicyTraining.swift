@@ -34,6 +34,7 @@ enum PolicyTraining {
             if let k = options.samplesPerIteration { config.samplesPerIteration = k }
             if let c = options.cloningSteps { config.cloningSteps = c }
             if let m = options.explorationMoves { config.explorationMoves = m }
+            config.problemsPerIteration = options.problemsPerIteration
             trainer = try PolicyTrainer(problems: problems, policyConfig: policyConfig, config: config)
         }
         let directory = (out as NSString).deletingLastPathComponent

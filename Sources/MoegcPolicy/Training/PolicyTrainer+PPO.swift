@@ -1,12 +1,88 @@
 import MoegcNN
 
 extension PolicyTrainer {
-    /// One PPO iteration on the problem the schedule names: sample, simulate, update. Returns its
-    /// learning-curve row.
+    /// One problem's share of an iteration: its forward pass (on `tape`), the sampled batch and its
+    /// rewards, ready for the PPO update.
+    struct SampledBatch {
+        let problem: Int
+        var tape: Tape
+        var output: PolicyOutput
+        let temperature: Float
+        let batch: PPOBatch
+        let rewards: [Double]
+        let feasibleSteps: [Double]
+        let explainedVariance: Double
+        /// The last update's statistics (before any: the placement distributions' entropy).
+        var statistics: PPOStatistics
+        /// Whether the samples' rewards differ (otherwise the batch teaches nothing but the value).
+        let informative: Bool
+    }
+
+    /// Problems one iteration samples and updates on together (`problemsPerIteration`, at most
+    /// the number of problems).
+    var problemsPerIteration: Int { max(1, min(config.problemsPerIteration ?? 1, problems.count)) }
+
+    /// One PPO iteration: sample and simulate on the problem(s) the schedule names, then update.
+    /// With several problems an iteration, each problem's advantages are normalised on its own
+    /// samples, and each PPO epoch takes one optimiser step along the mean of their gradients,
+    /// stopping when the mean approximate KL passes the target. Every problem's learning-curve
+    /// row goes into `history`; the last one is returned.
     @discardableResult
     public mutating func iterate() -> IterationRecord {
+        let count = problemsPerIteration
+        var sampled = (0..<count).map { j in sample(problem: iterationSchedule.problem(at: iteration * count + j)) }
         let clock = ContinuousClock()
-        let p = iterationSchedule.problem(at: iteration)
+        let entropyCoefficient = config.entropyCoefficient(iteration: iteration, of: config.iterations)
+        var gradientNorm = 0.0
+        // A problem whose samples all scored the same has nothing to teach but the value; with no
+        // other problem, the update is skipped rather than let the optimiser amplify noise.
+        let learning = sampled.indices.filter { sampled[$0].informative }
+        epochs: for epoch in 0..<(learning.isEmpty ? 0 : config.epochs) {
+            var evaluated: [(index: Int, loss: Var, stats: PPOStatistics)] = []
+            for i in learning {
+                if epoch > 0 {
+                    let t0 = clock.now
+                    sampled[i].tape = Tape(parameters: parameters)
+                    sampled[i].output = policy(prepared[sampled[i].problem], tape: sampled[i].tape).tempered(sampled[i].temperature)
+                    timing.forward += seconds(since: t0, clock)
+                }
+                let (loss, stats) = PPOLoss.loss(sampled[i].output, batch: sampled[i].batch, clip: config.clip,
+                                                 entropyCoefficient: entropyCoefficient, valueCoefficient: config.valueCoefficient)
+                evaluated.append((i, loss, stats))
+            }
+            let kl = evaluated.map(\.stats.approxKL).reduce(0, +) / Double(evaluated.count)
+            if epoch > 0 && config.targetKL > 0 && kl > Double(config.targetKL) { break epochs }
+            var t0 = clock.now
+            var total = ParameterGradients()
+            for (n, e) in evaluated.enumerated() {
+                sampled[e.index].statistics = e.stats
+                var gradients = sampled[e.index].tape.backward(e.loss).parameters
+                if evaluated.count > 1 { gradients.scale(by: 1 / Float(evaluated.count)) }
+                if n == 0 { total = gradients } else { total.add(gradients) }
+            }
+            timing.backward += seconds(since: t0, clock)
+            t0 = clock.now
+            gradientNorm = adam.step(&parameters, gradients: total).gradientNorm
+            timing.optimizer += seconds(since: t0, clock)
+        }
+        iteration += 1
+        for s in sampled {
+            let k = s.rewards.count
+            history.append(IterationRecord(
+                iteration: iteration, meanReward: s.rewards.reduce(0, +) / Double(k), bestReward: s.rewards.max() ?? 0,
+                meanStep: s.feasibleSteps.isEmpty ? 0 : s.feasibleSteps.reduce(0, +) / Double(s.feasibleSteps.count),
+                bestStep: bests[s.problem]?.stepTime ?? 0, entropy: s.statistics.entropy, approxKL: s.statistics.approxKL,
+                clipFraction: s.statistics.clipFraction, explainedVariance: s.explainedVariance, valueLoss: s.statistics.valueLoss,
+                gradientNorm: gradientNorm, outOfMemoryFraction: Double(k - s.feasibleSteps.count) / Double(k), samples: samples,
+                problem: s.problem, referenceStep: problems[s.problem].reference.stepTime))
+        }
+        return history[history.count - 1]
+    }
+
+    /// Problem `p`'s forward pass, samples and their simulated rewards (the greedy decision is
+    /// simulated too: it competes for the best placement, not for the batch).
+    private mutating func sample(problem p: Int) -> SampledBatch {
+        let clock = ContinuousClock()
         let problem = problems[p]
         let n = problem.taskCount, k = config.samplesPerIteration
         var t0 = clock.now
@@ -18,10 +94,10 @@ extension PolicyTrainer {
             prepared[p] = PreparedInput(input: input, positionCode: prepared[p].positionCode)
             hinted[p] = best.placement
         }
-        var tape = Tape(parameters: parameters)
+        let tape = Tape(parameters: parameters)
         let raw = policy(prepared[p], tape: tape)
         let temperature = config.explorationMoves.map { Sampler.temperature(forMoves: $0, logits: raw.logits.value) } ?? 1
-        var output = raw.tempered(temperature)
+        let output = raw.tempered(temperature)
         timing.forward += seconds(since: t0, clock)
 
         t0 = clock.now
@@ -62,7 +138,6 @@ extension PolicyTrainer {
         timing.sampling += seconds(since: t0, clock)
 
         t0 = clock.now
-        // The greedy decision competes for the best placement too (it is not part of the batch).
         let greedy = SampledPlacement(placement: problem.expand(Sampler.greedy(logProbabilities)), priorityOffsets: mean?.scalars,
                                       merge: fusion.map(Sampler.greedyMerges))
         let greedyOutcome = environments[p].evaluate(greedy.placement, priorityOffsets: greedy.priorityOffsets, merge: greedy.merge)
@@ -88,42 +163,11 @@ extension PolicyTrainer {
         let residualMean = residual.reduce(0, +) / Double(k)
         let residualVariance = residual.map { ($0 - residualMean) * ($0 - residualMean) }.reduce(0, +) / Double(k)
         let explained = spread > 1e-12 ? 1 - residualVariance / (spread * spread) : 0
-
-        let entropyCoefficient = config.entropyCoefficient(iteration: iteration, of: config.iterations)
         var statistics = PPOStatistics()
         statistics.entropy = Double(output.logits.stopGradient().categoricalEntropy().mean().value.scalar)
-        var gradientNorm = 0.0
-        // Every sample scored the same: nothing to learn from this batch but the value; skip the
-        // update rather than let the optimiser amplify noise.
-        let epochs = spread > 1e-12 ? config.epochs : 0
-        for epoch in 0..<epochs {
-            if epoch > 0 {
-                t0 = clock.now
-                tape = Tape(parameters: parameters)
-                output = policy(prepared[p], tape: tape).tempered(temperature)
-                timing.forward += seconds(since: t0, clock)
-            }
-            let (loss, stats) = PPOLoss.loss(output, batch: batch, clip: config.clip, entropyCoefficient: entropyCoefficient,
-                                             valueCoefficient: config.valueCoefficient)
-            if epoch > 0 && config.targetKL > 0 && stats.approxKL > Double(config.targetKL) { break }
-            statistics = stats
-            t0 = clock.now
-            let gradients = tape.backward(loss).parameters
-            timing.backward += seconds(since: t0, clock)
-            t0 = clock.now
-            gradientNorm = adam.step(&parameters, gradients: gradients).gradientNorm
-            timing.optimizer += seconds(since: t0, clock)
-        }
-        iteration += 1
-        let record = IterationRecord(
-            iteration: iteration, meanReward: meanReward, bestReward: rewards.max() ?? 0,
-            meanStep: feasibleSteps.isEmpty ? 0 : feasibleSteps.reduce(0, +) / Double(feasibleSteps.count),
-            bestStep: bests[p]?.stepTime ?? 0, entropy: statistics.entropy, approxKL: statistics.approxKL,
-            clipFraction: statistics.clipFraction, explainedVariance: explained, valueLoss: statistics.valueLoss,
-            gradientNorm: gradientNorm, outOfMemoryFraction: Double(k - feasibleSteps.count) / Double(k), samples: samples,
-            problem: p, referenceStep: problem.reference.stepTime)
-        history.append(record)
-        return record
+        return SampledBatch(problem: p, tape: tape, output: output, temperature: temperature, batch: batch, rewards: rewards,
+                            feasibleSteps: feasibleSteps, explainedVariance: explained, statistics: statistics,
+                            informative: spread > 1e-12)
     }
 
     /// Keeps `decision` as problem `p`'s best placement if it fits and is the fastest so far.

@@ -189,7 +189,7 @@ public struct PolicyTrainer {
     public mutating func setIterations(_ n: Int) { config.iterations = max(0, n) }
 
     /// The problem the next PPO iteration trains on.
-    public var nextProblem: Int { iterationSchedule.problem(at: iteration) }
+    public var nextProblem: Int { iterationSchedule.problem(at: iteration * problemsPerIteration) }
 
     /// The trainer's whole state.
     public var checkpoint: PolicyCheckpoint {

@@ -75,6 +75,10 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
     /// policy proposes. nil/false (the default, and files that predate the field): the hint stays;
     /// fine-tuning turns it on.
     public var hintTracksBest: Bool? = nil
+    /// Problems an iteration samples and updates on together, over many problems: each PPO epoch
+    /// then steps along the mean of their gradients (advantages still normalised per problem).
+    /// nil (the default, and files that predate the field) or 1: one problem an iteration.
+    public var problemsPerIteration: Int? = nil
 
     public init() {}
 
@@ -96,6 +100,7 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
         if checkpointEvery < 1 { return "checkpointEvery must be ≥ 1" }
         if !outOfMemoryReward.isFinite { return "outOfMemoryReward must be finite" }
         if let m = explorationMoves, !(m > 0) { return "explorationMoves must be positive, got \(m)" }
+        if let p = problemsPerIteration, p < 1 { return "problemsPerIteration must be ≥ 1, got \(p)" }
         return nil
     }
 
