@@ -23,6 +23,9 @@ import MoegcSupport
 ///       E epochs: PPO loss (see PPOLoss) → backward → Adam (global-norm clipping);
 ///                 stop early when approx-KL > targetKL; none when all K rewards are equal
 ///       entropy coefficient decays linearly from entropyStart to entropyEnd
+///     problemsPerIteration > 1: the next P problems of the schedule each sample as above; every
+///       epoch steps along the mean of their gradients (stopping on their mean approx-KL)
+///     hintTracksBest (fine-tuning): each problem's hint input shows its best placement known
 ///
 /// Dividing by each problem's own reference (its best heuristic) puts graphs whose step times
 /// differ by orders of magnitude on one reward scale, and since an iteration's K samples all come
