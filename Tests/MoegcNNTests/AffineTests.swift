@@ -53,3 +53,31 @@ import Testing
         }
     }
 }
+
+/// `layerNorm(adding:)` must equal `+` then `layerNorm` bit for bit, forward and backward (every
+/// trained policy depends on it), with a residual that is also used elsewhere (its gradient then
+/// accumulates from both uses, as in the policy's `norm(h + layer(h))`).
+@Suite struct ResidualLayerNormTests {
+    @Test(arguments: [1, 2])
+    func equalsAddThenNormBitForBit(threads: Int) {
+        for (index, shape) in [[1, 1], [3, 5], [17, 64], [2 * 8192 + 3, 16], [2, 3, 8]].enumerated() {
+            let seed = UInt64(20 * index)
+            let x = randn(shape, seed: seed), w = randn([shape.last!, shape.last!], seed: seed + 1, scale: 0.3)
+            let gamma = randn([shape.last!], seed: seed + 2), beta = randn([shape.last!], seed: seed + 3)
+            let seedGradient = randn(shape, seed: seed + 4)
+            func run(_ fused: Bool) -> [Tensor] {
+                let tape = Tape(threads: threads)
+                let (vx, vg, vb, vw) = (tape.variable(x), tape.variable(gamma), tape.variable(beta), tape.variable(w))
+                let flat = vx.reshaped(to: [x.count / shape.last!, shape.last!])
+                let branch = flat.matmul(vw).tanh().reshaped(to: shape)                     // uses x too
+                let y = fused ? vx.layerNorm(adding: branch, gamma: vg, beta: vb) : (vx + branch).layerNorm(gamma: vg, beta: vb)
+                let g = tape.backward(y, seed: seedGradient)
+                return [y.value, g[vx], g[vg], g[vb], g[vw]]
+            }
+            let (fused, split) = (run(true), run(false))
+            for (name, (a, b)) in zip(["value", "dx", "dγ", "dβ", "dW"], zip(fused, split)) {
+                #expect(AffineTests.identical(a, b), "\(name), shape \(shape), \(threads) threads")
+            }
+        }
+    }
+}

@@ -98,4 +98,10 @@ public struct LayerNorm: Sendable, Equatable {
         x.layerNorm(gamma: x.tape.parameter("\(name).gamma"), beta: x.tape.parameter("\(name).beta"),
                     epsilon: epsilon)
     }
+
+    /// The normalised `x + residual`, in one op (`Var.layerNorm(adding:…)`; a post-norm residual).
+    public func callAsFunction(_ x: Var, adding residual: Var) -> Var {
+        x.layerNorm(adding: residual, gamma: x.tape.parameter("\(name).gamma"), beta: x.tape.parameter("\(name).beta"),
+                    epsilon: epsilon)
+    }
 }

@@ -141,7 +141,7 @@ public struct PlacementPolicy: Sendable {
         let d = config.hiddenSize
         var h = inputProjection(tape.constant(input.tasks)).relu()
         for (layer, norm) in zip(gat, gatNorms) {
-            h = norm(h + layer(h, edges: input.edges))
+            h = norm(h, adding: layer(h, edges: input.edges))
         }
         let g = graphEmbedding(h.mean(alongAxis: 0, keepingAxis: true))            // [1, d]
         let modulation = film(g)                                                     // [1, 2d]

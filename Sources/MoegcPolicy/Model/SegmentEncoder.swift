@@ -56,8 +56,8 @@ struct SegmentEncoder: Sendable {
         let segments = (x.shape[0] + segmentSize - 1) / segmentSize
         let threads = segments >= Self.parallelSegments ? h.tape.threads : 1
         for layer in layers {
-            let y = layer.norm1(x + layer.attention.segmented(x, segment: segmentSize, threads: threads))
-            x = layer.norm2(y + layer.feedForward(y))
+            let y = layer.norm1(x, adding: layer.attention.segmented(x, segment: segmentSize, threads: threads))
+            x = layer.norm2(y, adding: layer.feedForward(y))
         }
         return x.gatherRows(position)
     }
