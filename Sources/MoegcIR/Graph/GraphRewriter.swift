@@ -33,6 +33,14 @@ public struct GraphRewriter {
         usedNames = names
     }
 
+    /// Makes room for about `count` more value names, so a pass that is about to emit many values
+    /// (an MoE lowering: a few per expert) grows the name set once instead of doubling it, and
+    /// rehashing every name, a dozen times.
+    public mutating func reserveNames(about count: Int) {
+        usedNames.reserveCapacity(usedNames.count + count)
+        fresh.reserveCapacity(fresh.count + count)
+    }
+
     /// The new value standing for an old one.
     public func value(_ old: ValueID) -> ValueID {
         guard let v = map[old.index] else { preconditionFailure("value %\(self.old[old].name) used before it was rewritten") }

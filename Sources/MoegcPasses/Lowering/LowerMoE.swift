@@ -28,9 +28,15 @@ public let lowerMoE = GraphPass(name: "lower-moe") { graph, options throws(Diagn
 }
 
 extension Lowerer {
+    /// Values a lowered expert names (its two weights, dispatch, hidden, ReLU, output) and a
+    /// hierarchical group (gate, routing, combine, losses), rounded up: room reserved up front.
+    static let namesPerExpert = 8
+    static let namesPerGroup = 32
+
     mutating func lowerFlat(_ nid: NodeID) {
         let ctx = old.context(nid), p = name(nid)
         let n = ctx.int("experts"), k = ctx.int("k"), gating = ctx.symbol("gating")
+        rw.reserveNames(about: Self.namesPerExpert * n)
         let params = params(for: nid) { spec, e in spec.hasPrefix("expert.") ? [("expert", .int(e))] : [] }
         let xType = type(operand(nid, 0))
         let x = flatten(operand(nid, 0), "\(p).flat")
@@ -66,6 +72,7 @@ extension Lowerer {
     mutating func lowerHierarchical(_ nid: NodeID) {
         let ctx = old.context(nid), p = name(nid)
         let a = ctx.int("groups"), b = ctx.int("experts_per_group"), ks = ctx.ints("k"), gating = ctx.symbol("gating")
+        rw.reserveNames(about: Self.namesPerExpert * a * b + Self.namesPerGroup * a)
         let params = params(for: nid) { spec, i -> [(String, AttributeValue)] in
             if spec.hasPrefix("expert.") { return [("expert", .int(i)), ("moe_group", .int(i / b))] }
             return spec.hasPrefix("group.") ? [("moe_group", .int(i))] : []
