@@ -22,4 +22,16 @@ public enum OpCode: String, CaseIterable, Hashable, Sendable, CustomStringConver
     case param, fill, random_normal, random_ids, opaque
 
     public var description: String { rawValue }
+
+    /// The case's position in `allCases` (declaration order). A payload-free enum is stored as its
+    /// case's index in one byte, so this is a load, not a lookup; `OpRegistry.table` checks every
+    /// case against `allCases` when it is built. The one unsafe read in the IR, kept here.
+    @inline(__always) public var ordinal: Int {
+        precondition(MemoryLayout<OpCode>.size == 1, "OpCode: more than 256 cases")
+        return Int(unsafeBitCast(self, to: UInt8.self))
+    }
+
+    /// Hashes the ordinal: the default for a `String`-backed enum hashes the spelling, and op codes
+    /// key the hot dictionaries and sets of lowering, fusion and featurisation.
+    public func hash(into hasher: inout Hasher) { hasher.combine(ordinal) }
 }

@@ -138,20 +138,24 @@ public enum OpRegistry {
     /// All schemas, one per `OpCode` (a test checks the table is complete).
     public static let all: [OpSchema] = layerOps + moeOps + elementwiseOps + tensorOps + routingOps + sourceOps
 
-    static let table: [OpCode: OpSchema] = {
-        var t: [OpCode: OpSchema] = [:]
+    /// Every schema at its op's ordinal (nil where an op has none: a test checks there is none).
+    static let table: [OpSchema?] = {
+        for (i, code) in OpCode.allCases.enumerated() {
+            precondition(code.ordinal == i, "OpCode: case \(code) has tag \(code.ordinal), not its position \(i)")
+        }
+        var t = [OpSchema?](repeating: nil, count: OpCode.allCases.count)
         for s in all {
-            precondition(t[s.code] == nil, "op '\(s.code)' registered twice")
-            t[s.code] = s
+            precondition(t[s.code.ordinal] == nil, "op '\(s.code)' registered twice")
+            t[s.code.ordinal] = s
         }
         return t
     }()
 }
 
 extension OpCode {
-    /// This op's schema from the registry.
+    /// This op's schema from the registry (an array read: the compiler asks for it on every node).
     public var schema: OpSchema {
-        guard let s = OpRegistry.table[self] else { preconditionFailure("op '\(rawValue)' has no schema") }
+        guard let s = OpRegistry.table[ordinal] else { preconditionFailure("op '\(rawValue)' has no schema") }
         return s
     }
 }
