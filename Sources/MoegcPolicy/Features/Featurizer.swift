@@ -82,8 +82,8 @@ public enum Featurizer {
         return Tensor(shape: [placement.count, d], scalars: hint)
     }
 
-    /// Per-task rows are computed on `threads` threads (default: two from
-    /// `PolicyPlacer.parallelTasks` tasks); the result is the same for any count.
+    /// Per-task rows are computed on `threads` threads (default: `PolicyPlacer.threads(forTasks:)`);
+    /// the result is the same for any count.
     public static func input(for problem: PolicyProblem, threads: Int? = nil) -> PolicyInput {
         let graph = problem.graph, cluster = problem.cluster
         let n = graph.taskCount, d = cluster.deviceCount
@@ -102,7 +102,7 @@ public enum Featurizer {
         for (i, c) in fusionClasses.enumerated() { classIndex[c] = i }
         // Each task's row depends on nothing but the task: on large graphs, two bands of rows on
         // the two cores (`forEachRowBand`: the same bits for any split).
-        let threads = threads ?? (n >= PolicyPlacer.parallelTasks ? 2 : 1)
+        let threads = threads ?? PolicyPlacer.threads(forTasks: n)
         tasks.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let tasks = buffer
             forEachRowBand(n, threads: threads) { band in

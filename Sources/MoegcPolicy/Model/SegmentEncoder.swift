@@ -73,7 +73,7 @@ struct SegmentEncoder: Sendable {
         let pairs = d / 2
         out.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let out = buffer
-            forEachRowBand(n, threads: threads ?? (n >= PolicyPlacer.parallelTasks ? 2 : 1)) { band in
+            forEachRowBand(n, threads: threads ?? PolicyPlacer.threads(forTasks: n)) { band in
                 for i in band {
                     let r = Double(i) / Double(max(n, 1))
                     for k in 0..<pairs {

@@ -40,8 +40,9 @@ extension PolicyProblem {
     /// Every heuristic placer of `set` that fits `problem`, with its simulated step time (in
     /// `Placers.names` order; local search, if in the set, last, starting from the best of the others).
     ///
-    /// On graphs of at least `parallelTasks` tasks, m-ETF (the slowest by far: 3.4 of 5.6 s on the
-    /// 137B model) runs on a second thread while the others run in turn on this one. Each placer
+    /// On graphs `PolicyPlacer.threads(forTasks:)` gives two threads, m-ETF (the slowest by far:
+    /// 3.4 of 5.6 s on the 137B model) runs on a second thread while the others run in turn on this
+    /// one. Each placer
     /// is a pure function of the problem and the seed, and METIS (the one with process-wide state)
     /// still runs alone on this thread, so the references are the same either way.
     /// `parallel` overrides the size rule (tests compare both ways).
@@ -56,7 +57,7 @@ extension PolicyProblem {
                                       stepTime: evaluation.report.makespan, priority: order)
         }
         let names = Placers.names.filter { $0 != "local-search" }
-        let aside = parallel ?? (problem.taskCount >= parallelTasks) ? names.firstIndex(of: "m-etf") : nil
+        let aside = parallel ?? (PolicyPlacer.threads(forTasks: problem.taskCount) > 1) ? names.firstIndex(of: "m-etf") : nil
         var results = [ReferencePlacement?](repeating: nil, count: names.count)
         results.withUnsafeMutableBufferPointer { slots in
             nonisolated(unsafe) let slots = slots
@@ -74,10 +75,6 @@ extension PolicyProblem {
         }
         return references
     }
-
-    /// Tasks from which `heuristics` runs m-ETF beside the other placers (as the policy's forward
-    /// pass uses both cores from `PolicyPlacer.parallelTasks`).
-    public static let parallelTasks = PolicyPlacer.parallelTasks
 
     /// The lowered (training mode, as `moegc place` lowers), fused placement problem of the graph
     /// file at `path` on `cluster`. Errors read like the compiler's (file, line, message).
