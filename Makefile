@@ -14,7 +14,7 @@ ifneq ($(BLAS_CORE),)
 export OPENBLAS_CORETYPE ?= $(BLAS_CORE)
 endif
 
-.PHONY: all deps build demo test test-tsan fuzz-plan clean
+.PHONY: all deps build demo test test-cores check-core test-tsan fuzz-plan clean
 
 all: build
 
@@ -46,8 +46,27 @@ demo: build
 	  $(MOEGC) compile graphs/tiny-moe.graph --cluster cpu2 --placer expert-parallel -o $$d/tiny-moe.plan > /dev/null && \
 	  $(MOEGC) run $$d/tiny-moe.plan --steps 5; status=$$?; rm -rf $$d; exit $$status
 
-test: deps
+test: deps check-core
 	$(SWIFT) test
+
+# A core whose instructions the CPU lacks (AVX-512 kernels on an AVX2 CPU) makes OpenBLAS stop the
+# process with SIGILL at its first call; `moegc` refuses it with this message, and so does `make test`.
+check-core:
+	@core=$$(printf '%s' "$$OPENBLAS_CORETYPE" | tr 'A-Z' 'a-z'); need=""; \
+	case "$$core" in skylakex|cooperlake|sapphirerapids) need=avx512f;; haswell|zen) need=avx2;; esac; \
+	if [ -n "$$need" ] && ! grep -qw "$$need" /proc/cpuinfo; then \
+	  echo "error: OPENBLAS_CORETYPE=$$OPENBLAS_CORETYPE needs $$need, which this CPU lacks: OpenBLAS would stop on an illegal instruction. Unset it$(if $(BLAS_CORE), or set OPENBLAS_CORETYPE=$(BLAS_CORE))." >&2; \
+	  exit 1; fi
+
+# The suite under every OpenBLAS core a user or a machine image may set and this CPU can run
+# (unset; Haswell with a 512 KiB L2 as some images set it; SkylakeX; the generic Prescott).
+test-cores: deps
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(SWIFT) test
+	@if grep -qw avx2 /proc/cpuinfo; then echo "env OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512 swift test"; \
+	  env OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512 $(SWIFT) test; fi
+	@if grep -qw avx512f /proc/cpuinfo; then echo "env OPENBLAS_CORETYPE=SkylakeX swift test"; \
+	  env OPENBLAS_CORETYPE=SkylakeX $(SWIFT) test; else echo "SkylakeX skipped: this CPU has no AVX-512"; fi
+	env OPENBLAS_CORETYPE=Prescott $(SWIFT) test
 
 # The runtime's multithreaded tests under ThreadSanitizer (its own build folder; ~2 min to build).
 test-tsan: deps

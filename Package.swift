@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "MoegcPolicyTests", dependencies: ["MoegcPolicy", "MoegcPlacement", "MoegcPasses"]),
         .testTarget(name: "MoegcPlacementTests", dependencies: ["MoegcPlacement", "MoegcPasses", "MoegcSim", "MoegcIR"]),
         .testTarget(name: "MoegcModelsTests", dependencies: ["MoegcModels", "MoegcPasses"]),
-        .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver"]),
+        .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver", "MoegcKernels"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `moegc` command: a thin layer that wires the compiler's stages together.
 public struct Moegc: ParsableCommand {
@@ -18,4 +19,10 @@ public struct Moegc: ParsableCommand {
 
     /// Prints a warning on standard error.
     public static func warn(_ message: String) { Output.err("warning: \(message)") }
+
+    /// Prints an error on standard error and exits with status 1.
+    public static func fail(_ message: String) -> Never {
+        Output.err(message)
+        Foundation.exit(1)
+    }
 }

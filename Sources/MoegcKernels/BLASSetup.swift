@@ -100,6 +100,10 @@ public enum BLAS {
         case reexec(core: String)
         /// The user set OPENBLAS_CORETYPE themselves: respect it.
         case userChoseCore(String)
+        /// The user set OPENBLAS_CORETYPE to a core whose instructions this CPU lacks (AVX-512
+        /// kernels on an AVX2 CPU, say; `best` is the best core it has): OpenBLAS would stop the
+        /// process with an illegal instruction at its first call. Never overridden: an error.
+        case userChoseUnrunnableCore(String, best: String?)
         /// This process was already re-executed once (the guard variable is set): never loop.
         case alreadyReexecuted
         /// The core in use is already of the best tier the CPU supports.
@@ -113,7 +117,13 @@ public enum BLAS {
     public static func reexecDecision(coreTypeSetting: String?, guardSetting: String?,
                                       currentCore: String, bestCore: String?) -> ReexecDecision {
         if guardSetting != nil { return .alreadyReexecuted }
-        if let chosen = coreTypeSetting, !chosen.isEmpty { return .userChoseCore(chosen) }
+        if let chosen = coreTypeSetting, !chosen.isEmpty {
+            // Tier 0 (the generic cores) runs anywhere; the others need their instruction sets.
+            if coreTier(chosen) > 0 && coreTier(chosen) > bestCore.map(coreTier) ?? 0 {
+                return .userChoseUnrunnableCore(chosen, best: bestCore)
+            }
+            return .userChoseCore(chosen)
+        }
         guard let best = bestCore else { return .noBetterCore }
         if coreTier(currentCore) >= coreTier(best) { return .alreadyFast }
         return .reexec(core: best)
@@ -129,6 +139,16 @@ public enum BLAS {
         case failed(core: String, errno: Int32)
         /// Re-execution is not supported on this platform (no /proc/self/exe).
         case unsupported
+
+        /// A one-line message for an error that must stop the process before OpenBLAS is called,
+        /// or nil: the user chose a core this CPU cannot run.
+        public var error: String? {
+            guard case .notNeeded(.userChoseUnrunnableCore(let core, let best)) = self else { return nil }
+            let needs = coreTier(core) == 2 ? "AVX-512 (avx512f, avx512bw, avx512dq, avx512vl)" : "AVX2 and FMA"
+            return "error: \(BLAS.coreTypeVariable)=\(core) asks OpenBLAS for kernels that need \(needs), which this CPU "
+                + "lacks: OpenBLAS would stop on an illegal instruction. Unset \(BLAS.coreTypeVariable)"
+                + (best.map { " or set \(BLAS.coreTypeVariable)=\($0), the best core this CPU runs" } ?? "")
+        }
 
         /// A one-line message for a warning, or nil when there is nothing to warn about.
         public var warning: String? {
@@ -154,7 +174,8 @@ public enum BLAS {
     /// Makes the process run on the best OpenBLAS core the CPU supports. Call it first thing in
     /// `main`, before any thread is started. If OpenBLAS already runs on a core of the best tier,
     /// if the user set OPENBLAS_CORETYPE, or if the process was already re-executed, it returns at
-    /// once. Otherwise it sets OPENBLAS_CORETYPE and MOEGC_BLAS_REEXEC=1 and execv's
+    /// once (if the user's core cannot run on this CPU, the outcome's `error` says so and the
+    /// caller must stop). Otherwise it sets OPENBLAS_CORETYPE and MOEGC_BLAS_REEXEC=1 and execv's
     /// /proc/self/exe with `arguments` as argv (normally `CommandLine.arguments`): the call does
     /// not return. If execv fails it returns `.failed` and the process continues on the slow core.
     @discardableResult

@@ -6,6 +6,9 @@ import MoegcSupport
 // generic one. Re-execute with the best core for this CPU unless the user chose one (no-op when
 // the library already runs its fastest core).
 let outcome = BLAS.reexecWithFastCoreIfNeeded(arguments: CommandLine.arguments)
+if let error = outcome.error {
+    Moegc.fail(error)
+}
 if let warning = outcome.warning { Moegc.warn(warning) }
 BLAS.setSingleThreaded()
 // Tensors of megabytes come and go every op: keep freed memory in the heap instead of returning

@@ -25,13 +25,16 @@ struct CLITests {
         var stderr: String
     }
 
-    /// Runs the binary from the repository root; `environment` is added to the test's own.
-    static func moegc(_ args: [String], environment: [String: String] = [:]) throws -> Run {
+    /// Runs the binary from the repository root; `environment` is added to the test's own, and the
+    /// variables named in `removing` are taken out of it.
+    static func moegc(_ args: [String], environment: [String: String] = [:], removing: [String] = []) throws -> Run {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
-        if !environment.isEmpty {
-            p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if !environment.isEmpty || !removing.isEmpty {
+            var merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            for name in removing { merged[name] = nil }
+            p.environment = merged
         }
         p.currentDirectoryURL = URL(fileURLWithPath: root)
         let out = Pipe(), err = Pipe()

@@ -2,11 +2,12 @@
 import MoegcSupport
 import Testing
 
-/// `affine` (x·W + b in one op, the bias as BLAS's C with β = 1) must equal `matmul` then `+` bit for
-/// bit, forward and backward, or every trained policy would change: row counts from one to two row
-/// bands of the threaded path, depths around the widths the policy uses and the fusing limit, and
-/// past it (at 300 × 3000 · 3000 × 64 the fused form differs: OpenBLAS adds the bias before the
-/// depth blocks, so `affine` runs the two ops there).
+/// `affine` (x·W + b in one op: the product into the output, then the bias added in place) must
+/// equal `matmul` then `+` bit for bit, forward and backward, on whatever OpenBLAS core the process
+/// runs, or every trained policy would change with the core: row counts from one to two row bands
+/// of the threaded path, and depths around and far past the blocks OpenBLAS's cores split the
+/// depth into (128 to 384 depending on the core; run the suite with OPENBLAS_CORETYPE=Prescott,
+/// Haswell, SkylakeX to see each).
 @Suite struct AffineTests {
     static let shapes: [(m: Int, k: Int, n: Int)] = [
         (1, 1, 1), (3, 5, 7), (17, 64, 64), (300, 64, 128), (300, 128, 64), (257, 70, 64), (40, 128, 1),
