@@ -78,7 +78,7 @@ func memoryBoundChain(length: Int) -> CostGraph {
         var store = ParameterStore()
         let policy = PlacementPolicy(config: config, parameters: &store)
         let p = problem(memoryBoundChain(length: 6), testCluster(devices: 2))
-        let output = policy(policy.prepare(Featurizer.input(for: p)), tape: Tape(parameters: store, recording: false))
+        let output = policy(policy.prepare(Featurizer.input(for: p, vocabulary: .registry)), tape: Tape(parameters: store, recording: false))
         let fusion = try #require(output.fusionLogProbabilities).value
         #expect(fusion.shape == [5, 2])
         let initial = 1 / (1 + Foundation.exp(2.0))   // σ(−2)

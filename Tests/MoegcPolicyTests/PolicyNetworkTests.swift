@@ -23,7 +23,7 @@ func smallPolicyConfig(priorityHead: Bool = true) -> PolicyConfig {
         var store = ParameterStore()
         let policy = PlacementPolicy(config: smallPolicyConfig(), parameters: &store)
         for devices in [1, 2, 5, 16] {
-            let input = policy.prepare(Featurizer.input(for: problem(forkJoinGraph(), testCluster(devices: devices))))
+            let input = policy.prepare(Featurizer.input(for: problem(forkJoinGraph(), testCluster(devices: devices)), vocabulary: .registry))
             let out = policy(input, tape: Tape(parameters: store, recording: false))
             #expect(out.logProbabilities.shape == [7, devices])
             for t in 0..<7 {
@@ -48,7 +48,7 @@ func smallPolicyConfig(priorityHead: Bool = true) -> PolicyConfig {
             let policy = PlacementPolicy(config: config, parameters: &store)
             store[PlacementPolicy.hintWeightName] = Tensor(shape: [1], scalars: [0])
             for name in ["head.query.weight", "head.key.weight"] { store.update(name) { $0 = $0.scaled(by: 200) } }
-            let out = policy(policy.prepare(Featurizer.input(for: p)), tape: Tape(parameters: store, recording: false))
+            let out = policy(policy.prepare(Featurizer.input(for: p, vocabulary: .registry)), tape: Tape(parameters: store, recording: false))
             return out.logits.value.scalars.map { abs($0) }.max()!
         }
         #expect(largestLogit(clip: nil) > 20)
@@ -79,7 +79,7 @@ func smallPolicyConfig(priorityHead: Bool = true) -> PolicyConfig {
                                  references: [ReferencePlacement(name: "r", placement: [2, 2, 2], stepTime: 1)])
         var store = ParameterStore()
         let policy = PlacementPolicy(config: smallPolicyConfig(), parameters: &store)
-        let out = policy(policy.prepare(Featurizer.input(for: p)), tape: Tape(parameters: store, recording: false))
+        let out = policy(policy.prepare(Featurizer.input(for: p, vocabulary: .registry)), tape: Tape(parameters: store, recording: false))
         var rng = SeededGenerator(seed: 5)
         for _ in 0..<50 { #expect(Sampler.sample(out.logProbabilities.value, using: &rng)[1] == 2) }
     }
@@ -103,7 +103,7 @@ func smallPolicyConfig(priorityHead: Bool = true) -> PolicyConfig {
         // Give the priority head weights so its gradient path is not trivially zero.
         var rng = SeededGenerator(seed: 11)
         store["head.priority.weight"] = Tensor.normal(shape: [16, 1], standardDeviation: 0.02, using: &rng)
-        let prepared = policy.prepare(Featurizer.input(for: p))
+        let prepared = policy.prepare(Featurizer.input(for: p, vocabulary: .registry))
         let reference = policy(prepared, tape: Tape(parameters: store, recording: false))
         let k = 3, n = 7
         var batch = PPOBatch(unitCount: n, taskCount: n)

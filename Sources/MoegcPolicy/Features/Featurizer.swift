@@ -7,7 +7,7 @@ import MoegcSim
 ///
 /// Built once per problem (O(tasks · devices + edges)); a forward pass only reads it.
 public struct PolicyInput: Sendable {
-    /// Per-task features `[N, Featurizer.taskFeatureCount]`.
+    /// Per-task features `[N, Featurizer.taskFeatureCount(vocabulary)]`.
     public var tasks: Tensor
     /// Per-device features `[D, Featurizer.deviceFeatureCount]`.
     public var devices: Tensor
@@ -44,7 +44,8 @@ public struct PolicyInput: Sendable {
 /// Task features (`taskFeatureCount` columns), all scaled to roughly [−1, 1] with fixed units, so a
 /// policy trained on one graph reads another on the same scale:
 ///
-///     op profile      fraction of the task's fused ops with each registry op code (OpCode.allCases)
+///     op profile      fraction of the task's fused ops with each op of the policy's vocabulary
+///                     (``OpVocabulary``: by name, so new or reordered op codes shift nothing)
 ///     fusion profile  fraction with each registry fusion class
 ///     size            log ops fused; log₁₀ flops/12; log₁₀ bytes accessed/10; log₁₀ resident bytes/10;
 ///                     log₁₀ bytes in/10; log₁₀ bytes out/10; log₁₀ launches/3; arithmetic intensity
@@ -63,12 +64,13 @@ public struct PolicyInput: Sendable {
 /// codes of the device's index, its host's index and its index within the host — devices of one
 /// kind are otherwise identical, and the codes let the policy tell them apart (any D works).
 public enum Featurizer {
-    static let opCodes = OpCode.allCases
     static let fusionClasses = FusionClass.allCases
     static let numericTaskFeatures = 22
     static let positionalFrequencies = 4
 
-    public static var taskFeatureCount: Int { opCodes.count + fusionClasses.count + numericTaskFeatures }
+    public static func taskFeatureCount(_ vocabulary: OpVocabulary) -> Int {
+        vocabulary.count + fusionClasses.count + numericTaskFeatures
+    }
     public static var deviceFeatureCount: Int { 8 + 3 * 2 * positionalFrequencies }
 
     /// The features of `problem`.
@@ -82,9 +84,10 @@ public enum Featurizer {
         return Tensor(shape: [placement.count, d], scalars: hint)
     }
 
-    /// Per-task rows are computed on `threads` threads (default: `PolicyPlacer.threads(forTasks:)`);
-    /// the result is the same for any count.
-    public static func input(for problem: PolicyProblem, threads: Int? = nil) -> PolicyInput {
+    /// The features of `problem` for a policy that reads `vocabulary` (its config's). Per-task rows
+    /// are computed on `threads` threads (default: `PolicyPlacer.threads(forTasks:)`); the result
+    /// is the same for any count.
+    public static func input(for problem: PolicyProblem, vocabulary: OpVocabulary, threads: Int? = nil) -> PolicyInput {
         let graph = problem.graph, cluster = problem.cluster
         let n = graph.taskCount, d = cluster.deviceCount
         let costs = CostModel(cluster)
@@ -94,10 +97,8 @@ public enum Featurizer {
         let fairShare = max(totalResident / Double(d), 1)
         let smallestMemory = Double(cluster.devices.indices.map { cluster.memoryCapacity($0) }.min() ?? 1)
 
-        let width = taskFeatureCount
+        let width = taskFeatureCount(vocabulary), opColumns = vocabulary.count
         var tasks = [Float](repeating: 0, count: n * width)
-        var opIndex: [OpCode: Int] = [:]
-        for (i, op) in opCodes.enumerated() { opIndex[op] = i }
         var classIndex: [FusionClass: Int] = [:]
         for (i, c) in fusionClasses.enumerated() { classIndex[c] = i }
         // Each task's row depends on nothing but the task: on large graphs, two bands of rows on
@@ -112,11 +113,11 @@ public enum Featurizer {
                     if !ops.isEmpty {
                         let share = 1 / Float(ops.count)
                         for op in ops {
-                            tasks[row + opIndex[op]!] += share
-                            tasks[row + opCodes.count + classIndex[op.schema.fusion]!] += share
+                            if let column = vocabulary.column[op] { tasks[row + column] += share }
+                            tasks[row + opColumns + classIndex[op.schema.fusion]!] += share
                         }
                     }
-                    var f = row + opCodes.count + fusionClasses.count
+                    var f = row + opColumns + fusionClasses.count
                     func put(_ x: Double) { tasks[f] = Float(x.isFinite ? x : 0); f += 1 }
                     let flops = graph.flops[t], bytes = graph.bytesAccessed[t]
                     put(log10(1 + Double(max(ops.count, 1))) / 3)

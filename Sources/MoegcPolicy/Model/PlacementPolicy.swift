@@ -96,7 +96,7 @@ public struct PlacementPolicy: Sendable {
         self.config = config
         var rng = SeededGenerator(seed: config.initSeed)
         let d = config.hiddenSize
-        inputProjection = Linear("input", inputSize: Featurizer.taskFeatureCount, outputSize: d,
+        inputProjection = Linear("input", inputSize: Featurizer.taskFeatureCount(config.vocabulary), outputSize: d,
                                  parameters: &parameters, generator: &rng)
         gat = (0..<config.gatLayers).map {
             GATLayer("gat.\($0)", inputSize: d, heads: config.gatHeads, headSize: d / config.gatHeads,

@@ -40,8 +40,19 @@ public struct PolicyConfig: Sendable, Hashable, Codable {
     public var priorityInitialStd: Float = 0.05
     /// Seed of the initial weights (default 1).
     public var initSeed: UInt64 = 1
+    /// The ops of the op-profile features, by name, in column order (``OpVocabulary``). nil:
+    /// ``OpVocabulary/original``, the vocabulary of every file written before it was recorded —
+    /// and what a new policy stores while this build's registry holds exactly those ops, so its
+    /// file keeps the bytes it had before the field existed.
+    public var opVocabulary: [String]? = nil
 
-    public init() {}
+    /// The defaults; the op vocabulary is this build's registry.
+    public init() {
+        opVocabulary = OpVocabulary.registry == .original ? nil : OpVocabulary.registry.names
+    }
+
+    /// The op vocabulary the network reads.
+    public var vocabulary: OpVocabulary { opVocabulary.map(OpVocabulary.init) ?? .original }
 
     /// ``fusionHead``, false when absent.
     public var usesFusionHead: Bool { fusionHead ?? false }
@@ -58,6 +69,8 @@ public struct PolicyConfig: Sendable, Hashable, Codable {
         if feedForwardSize < 1 { return "feedForwardSize must be ≥ 1, got \(feedForwardSize)" }
         if let c = scoreClip, !(c > 0 && c.isFinite) { return "scoreClip must be positive and finite, got \(c)" }
         if !(priorityInitialStd > 0) { return "priorityInitialStd must be positive, got \(priorityInitialStd)" }
+        if let names = opVocabulary, names.isEmpty { return "opVocabulary names no op" }
+        if let name = vocabulary.duplicate { return "opVocabulary names '\(name)' twice" }
         return nil
     }
 }

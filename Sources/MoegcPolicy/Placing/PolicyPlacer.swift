@@ -69,7 +69,7 @@ public struct PolicyPlacer {
             throw PolicyError(.invalidConfiguration, "cannot simulate this problem: \(error)")
         }
         timing.environment += lap()
-        let prepared = policy.prepare(Featurizer.input(for: problem))
+        let prepared = policy.prepare(Featurizer.input(for: problem, vocabulary: policy.config.vocabulary))
         timing.features += lap()
         let tape = Tape(parameters: parameters, recording: false, threads: Self.threads(forTasks: problem.taskCount))
         let output = policy(prepared, tape: tape)

@@ -91,7 +91,7 @@ public struct PolicyTrainer {
             }
         }
         self.environments = environments
-        prepared = problems.map { [policy] in policy.prepare(Featurizer.input(for: $0)) }
+        prepared = problems.map { [policy] in policy.prepare(Featurizer.input(for: $0, vocabulary: policy.config.vocabulary)) }
         hinted = problems.map(\.reference.placement)
         cloningAgrees = Array(repeating: false, count: problems.count)
         bests = Array(repeating: nil, count: problems.count)
