@@ -14,7 +14,7 @@ ifneq ($(BLAS_CORE),)
 export OPENBLAS_CORETYPE ?= $(BLAS_CORE)
 endif
 
-.PHONY: all deps build demo test test-cores check-core test-tsan fuzz-plan clean
+.PHONY: all deps build demo test test-cores check-core test-tsan fuzz-plan replay clean
 
 all: build
 
@@ -87,6 +87,12 @@ fuzz-plan: build
 	  -artifact_prefix=fuzz/crashes/ fuzz/corpus 2> fuzz/last-run.log || true
 	@grep -E "stat::number_of_executed_units|stat::peak_rss_mb" fuzz/last-run.log
 	@echo "crashes found: $$(ls fuzz/crashes | wc -l) (fuzz/crashes/, log fuzz/last-run.log)"
+
+# Process replay: every graph of graphs/ and graphs/eval/ through compile, place and run, compared
+# with Tests/Replay/expected.txt (~5 min). A refactor keeps it identical; a change meant to change
+# outputs re-records it with `make replay RECORD=1` and its diff shows what changed.
+replay: build
+	python3 Tests/Replay/replay.py $(if $(RECORD),--record)
 
 clean:
 	rm -rf .build
