@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "CMoegcGemm", path: "Sources/CMoegcGemm", exclude: ["README.md"]),
         .target(name: "MoegcKernels", dependencies: ["CBLAS", "CMoegcGemm", "MoegcSupport"]),
         .target(name: "MoegcSim", dependencies: [
-            "MoegcIR",
+            "MoegcSupport",
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
         .target(name: "MoegcPlacement", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcSupport", "CMetis",

@@ -64,7 +64,7 @@ struct BenchCalibrate: ParsableCommand {
         // Training mode: the gate noise spreads rows over the experts as the cost model expects
         // (with the paper's zero-initialised gate and no noise, every row picks experts 0 and 1).
         do { try Lowering.run(&lowered, PassOptions(training: true)) } catch { Output.err(error.description); throw ExitCode(1) }
-        CompilePipeline.fuse(&lowered)
+        try CompilePipeline.fuse(&lowered)
         let problem: PlacementProblem
         do { problem = try PlacementProblem(graph: lowered, cluster: cluster) } catch { Output.err("error: \(error)"); throw ExitCode(1) }
         let inputs = RandomInputs.make(for: lowered, vocabulary: RandomInputs.vocabulary(of: source), seed: 1)

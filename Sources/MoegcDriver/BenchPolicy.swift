@@ -43,7 +43,7 @@ struct BenchPolicy: ParsableCommand {
                 let (_, lower) = try CompilePipeline.timed { () throws(DiagnosticList) in
                     try CompilePipeline.lower(&graph, training: true, file: path)
                 }
-                let (_, fuse) = CompilePipeline.timed { CompilePipeline.fuse(&graph) }
+                let (_, fuse) = try CompilePipeline.timed { () throws(DiagnosticList) in try CompilePipeline.fuse(&graph) }
                 let (problem, adapt) = try CompilePipeline.timed { () throws(PlacementError) in
                     try PlacementProblem(graph: graph, cluster: cluster)
                 }

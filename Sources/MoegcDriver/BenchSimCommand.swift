@@ -87,7 +87,7 @@ struct BenchSim: ParsableCommand {
             throw ExitCode(1)
         }
         let lowerTime = lap()
-        CompilePipeline.fuse(&g)
+        try CompilePipeline.fuse(&g)
         let fuseTime = lap()
         let problem: PlacementProblem
         do throws(PlacementError) { problem = try PlacementProblem(graph: g, cluster: target) } catch {

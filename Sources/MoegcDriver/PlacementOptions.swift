@@ -4,6 +4,7 @@ import MoegcPasses
 import MoegcPlacement
 import MoegcPolicy
 import MoegcSim
+import MoegcSupport
 
 /// Options of the stages after the front end: lowering mode, fusion, cluster, placer.
 struct PlacementOptions: ParsableArguments {
@@ -75,7 +76,14 @@ struct PlacementOptions: ParsableArguments {
             throw ExitCode(1)
         }
         var fuseTime = 0.0
-        if !noFusion { (_, fuseTime) = CompilePipeline.timed { CompilePipeline.fuse(&g) } }
+        if !noFusion {
+            do {
+                (_, fuseTime) = try CompilePipeline.timed { () throws(DiagnosticList) in try CompilePipeline.fuse(&g, file: file) }
+            } catch {
+                Output.err(error.description)
+                throw ExitCode(1)
+            }
+        }
         graph = g
         return (lowerTime, fuseTime)
     }

@@ -72,25 +72,3 @@ extension RunCommand {
         }
     }
 }
-
-/// A runtime step as a Chrome trace in the simulator's form: a track per device with its nodes,
-/// and a track per device's outgoing copies (`name:out`).
-enum RuntimeTrace {
-    static func json(_ events: [TraceEvent], devices: [String]) -> String {
-        var lines: [String] = []
-        for (d, name) in devices.enumerated() {
-            lines.append("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":\(d),\"args\":{\"name\":\"\(name)\"}}")
-            lines.append("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":\(devices.count + d),\"args\":{\"name\":\"\(name):out\"}}")
-        }
-        for e in events {
-            let pid = e.destination == nil ? e.device : devices.count + e.device
-            let label = e.destination.map { "\(e.name) \(devices[e.device])→\(devices[$0])" } ?? e.name
-            lines.append("{\"name\":\(quote(label)),\"ph\":\"X\",\"pid\":\(pid),\"tid\":0,\"ts\":\(e.start * 1e6),\"dur\":\((e.end - e.start) * 1e6)}")
-        }
-        return "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n" + lines.joined(separator: ",\n") + "\n]}\n"
-    }
-
-    static func quote(_ s: String) -> String {
-        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-    }
-}

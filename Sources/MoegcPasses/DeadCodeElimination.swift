@@ -1,4 +1,5 @@
 import MoegcIR
+import MoegcSupport
 
 /// Removes nodes none of whose results reach a graph output (parameters a mode does not use, the
 /// noise weights in evaluation, losses nobody asked for).

@@ -1,4 +1,5 @@
 import MoegcIR
+import MoegcSupport
 
 /// Groups nodes that run as one kernel and annotates every node with its group (`group = g`);
 /// placers place a group as one unit, and the cost model charges it one launch and no memory

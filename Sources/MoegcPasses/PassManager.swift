@@ -1,4 +1,5 @@
 import MoegcIR
+import MoegcSupport
 
 /// Settings every pass may read.
 public struct PassOptions: Sendable {
@@ -30,20 +31,31 @@ public struct GraphPass: Sendable {
     }
 }
 
-/// Runs passes in order; with `verifyAfterEach` (on in tests and debug builds) the verifier checks
-/// the graph after every pass and names the pass that broke it.
+/// Runs passes in order; with `verifyAfterEach` (the default in debug builds, and so in every test)
+/// the verifier checks the graph after every pass and names the pass that broke it.
 public struct PassManager: Sendable {
     public var passes: [GraphPass]
     public var verifyAfterEach: Bool
 
-    public init(_ passes: [GraphPass], verifyAfterEach: Bool = false) {
+    /// Whether pass managers verify after each pass unless told: in debug builds (the test suite's),
+    /// not in release builds (`moegc compile --verify-each` asks for it there).
+    public static let verifiesByDefault: Bool = {
+        #if DEBUG
+        true
+        #else
+        false
+        #endif
+    }()
+
+    public init(_ passes: [GraphPass], verifyAfterEach: Bool = PassManager.verifiesByDefault) {
         self.passes = passes
         self.verifyAfterEach = verifyAfterEach
     }
 
-    /// Runs every pass; returns whether any changed the graph.
+    /// Runs every pass, or the passes up to and including the one named `stopAfter`; returns whether
+    /// any changed the graph.
     @discardableResult
-    public func run(_ graph: inout Graph, _ options: PassOptions) throws(DiagnosticList) -> Bool {
+    public func run(_ graph: inout Graph, _ options: PassOptions, stopAfter: String? = nil) throws(DiagnosticList) -> Bool {
         var changed = false
         for pass in passes {
             changed = try pass.run(&graph, options) || changed
@@ -54,6 +66,7 @@ public struct PassManager: Sendable {
                                          + problems)
                 }
             }
+            if pass.name == stopAfter { break }
         }
         return changed
     }

@@ -1,4 +1,5 @@
 import MoegcIR
+import MoegcSupport
 
 /// Gives every value its type by running each node's shape rule from the op registry, in
 /// topological order, and checks types the text wrote against what the rule infers (a written type

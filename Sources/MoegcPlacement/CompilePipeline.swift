@@ -1,6 +1,7 @@
 import MoegcIR
 import MoegcPasses
 import MoegcSim
+import MoegcSupport
 
 /// The compile pipeline after the front end, stage by stage, each timed:
 ///
@@ -26,9 +27,9 @@ public enum CompilePipeline {
         try Lowering.run(&graph, PassOptions(file: file, training: training, seed: seed))
     }
 
-    /// Runs the fusion pass (annotating `group` on every node).
-    public static func fuse(_ graph: inout Graph) {
-        FusionPlan(graph).annotate(&graph)
+    /// Runs the fusion pipeline (annotating `group` on every node) through the pass manager.
+    public static func fuse(_ graph: inout Graph, file: String = "") throws(DiagnosticList) {
+        try PassManager(PassRegistry.Pipeline.fusion.passes).run(&graph, PassOptions(file: file))
     }
 
     /// What `place` produced: the problem as placed (regrouped when the placer fused tasks), its

@@ -1,4 +1,4 @@
-import MoegcIR
+import MoegcSupport
 
 /// The cluster file format: one statement a line, `#` starts a comment.
 ///

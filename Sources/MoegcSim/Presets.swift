@@ -1,5 +1,5 @@
 import Foundation
-import MoegcIR
+import MoegcSupport
 
 /// Built-in clusters, written in the cluster file format so each is also an example of it.
 /// `moegc … --cluster NAME` takes one of these names; `Cluster.load` also takes a file path.

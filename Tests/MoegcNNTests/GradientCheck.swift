@@ -84,7 +84,7 @@ struct GradientCheck {
 
     /// Records an `#expect` failure listing the first mismatches, if any.
     func check(inputs: [Tensor], parameters: ParameterStore = ParameterStore(),
-               sourceLocation: SourceLocation = #_sourceLocation, _ build: (Tape, [Var]) -> Var) {
+               sourceLocation: Testing.SourceLocation = #_sourceLocation, _ build: (Tape, [Var]) -> Var) {
         let problems = mismatches(inputs: inputs, parameters: parameters, build)
         #expect(problems.count == 0, "gradient mismatches: \(problems.prefix(6))",
                 sourceLocation: sourceLocation)

@@ -40,7 +40,7 @@ struct BoundTests {
             """
         var graph = try Fixture.graph(text)
         try CompilePipeline.lower(&graph, training: true)
-        CompilePipeline.fuse(&graph)
+        try CompilePipeline.fuse(&graph)
         let cluster = try Cluster.parse("""
             cluster two
             kind k flops=1TFLOP/s membw=100GB/s memory=1GB launch=1us

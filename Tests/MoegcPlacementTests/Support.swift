@@ -20,7 +20,7 @@ enum Fixture {
     static func lowered(_ file: String, fuse: Bool = true, overrides: [String: Int] = [:]) throws -> Graph {
         var g = try Frontend.load(path: root + "/graphs/" + file, overrides: overrides)
         try CompilePipeline.lower(&g, training: true, file: file)
-        if fuse { CompilePipeline.fuse(&g) }
+        if fuse { try CompilePipeline.fuse(&g) }
         return g
     }
 }

@@ -88,7 +88,7 @@ func bruteForceOptimum(_ problem: PolicyProblem) -> Double {
 func paperProblem(path: String, cluster: Cluster, useUnits: Bool = true) throws -> PolicyProblem {
     var graph = try Frontend.load(path: path)
     try CompilePipeline.lower(&graph, training: true, file: path)
-    CompilePipeline.fuse(&graph)
+    try CompilePipeline.fuse(&graph)
     let problem = try PolicyProblem.withHeuristics(try PlacementProblem(graph: graph, cluster: cluster))
     guard !useUnits else { return problem }
     return PolicyProblem(name: problem.name, graph: problem.graph, cluster: cluster, taskOps: problem.taskOps,

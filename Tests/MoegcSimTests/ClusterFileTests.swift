@@ -1,5 +1,4 @@
 import Foundation
-import MoegcIR
 import MoegcSupport
 import Testing
 @testable import MoegcSim

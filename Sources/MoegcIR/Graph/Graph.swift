@@ -1,3 +1,5 @@
+import MoegcSupport
+
 /// Index of a value in `Graph.values`.
 public struct ValueID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var index: Int

@@ -1,3 +1,5 @@
+import MoegcSupport
+
 /// Builds a new graph from an old one, node by node: passes copy the nodes they keep and emit
 /// replacements for the ones they expand, while the rewriter maps old values to new ones and types
 /// every emitted node through the op registry as it goes.

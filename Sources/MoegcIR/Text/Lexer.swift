@@ -1,3 +1,5 @@
+import MoegcSupport
+
 /// Tokens of the `.graph` text format.
 enum TokenKind: Equatable, Sendable {
     case identifier      // graph, moe, f32, noisy_topk, true

@@ -1,3 +1,5 @@
+import MoegcSupport
+
 /// Recursive-descent parser for the `.graph` text format (grammar in README.md, "The .graph format").
 ///
 /// Errors are collected, not thrown one at a time: after a bad statement the parser skips to the next

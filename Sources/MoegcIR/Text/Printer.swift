@@ -1,3 +1,5 @@
+import MoegcSupport
+
 /// Prints a graph in the canonical `.graph` text: the header on one line, one node per line in the
 /// graph's (topological) order, attributes in schema order, every result type written, comments and
 /// blank lines where the source had them. `GraphText.parse(print(g))` gives `g` back.

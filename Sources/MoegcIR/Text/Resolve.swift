@@ -1,3 +1,5 @@
+import MoegcSupport
+
 /// Turns parsed syntax into a `Graph`: resolves op and value names, orders the nodes topologically
 /// (the text may use a value before the line that defines it), and reports undefined or duplicate
 /// names and cycles at their locations.

@@ -1,3 +1,5 @@
+import MoegcSupport
+
 /// The `.graph` text as written, before names are resolved: what the parser produces and the
 /// resolver turns into a `Graph`. Every piece keeps its location for diagnostics.
 struct GraphSyntax {

@@ -1,3 +1,5 @@
+import MoegcSupport
+
 /// One problem the verifier found, tied to what it is about so a front end can point at the exact
 /// attribute or operand it wrote.
 public struct VerificationIssue: Hashable, Sendable {

@@ -1,4 +1,5 @@
 import MoegcIR
+import MoegcSupport
 
 /// Expands multi-head `attention` into projections, per-head scores, masking and softmax:
 ///

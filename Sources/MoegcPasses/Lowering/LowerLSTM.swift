@@ -1,4 +1,5 @@
 import MoegcIR
+import MoegcSupport
 
 /// Unrolls `lstm` over its sequence into per-timestep cells, as the TensorFlow graphs the placement
 /// papers place are:

@@ -1,4 +1,5 @@
 import MoegcIR
+import MoegcSupport
 
 /// Lowers the single-step layers to primitives:
 ///

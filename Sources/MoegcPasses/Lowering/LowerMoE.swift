@@ -1,4 +1,5 @@
 import MoegcIR
+import MoegcSupport
 
 /// Lowers `moe` and `hmoe` to the paper's sparse computation: gate, routing sorted by expert, one
 /// FFN subgraph per expert, gate-weighted combine, and the two auxiliary losses.

@@ -1,4 +1,5 @@
 import MoegcIR
+import MoegcSupport
 
 /// The machinery every lowering pass shares: a rewriter over the graph, the pass options, the
 /// layer's parameters created as `param` nodes from its registry entry, and small emit helpers.

@@ -82,7 +82,7 @@ extension PolicyProblem {
         do {
             var graph = try Frontend.load(path: path)
             try CompilePipeline.lower(&graph, training: true, file: path, seed: seed)
-            CompilePipeline.fuse(&graph)
+            try CompilePipeline.fuse(&graph, file: path)
             do { return try PlacementProblem(graph: graph, cluster: cluster) } catch {
                 throw PolicyError(.invalidConfiguration, "\(path): error: \(error.description)")
             }
