@@ -3,22 +3,24 @@
 //
 // Modules in pipeline order (README "Architecture" walks them one line each):
 //   CBLAS          system library: OpenBLAS (cblas_sgemm, openblas_get_corename)
-//   MoegcSupport   the seeded random number generator every random choice draws from
-//   MoegcIR        graph IR, op registry, `.graph` lexer/parser/printer, verifier, diagnostics
+//   MoegcSupport   seeded random numbers, files, diagnostics, statistics, traces, terminal output
+//   MoegcIR        graph IR, op registry, `.graph` lexer/parser/printer, verifier
 //   MoegcPasses    pass manager and passes, one a file (shape inference, lowering, fusion, …)
 //   CMoegcGemm     C: sgemm against a weight matrix packed once, the attention's row softmax (AVX-512 / AVX2 / portable)
 //   MoegcKernels   CPU kernels on OpenBLAS and CMoegcGemm, BLAS core selection
 //   MoegcSim       cluster specs, cost model, discrete-event simulator, lower bounds, traces
 //   CMetis         system library: METIS k-way graph partitioning (METIS_PartGraphKway)
-//   MoegcPlacement IR → cost graph adaptor, MoE bounds, heuristic placers, the compile pipeline
+//   MoegcPlacement IR → cost graph adaptor, MoE bounds, heuristic placers and their sweep
 //   CMoegcProto    protoc-c generated code of the binary formats (plans, policy checkpoints), on libprotobuf-c
 //   MoegcProto     the Swift side of the protobuf-c formats (C arena, copies, f32 encoding), shared
-//   MoegcPlan      the compiled plan: what the runtime executes, and its file format
-//   MoegcRuntime   executes lowered graphs: the op→kernel table, the reference interpreter
+//   MoegcPlan      the compiled plan (built from a placement): what the runtime executes, and its file format
+//   MoegcRuntime   executes lowered graphs: the op→kernel table, the reference interpreter, the runtime
 //   MoegcModels    generators of model-graph families (training and evaluation sets for the policy)
 //   MoegcNN        tensors, reverse-mode autodiff, layers, Adam (knows nothing of graphs)
 //   MoegcPolicy    learned placement: featurizer, GAT + segment-recurrent-attention policy, PPO, checkpoints
-//   MoegcDriver    the command-line driver: wires the stages together
+//   MoegcCompiler  the compilation: the stages from a front end's graph to the plan, placer choice, reports
+//   MoegcBench     the benchmarks (`moegc bench …`), side by side in one run
+//   MoegcDriver    the command-line driver: flags → compilation → printing
 //   moegc          the executable (a thin main around MoegcDriver)
 import PackageDescription
 
@@ -33,47 +35,45 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CMetis", path: "Sources/CMetis", providers: [.apt(["libmetis-dev"])]),
         .target(name: "MoegcSupport"),
         .target(name: "MoegcIR", dependencies: ["MoegcSupport"]),
-        .target(name: "MoegcPasses", dependencies: ["MoegcIR"]),
+        .target(name: "MoegcPasses", dependencies: ["MoegcIR", "MoegcSupport"]),
         .target(name: "CMoegcGemm", path: "Sources/CMoegcGemm", exclude: ["README.md"]),
         .target(name: "MoegcKernels", dependencies: ["CBLAS", "CMoegcGemm", "MoegcSupport"]),
-        .target(name: "MoegcSim", dependencies: [
-            "MoegcSupport",
-            .product(name: "HeapModule", package: "swift-collections"),
-        ]),
-        .target(name: "MoegcPlacement", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcSupport", "CMetis",
-                                                       .product(name: "HeapModule", package: "swift-collections")]),
+        .target(name: "MoegcSim", dependencies: ["MoegcSupport", .product(name: "HeapModule", package: "swift-collections")]),
+        .target(name: "MoegcPlacement", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcSupport", "CMetis", .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "MoegcNN", dependencies: ["CBLAS", "CMoegcGemm", "MoegcSupport"]),
         .target(name: "CMoegcProto", path: "Sources/CMoegcProto", exclude: ["proto", "README.md"],
                 linkerSettings: [.linkedLibrary("protobuf-c")]),
         .target(name: "MoegcProto", dependencies: ["CMoegcProto"]),
-        .target(name: "MoegcPlan", dependencies: ["MoegcIR", "MoegcSupport", "CMoegcProto", "MoegcProto"]),
-        .target(name: "MoegcPolicy", dependencies: ["MoegcNN", "MoegcSim", "MoegcIR", "MoegcPlacement", "MoegcKernels",
-                                                    "MoegcSupport", "CMoegcProto", "MoegcProto"]),
+        .target(name: "MoegcPlan", dependencies: ["MoegcIR", "MoegcPlacement", "MoegcSim", "MoegcSupport", "CMoegcProto", "MoegcProto"]),
+        .target(name: "MoegcPolicy", dependencies: ["MoegcNN", "MoegcSim", "MoegcIR", "MoegcPasses", "MoegcPlacement", "MoegcKernels", "MoegcSupport", "CMoegcProto", "MoegcProto"]),
+        .target(name: "MoegcCompiler", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcPlacement", "MoegcPolicy", "MoegcPlan", "MoegcSupport"]),
         .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcPlan", "MoegcKernels", "MoegcSupport"]),
         .target(name: "MoegcModels", dependencies: ["MoegcSupport"]),
-        .target(name: "MoegcDriver", dependencies: [
-            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcModels",
-            "MoegcPolicy",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "moegc", dependencies: ["MoegcDriver"]),
+        .target(name: "MoegcBench", dependencies: ["MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcPolicy", "MoegcCompiler", "MoegcSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "MoegcDriver", dependencies: ["MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcModels", "MoegcPolicy", "MoegcCompiler", "MoegcBench", "MoegcSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "moegc", dependencies: ["MoegcDriver", "MoegcKernels", "MoegcSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "moegc-fuzz-plan", dependencies: ["MoegcPlan"], path: "Sources/FuzzPlan"),
 
-        .testTarget(name: "MoegcIRTests", dependencies: ["MoegcIR", "MoegcPasses"]),
-        .testTarget(name: "MoegcKernelsTests", dependencies: ["MoegcKernels"]),
+        .testTarget(name: "MoegcIRTests", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSupport"]),
+        .testTarget(name: "MoegcKernelsTests", dependencies: ["MoegcKernels", "MoegcSupport"]),
         .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN", "CMoegcGemm", "MoegcSupport"]),
-        .testTarget(name: "MoegcRuntimeTests", dependencies: ["MoegcRuntime", "MoegcPlan", "MoegcPasses"]),
-        .testTarget(name: "MoegcPlanTests", dependencies: ["MoegcPlan", "MoegcPasses"]),
-        .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim"]),
-        .testTarget(name: "MoegcPolicyTests", dependencies: ["MoegcPolicy", "MoegcPlacement", "MoegcPasses"]),
-        .testTarget(name: "MoegcPlacementTests", dependencies: ["MoegcPlacement", "MoegcPasses", "MoegcSim", "MoegcIR"]),
-        .testTarget(name: "MoegcModelsTests", dependencies: ["MoegcModels", "MoegcPasses"]),
+        .testTarget(name: "MoegcRuntimeTests", dependencies: ["MoegcRuntime", "MoegcPlan", "MoegcPasses", "MoegcIR", "MoegcKernels", "MoegcSupport"]),
+        .testTarget(name: "MoegcPlanTests", dependencies: ["MoegcPlan", "MoegcPasses", "MoegcIR", "MoegcSupport"]),
+        .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim", "MoegcSupport"]),
+        .testTarget(name: "MoegcPolicyTests", dependencies: ["MoegcPolicy", "MoegcPlacement", "MoegcPasses", "MoegcCompiler", "MoegcIR", "MoegcNN", "MoegcSim", "MoegcSupport"]),
+        .testTarget(name: "MoegcPlacementTests", dependencies: ["MoegcPlacement", "MoegcPasses", "MoegcSim", "MoegcIR", "MoegcCompiler", "MoegcSupport"]),
+        .testTarget(name: "MoegcModelsTests", dependencies: ["MoegcModels", "MoegcPasses", "MoegcIR"]),
         .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver", "MoegcKernels"]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Every module names each module whose members it uses (an extension method seen only through
+// another import is an error, not a silent dependency).
+for target in package.targets where target.type != .system && target.type != .binary {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

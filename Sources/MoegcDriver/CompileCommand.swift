@@ -1,6 +1,11 @@
 import ArgumentParser
+import MoegcCompiler
 import MoegcIR
 import MoegcPasses
+import MoegcPlacement
+import MoegcPlan
+import MoegcRuntime
+import MoegcSim
 import MoegcSupport
 
 /// Training or evaluation mode, and the seed of every random stream.
@@ -18,20 +23,10 @@ struct ModeOptions: ParsableArguments {
         if evaluation && training { throw ValidationError("--train and --eval exclude each other") }
     }
 
-    func options(file: String) -> PassOptions {
-        PassOptions(file: file, training: !evaluation, seed: seed)
-    }
-
-    /// The graph lowered to primitives, or the diagnostics printed and exit status 1.
-    func lower(_ graph: Graph, file: String) throws -> Graph {
-        var g = graph
-        do {
-            try Lowering.run(&g, options(file: file))
-        } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
-        }
-        return g
+    /// The compilation's options for the model at `file`.
+    func compilation(file: String, fusion: Bool = true, verifyEachPass: Bool = false) -> Compilation.Options {
+        Compilation.Options(file: file, training: !evaluation, seed: seed, fusion: fusion,
+                            verifyEachPass: verifyEachPass || PassManager.verifiesByDefault)
     }
 }
 
@@ -57,22 +52,14 @@ struct Compile: ParsableCommand {
         """
     )
 
-    enum Stage: String, ExpressibleByArgument, CaseIterable {
-        /// The graph as parsed, every type inferred.
-        case graph
-        /// Every layer expanded to primitives.
-        case lowered
-        /// Lowered, with `group` annotations from the fusion pass.
-        case fused
-        /// Fused and placed: `group`, `device` and `order` on every node (re-parses to the same graph).
-        case placed
-    }
-
     @OptionGroup var input: GraphOptions
 
-    @Option(help: ArgumentHelp("Print the IR after a stage instead of the summary: \(Stage.allCases.map(\.rawValue).joined(separator: ", ")).",
+    @Option(help: ArgumentHelp("Print the IR after a stage instead of the summary: graph (as parsed), lowered, fused, placed, or any pass: \(Compilation.Emit.names.dropFirst(4).joined(separator: ", ")).",
                                valueName: "stage"))
-    var emit: Stage?
+    var emit: String?
+
+    @Flag(name: .customLong("verify-each"), help: "Run the verifier after every pass (always on in debug builds).")
+    var verifyEach = false
 
     @Flag(help: "Print the summary as JSON.")
     var json = false
@@ -96,30 +83,93 @@ struct Compile: ParsableCommand {
 
     func validate() throws {
         if weights != nil && output == nil { throw ValidationError("--weights goes into a plan: give -o FILE.plan too") }
-        if policy != nil && placement.placer != nil && placement.placer != "policy" {
+        if policy != nil && placement.placer != nil && placement.placer != PlacerChoice.policyName {
             throw ValidationError("--policy places with a trained policy; it cannot be combined with --placer \(placement.placer!)")
+        }
+        if let emit, Compilation.Emit(emit) == nil {
+            throw ValidationError("unknown stage '\(emit)' for --emit; stages: \(Compilation.Emit.names.joined(separator: ", "))")
         }
     }
 
     func run() throws {
-        let graph = try input.load()
-        if emit == .fused || emit == .placed || trace != nil || output != nil || placement.cluster != nil || placement.placer != nil
-            || policy != nil {
-            return try compileAndPlace(graph)
-        }
-        if let emit {
-            switch emit {
-            case .graph: Output.out(GraphText.print(graph))
-            case .lowered: Output.out(GraphText.print(try mode.lower(graph, file: input.graph)))
-            case .fused, .placed: break
+        var compilation = try input.load(mode.compilation(file: input.graph, fusion: !placement.noFusion, verifyEachPass: verifyEach))
+        let emit = self.emit.flatMap(Compilation.Emit.init)
+        let places = emit == .fused || emit == .placed || trace != nil || output != nil || placement.cluster != nil
+            || placement.placer != nil || policy != nil
+        if let emit, emit != .placed, !(places && emit == .parsed) {
+            do { Output.out(GraphText.print(try compilation.graph(at: emit))) } catch {
+                Output.err(error.description)
+                throw ExitCode(1)
             }
             return
         }
-        let stats = ModelStatistics(graph)
-        if json {
-            Output.out(JSON.encode(stats))
-        } else {
-            Output.out(Summary.render(stats, graph: graph, path: input.graph))
+        if places { return try compileAndPlace(&compilation) }
+        let stats = ModelStatistics(compilation.source)
+        Output.out(json ? JSON.encode(stats) : ModelSummary.render(stats, graph: compilation.source, path: input.graph))
+    }
+
+    /// lower → fuse → place → schedule → simulate, printing the placed IR or the report, writing
+    /// the trace and the plan.
+    private func compileAndPlace(_ compilation: inout Compilation) throws {
+        do { try compilation.fuse() } catch {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
+        let cluster = try placement.loadCluster()
+        do { try compilation.adapt(to: cluster) } catch {
+            Output.err("error: \(error.description)")
+            throw ExitCode(1)
+        }
+        let placer = try placement.makePlacer(seed: mode.seed, policyFile: policy, default: .policy)
+        do { try compilation.place(with: placer) } catch {
+            Output.err("error: \(placer.name) on \(cluster.name): \(error.description)")
+            throw ExitCode(1)
+        }
+        if emit.flatMap(Compilation.Emit.init) == .placed { Output.out(GraphText.print(compilation.placedGraph)) }
+        if let trace { try write(trace, simulatedTrace(compilation)) }
+        if let output {
+            let data = try weights.map { try Self.readWeights($0, graph: compilation.graph) } ?? [:]
+            do { try PlanFile.write(try compilation.plan(placer: placer.name, weights: data), to: output) } catch {
+                Output.err("\(error)")
+                throw ExitCode(1)
+            }
+        }
+        if emit != nil { return }
+        Output.out(PlacementReport.render(compilation, placer: placer))
+    }
+
+    /// The simulated step of the placement as a Chrome trace.
+    private func simulatedTrace(_ compilation: Compilation) throws -> String {
+        let placed = compilation.placed!, problem = placed.problem
+        do {
+            var simulator = try Simulator(graph: problem.costGraph, cluster: problem.cluster)
+            _ = try simulator.run(placed.evaluation.placement.schedule)
+            return ChromeTrace.json(timeline: simulator.timeline(), graph: problem.costGraph, cluster: problem.cluster) {
+                problem.tasks.name(of: $0, in: problem.graph)
+            }
+        } catch {
+            Output.err("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    private func write(_ path: String, _ text: String) throws {
+        do { try FileIO.writeAtomically(path, text: text) } catch {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
+    }
+
+    /// The weights of a JSON file of named tensors, checked against the graph's parameters.
+    static func readWeights(_ path: String, graph: Graph) throws -> [String: CompiledPlan.WeightData] {
+        var types: [String: TensorType] = [:]
+        for node in graph.nodes where node.op.schema.isWeight { types[graph[node.results[0]].name] = graph.type(of: node.results[0]) }
+        do {
+            let named = try TensorJSON.readNamed(try FileIO.read(path), path: path, types: types)
+            return named.mapValues { .init(shape: $0.shape, values: $0.floats) }
+        } catch {
+            Output.err("\(error)")   // a FileError or TensorJSON.Failure: "path: error: …"
+            throw ExitCode(1)
         }
     }
 }
@@ -137,7 +187,7 @@ struct Format: ParsableCommand {
     var inPlace = false
 
     func run() throws {
-        let text = GraphText.print(try input.load())
+        let text = GraphText.print(try input.load().source)
         if inPlace {
             do {
                 try FileIO.writeAtomically(input.graph, text: text)
@@ -148,27 +198,5 @@ struct Format: ParsableCommand {
         } else {
             Output.out(text)
         }
-    }
-}
-
-/// The human-readable compile summary.
-enum Summary {
-    static func render(_ s: ModelStatistics, graph: Graph, path: String) -> String {
-        let dims = graph.symbols.map { "\($0.name) \($0.value)" }.joined(separator: ", ")
-        var rows: [(String, String)] = [
-            ("nodes", "\(s.nodes)"),
-            ("edges", "\(s.edges)"),
-            ("tokens per step", "\(s.tokens)" + (dims.isEmpty ? "" : "  (\(dims))")),
-            ("params (paper)", Quantity.millions(Double(s.paperParameters), 1) + "  excluding embedding and softmax"),
-            ("params (total)", Quantity.millions(Double(s.parameters), 1)),
-            ("ops/timestep (paper)", Quantity.millions(s.opsPerTimestep, 2) + "  multiply-adds per token excluding embedding and softmax"),
-            ("multiply-adds per step", Quantity.count(s.multiplyAdds)),
-            ("weights", Quantity.bytes(Double(s.weightBytes))),
-            ("activations per step", Quantity.bytes(s.activationBytes)),
-        ]
-        let ops = s.opCounts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }
-        rows.append(("ops", ops.joined(separator: ", ")))
-        let width = rows.map(\.0.count).max()! + 2
-        return "\(graph.name)  (\(path))\n" + rows.map { "  " + Quantity.pad($0.0, width) + $0.1 }.joined(separator: "\n")
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
+import MoegcSupport
 import MoegcIR
-import MoegcPasses
+import MoegcCompiler
 
 /// Options re-sizing a graph's named dimensions.
 struct DimensionOptions: ParsableArguments {
@@ -36,10 +37,10 @@ struct DimensionOptions: ParsableArguments {
         return o
     }
 
-    /// Loads the graph at `path`, or prints the diagnostics and exits with status 1.
-    func load(_ path: String) throws -> Graph {
+    /// The model at `path` through the front end, or the diagnostics printed and exit status 1.
+    func load(_ path: String, options: Compilation.Options = Compilation.Options()) throws -> Compilation {
         do {
-            return try Frontend.load(path: path, overrides: overrides)
+            return try Compilation.load(path: path, overrides: overrides, options: options)
         } catch {
             Output.err(error.description)
             throw ExitCode(1)
@@ -54,8 +55,10 @@ struct GraphOptions: ParsableArguments {
 
     @OptionGroup var dimensions: DimensionOptions
 
-    /// Loads the graph, or prints the diagnostics and exits with status 1.
-    func load() throws -> Graph { try dimensions.load(graph) }
+    /// The model through the front end, or the diagnostics printed and exit status 1.
+    func load(_ options: Compilation.Options = Compilation.Options()) throws -> Compilation {
+        try dimensions.load(graph, options: options)
+    }
 }
 
 /// The input of `moegc place`: a graph, except when a policy trains or is evaluated over a
@@ -72,5 +75,7 @@ struct OptionalGraphOptions: ParsableArguments {
         return graph
     }
 
-    func load() throws -> Graph { try dimensions.load(try path()) }
+    func load(_ options: Compilation.Options = Compilation.Options()) throws -> Compilation {
+        try dimensions.load(try path(), options: options)
+    }
 }

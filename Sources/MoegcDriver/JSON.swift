@@ -1,4 +1,5 @@
 import Foundation
+import MoegcSupport
 
 /// Machine-readable output: sorted keys, pretty-printed, so output is stable across runs.
 enum JSON {

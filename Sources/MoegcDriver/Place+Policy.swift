@@ -1,37 +1,52 @@
 import ArgumentParser
 import Foundation
+import MoegcCompiler
 import MoegcPlacement
 import MoegcPolicy
-import MoegcSim
 import MoegcSupport
 
 extension Place {
-    /// `--train-policy`, `--policy [--fine-tune K]` on one graph: the learned placer on the fused
-    /// problem, measured against the heuristic placers (the best of them is the reward's reference,
-    /// the cloning target and the policy's hint).
+    /// `--train-policy`, `--policy [--fine-tune K | --convergence N]` on one graph: the learned
+    /// placer on the fused problem, measured against the heuristic placers (the best of them is
+    /// the reward's reference, the cloning target and the policy's hint).
     func runPolicy(_ problem: PlacementProblem) throws {
+        var bar = ProgressBar(total: 1)
+        func progress(_ done: Int, _ total: Int, _ status: String, _ force: Bool) {
+            bar.total = max(total, 1)
+            bar.update(done: done, status: status, force: force)
+        }
         do {
             if learned.train {
                 let policyProblem = try references(problem, set: .all)
-                Output.out(try PolicyTraining.train([policyProblem], options: learned, seed: mode.seed, heuristics: nil))
+                let run = try TrainingRun.train([policyProblem], settings: settings, references: nil, resume: learned.resume,
+                                                out: learned.outPath, progress: progress)
+                bar.finish()
+                Output.out(TrainingReport.singleGraph(policyProblem, trainer: run.trainer, seconds: run.seconds, samples: run.samples))
                 return
             }
-            let checkpoint = try CheckpointFile.read(learned.policy!)
+            let file = learned.policy!
+            let checkpoint = try CheckpointFile.read(file)
             let policyProblem = try references(problem, set: checkpoint.trainingConfig.referenceHeuristics ?? .all)
             if let n = learned.convergence {
                 let base = learned.out.map { $0.hasSuffix(".svg") ? String($0.dropLast(4)) : $0 }
-                Output.out(try ConvergenceRun.run(policyProblem, checkpoint: checkpoint, iterations: n, seed: mode.seed, out: base))
+                let report = try ConvergenceRun.run(policyProblem, checkpoint: checkpoint, iterations: n, seed: mode.seed, out: base,
+                                                    progress: progress)
+                bar.finish()
+                Output.out(report)
                 return
             }
             if let k = learned.fineTune {
-                Output.out(try fineTune(policyProblem, checkpoint: checkpoint, iterations: k))
+                let report = try TrainingRun.fineTune(policyProblem, checkpoint: checkpoint, iterations: k, samples: learned.samples,
+                                                      seed: mode.seed, out: learned.out, source: file, progress: progress)
+                bar.finish()
+                Output.out(report)
                 return
             }
-            let (decision, outcome) = try PolicyTraining.place(policyProblem, checkpoint: checkpoint, samples: learned.samples,
-                                                               seed: mode.seed)
-            Output.out(PolicyTraining.placementReport(policyProblem, decision: decision, outcome: outcome, samples: learned.samples))
+            let (decision, outcome) = try PolicyPlacer(checkpoint).place(policyProblem, samples: learned.samples, seed: mode.seed)
+            Output.out(TrainingReport.placement(policyProblem, decision: decision, outcome: outcome, samples: learned.samples))
             if outcome.outOfMemory { throw ExitCode(1) }
         } catch let error as PolicyError {
+            bar.finish()
             Output.err(error.description)
             throw ExitCode(1)
         }
@@ -39,28 +54,56 @@ extension Place {
 
     /// `--train-policy --graphs DIR` and `--evaluate --policy P --graphs DIR`.
     func runPolicyOverFolder(_ directory: String) throws {
+        var bar = ProgressBar(total: 1)
+        func progress(_ done: Int, _ total: Int, _ status: String, _ force: Bool) {
+            bar.total = max(total, 1)
+            bar.update(done: done, status: status, force: force)
+        }
         do {
-            let files = try PolicySet.graphFiles(directory)
+            let files = try TrainingSet.graphFiles(directory)
             if learned.evaluate {
                 let checkpoint = try CheckpointFile.read(learned.policy!)
-                let cluster = try PolicySet.clusters([placement.cluster ?? "k40x16"])[0]
+                let cluster = try TrainingSet.clusters([placement.cluster ?? "k40x16"])[0]
                 let k = learned.fineTune ?? PolicyEvaluation.defaultFineTuneIterations
-                let rows = try EvaluationTable.evaluate(files, cluster: cluster, checkpoint: checkpoint, seed: mode.seed,
-                                                        budget: placement.budget, fineTune: k)
+                let rows = try TrainingSet.evaluate(files, cluster: cluster, checkpoint: checkpoint, seed: mode.seed,
+                                                    budget: placement.budget, fineTune: k) { progress($0, $1, $2, true) }
+                bar.finish()
                 Output.out(learned.json ? EvaluationTable.json(rows, policy: learned.policy!, seed: mode.seed, fineTune: k)
                                         : EvaluationTable.markdown(rows, policy: learned.policy!, fineTune: k))
                 return
             }
-            let clusters = try PolicySet.clusters(learned.clusterNames)
-            let (problems, seconds) = try PolicySet.problems(files, clusters: clusters, seed: mode.seed,
-                                                              budget: placement.budget, set: .fast)
-            Output.err("prepared \(problems.count) problems (\(files.count) graphs × \(clusters.count) clusters) in "
-                       + "\(Quantity.fixed(seconds, 1)) s")
-            Output.out(try PolicyTraining.train(problems, options: learned, seed: mode.seed, heuristics: .fast))
+            let clusters = try TrainingSet.clusters(learned.clusterNames)
+            let set = try TrainingSet.problems(files, clusters: clusters, seed: mode.seed, budget: placement.budget, set: .fast) {
+                progress($0, $1, $2, false)
+            }
+            bar.finish()
+            for note in set.skipped { Output.err("note: skipping \(note)") }
+            Output.err("prepared \(set.problems.count) problems (\(files.count) graphs × \(clusters.count) clusters) in "
+                       + "\(Quantity.fixed(set.seconds, 1)) s")
+            let run = try TrainingRun.train(set.problems, settings: settings, references: .fast, resume: learned.resume,
+                                            out: learned.outPath, progress: progress)
+            bar.finish()
+            Output.out(TrainingReport.trainingSet(trainer: run.trainer, seconds: run.seconds, samples: run.samples))
         } catch {
+            bar.finish()
             Output.err(error.description)
             throw ExitCode(1)
         }
+    }
+
+    /// The training settings the flags give.
+    private var settings: TrainingRun.Settings {
+        var s = TrainingRun.Settings()
+        s.seed = mode.seed
+        s.iterations = learned.iterations
+        s.samplesPerIteration = learned.samplesPerIteration
+        s.cloningSteps = learned.cloningSteps
+        s.explorationMoves = learned.explorationMoves
+        s.problemsPerIteration = learned.problemsPerIteration
+        s.priorityHead = !learned.noPriorityHead
+        s.fusionHead = learned.fusionHead
+        s.scoreClip = learned.scoreClip
+        return s
     }
 
     private func references(_ problem: PlacementProblem, set: HeuristicSet) throws(PolicyError) -> PolicyProblem {
@@ -69,27 +112,5 @@ extension Place {
         } catch {
             throw PolicyError(.invalidConfiguration, error.description)
         }
-    }
-
-    /// Fine-tunes the policy on `problem` for `iterations` PPO iterations (fresh Adam state, no
-    /// cloning), writes it to --out if given, and places the graph with it.
-    private func fineTune(_ problem: PolicyProblem, checkpoint: PolicyCheckpoint, iterations: Int) throws(PolicyError) -> String {
-        let start = Date()
-        let zeroShot = try PolicyPlacer(checkpoint).place(problem, samples: 0, seed: mode.seed)
-        var trainer = try PolicyTrainer(fineTuning: checkpoint, on: problem, iterations: iterations, seed: mode.seed)
-        try PolicyTraining.run(&trainer, checkpointTo: nil)
-        let tuned = trainer.checkpoint
-        if let out = learned.out {
-            try CheckpointFile.write(tuned, to: out)
-            try PolicyTraining.writeCurves(tuned.history, problems: [problem], base: out)
-        }
-        let (decision, outcome) = try PolicyPlacer(tuned).place(problem, samples: learned.samples, seed: mode.seed)
-        let simulations = iterations * (trainer.config.samplesPerIteration + 1) + 2 + learned.samples
-        var report = PolicyTraining.placementReport(problem, decision: decision, outcome: outcome, samples: learned.samples)
-        report += "zero-shot (greedy, before fine-tuning): \(Quantity.fixed(zeroShot.outcome.stepTime * 1e3, 3)) ms "
-            + "(\(Quantity.fixed(zeroShot.outcome.stepTime / problem.reference.stepTime, 3))× \(problem.reference.name))\n"
-        report += "fine-tuned \(iterations) iterations from \(learned.policy!) (fresh optimiser state), \(simulations) simulated placements, "
-            + "\(Quantity.fixed(Date().timeIntervalSince(start), 1)) s\n"
-        return report
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MoegcCompiler
 import MoegcIR
 import MoegcPasses
 import MoegcPlacement
@@ -45,79 +46,37 @@ struct Place: ParsableCommand {
             return
         }
         let path = try input.path()
-        var graph = try input.load()
-        let (lowerTime, fuseTime) = try placement.lowerAndFuse(&graph, mode: mode, file: path)
+        var compilation = try input.load(mode.compilation(file: path, fusion: !placement.noFusion))
+        do {
+            try compilation.fuse()
+        } catch {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
         let cluster = try placement.loadCluster()
-        let clock = ContinuousClock(), adaptStart = clock.now
-        let problem = try placement.problem(graph, cluster: cluster)
-        let adaptTime = CompilePipeline.seconds(adaptStart.duration(to: clock.now))
+        do { try compilation.adapt(to: cluster) } catch {
+            Output.err("error: \(error.description)")
+            throw ExitCode(1)
+        }
+        let problem = compilation.problem!
         if learned.isActive {
             try runPolicy(problem)
             return
         }
         if !compare {
-            let placer = try placement.makePlacer(seed: mode.seed)
-            do {
-                let placed = try CompilePipeline.place(problem, with: placer)
-                var timings = CompilePipeline.Timings()
-                (timings.lower, timings.fuse, timings.adapt, timings.place) = (lowerTime, fuseTime, adaptTime, placed.placeSeconds)
-                Output.out(PlacementReport.render(problem: placed.problem, placer: placer, evaluation: placed.evaluation,
-                                                  timings: timings, path: path, notes: placed.reportNotes(placer: placer.name)))
-            } catch {
+            let placer = try placement.makePlacer(seed: mode.seed, default: .heuristic("m-etf"))
+            do { try compilation.place(with: placer) } catch {
                 Output.err("error: \(placer.name) on \(cluster.name): \(error.description)")
                 throw ExitCode(1)
             }
+            Output.out(PlacementReport.render(compilation, placer: placer))
             return
         }
         do { try MemoryCheck.feasibility(problem) } catch {
             Output.err("error: \(error.description)")
             throw ExitCode(1)
         }
-        Output.out(CompareTable.render(problem: problem, placement: placement, seed: mode.seed, path: path))
-    }
-}
-
-/// Every placer on one problem, as a Markdown table.
-enum CompareTable {
-    struct Row {
-        var name: String
-        var outcome: Result<CompilePipeline.Placed, PlacementError>
-    }
-
-    static func render(problem: PlacementProblem, placement: PlacementOptions, seed: UInt64, path: String) -> String {
-        var rows: [Row] = []
-        for name in Placers.names where name != "local-search" {
-            guard let placer = try? Placers.make(name, seed: seed) else { continue }
-            rows.append(Row(name: name, outcome: Result { () throws(PlacementError) in try CompilePipeline.place(problem, with: placer) }))
-        }
-        let feasible = rows.compactMap { row -> (String, Double)? in
-            guard case .success(let placed) = row.outcome else { return nil }
-            return (row.name, placed.evaluation.report.makespan)
-        }
-        if let start = feasible.min(by: { $0.1 < $1.1 })?.0,
-           let ls = try? Placers.make("local-search", start: start, seed: seed, budget: placement.budget) {
-            rows.append(Row(name: "local-search ← \(start)",
-                            outcome: Result { () throws(PlacementError) in try CompilePipeline.place(problem, with: ls) }))
-        }
-        let b = problem.bounds
-        var out = "\(problem.graph.name) (\(path)) on \(problem.cluster.name): \(problem.graph.nodes.count) nodes, "
-            + "\(problem.taskCount) fused tasks; lower bound \(Quantity.seconds(b.best.seconds)) (\(b.best.name)); "
-            + b.all.map { "\($0.name) \(Quantity.seconds($0.seconds))" }.joined(separator: ", ") + "\n\n"
-        out += "| placer | step time | ÷ bound | peak memory | moved | time to place |\n|---|---:|---:|---:|---:|---:|\n"
-        var notes: [String] = []
-        for row in rows {
-            switch row.outcome {
-            case .success(let placed):
-                let (e, seconds) = (placed.evaluation, placed.placeSeconds)
-                let peak = e.report.peakMemory.max() ?? 0
-                out += "| \(row.name) | \(Quantity.seconds(e.report.makespan)) | \(Quantity.fixed(e.ratio, 2)) | "
-                    + "\(Quantity.bytes(Double(peak))) | \(Quantity.bytes(e.report.bytesTransferred)) | \(Quantity.seconds(seconds)) |\n"
-            case .failure(let error):
-                notes.append("\(row.name): \(error.description)")
-                out += "| \(row.name) | infeasible¹ | — | — | — | — |\n"
-            }
-        }
-        if !notes.isEmpty { out += "\n" + notes.map { "¹ " + $0 }.joined(separator: "\n") + "\n" }
-        return out
+        let rows = HeuristicSweep.run(problem, set: .all, seed: mode.seed, budget: placement.budget)
+        Output.out(CompareReport.render(problem, rows: rows, path: path))
     }
 }

@@ -1,12 +1,10 @@
 import ArgumentParser
-import MoegcIR
-import MoegcPasses
-import MoegcPlacement
-import MoegcPolicy
-import MoegcSim
 import MoegcSupport
+import MoegcCompiler
+import MoegcPlacement
+import MoegcSim
 
-/// Options of the stages after the front end: lowering mode, fusion, cluster, placer.
+/// Options of the stages after the front end: fusion, cluster, placer.
 struct PlacementOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The simulated cluster: a preset (\(Cluster.presetNames.joined(separator: ", "))) or a cluster file.",
                                valueName: "name|file"))
@@ -26,11 +24,11 @@ struct PlacementOptions: ParsableArguments {
 
     func validate() throws {
         if let budget, budget < 0 { throw ValidationError("--budget must be ≥ 0, got \(budget)") }
-        if let placer, !Placers.names.contains(placer) && placer != "policy" {
-            throw ValidationError("unknown placer '\(placer)'; placers: \(Placers.names.joined(separator: ", ")), policy")
+        if let placer, !PlacerChoice.names.contains(placer) {
+            throw ValidationError("unknown placer '\(placer)'; placers: \(PlacerChoice.names.joined(separator: ", "))")
         }
-        if !Placers.names.contains(start) || start == "local-search" {
-            throw ValidationError("--start must be one of \(Placers.names.dropLast().joined(separator: ", ")), got '\(start)'")
+        if !Placers.startingNames.contains(start) {
+            throw ValidationError("--start must be one of \(Placers.startingNames.joined(separator: ", ")), got '\(start)'")
         }
     }
 
@@ -44,56 +42,16 @@ struct PlacementOptions: ParsableArguments {
         }
     }
 
-    /// The named placer (or the default, m-etf), randomised placers drawing from `seed`.
-    func makePlacer(_ name: String? = nil, seed: UInt64) throws -> any Placer {
-        if (name ?? placer) == "policy" {
-            do {
-                let (path, checkpoint) = try DefaultPolicy.load()
-                return LearnedPlacer(checkpoint, source: path, seed: seed, budget: budget)
-            } catch {
-                Output.err(error.description)
-                throw ExitCode(1)
-            }
-        }
+    /// The placer these options name (with `policyFile`, a policy file), or `fallback` when they
+    /// name none; a warning is printed when the default policy could not be used.
+    func makePlacer(seed: UInt64, policyFile: String? = nil, default fallback: PlacerChoice.Default) throws -> any Placer {
+        let choice = PlacerChoice(name: placer, policyFile: policyFile, start: start, seed: seed, budget: budget)
         do {
-            return try Placers.make(name ?? placer ?? "m-etf", start: start, seed: seed, budget: budget)
-        } catch {
-            Output.err("error: \(error.description)")
-            throw ExitCode(1)
-        }
-    }
-
-    /// Lowers (and, unless --no-fusion, fuses) `graph` in place; returns the seconds each took.
-    func lowerAndFuse(_ graph: inout Graph, mode: ModeOptions, file: String) throws -> (lower: Double, fuse: Double) {
-        var g = graph
-        let lowerTime: Double
-        do {
-            (_, lowerTime) = try CompilePipeline.timed { () throws(DiagnosticList) in
-                try CompilePipeline.lower(&g, training: !mode.evaluation, file: file, seed: mode.seed)
-            }
+            let (made, warning) = try choice.make(default: fallback)
+            if let warning { Output.err(warning) }
+            return made
         } catch {
             Output.err(error.description)
-            throw ExitCode(1)
-        }
-        var fuseTime = 0.0
-        if !noFusion {
-            do {
-                (_, fuseTime) = try CompilePipeline.timed { () throws(DiagnosticList) in try CompilePipeline.fuse(&g, file: file) }
-            } catch {
-                Output.err(error.description)
-                throw ExitCode(1)
-            }
-        }
-        graph = g
-        return (lowerTime, fuseTime)
-    }
-
-    /// The placement problem, or the error and exit 1.
-    func problem(_ graph: Graph, cluster: Cluster) throws -> PlacementProblem {
-        do {
-            return try PlacementProblem(graph: graph, cluster: cluster, plan: noFusion ? FusionPlan.singletons(graph) : nil)
-        } catch {
-            Output.err("error: \(error.description)")
             throw ExitCode(1)
         }
     }

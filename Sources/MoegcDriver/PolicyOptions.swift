@@ -1,4 +1,5 @@
 import ArgumentParser
+import MoegcSupport
 import Foundation
 
 /// The learned-placement options of `moegc place`: training a policy on one graph or on a folder

@@ -1,4 +1,5 @@
 import Foundation
+import MoegcSupport
 
 /// A one-line live progress display on standard error, redrawn in place (`\r`), for long runs such
 /// as `moegc place --train-policy`. Silent when standard error is not a terminal, so logs and CI

@@ -39,7 +39,7 @@ extension RunCommand {
                     last = step
                 }
                 outputs = last!.outputs
-                let measured = MoELayerBenchmark.median(times)
+                let measured = Statistics.median(times)
                 text += "executor: runtime, \(runtime.threads) thread\(runtime.threads == 1 ? "" : "s")\n"
                 text += "step time: measured \(Quantity.seconds(measured)) (median of \(steps)), simulated \(Quantity.seconds(plan.simulatedStepSeconds))"
                     + (plan.simulatedStepSeconds > 0 ? " (measured / simulated \(Quantity.fixed(measured / plan.simulatedStepSeconds, 2)))" : "") + "\n"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MoegcCompiler
 import MoegcIR
 import MoegcKernels
 import MoegcPasses
@@ -76,8 +77,12 @@ struct RunCommand: ParsableCommand {
             Output.err("error: --steps, --threads and --trace apply to plans, which run on the runtime")
             throw ExitCode(1)
         }
-        let source = try input.load()
-        let graph = try mode.lower(source, file: input.graph)
+        var compilation = try input.load(mode.compilation(file: input.graph))
+        do { try compilation.lower() } catch {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
+        let source = compilation.source, graph = compilation.graph
         let values = try readInputs(source: source, graph: graph)
         let layers = MoELayout.layers(source: source, lowered: graph)
         let keep = Set(layers.flatMap { $0.expertRoutes + [$0.importance, $0.groupRoute].compactMap { $0 } })
@@ -129,24 +134,6 @@ struct RunCommand: ParsableCommand {
             guard !v.isEmpty else { return "empty" }
             let mean = v.reduce(0.0) { $0 + Double($1) } / Double(v.count)
             return "mean \(Quantity.fixed(mean, 4))  min \(Quantity.fixed(Double(v.min()!), 4))  max \(Quantity.fixed(Double(v.max()!), 4))"
-        }
-    }
-}
-
-/// Seeded inputs for a run without an inputs file.
-enum RandomInputs {
-    /// The smallest vocabulary of the model's embedding and output layers (ids below it are valid
-    /// wherever ids go), or 2 when it has none.
-    static func vocabulary(of g: Graph) -> Int {
-        g.nodes.compactMap { $0.attributes["vocab"]?.intValue }.min() ?? 2
-    }
-
-    static func make(for g: Graph, vocabulary: Int, seed: UInt64) -> [HostTensor] {
-        var gen = SeededGenerator.stream(seed: seed, 0x1_0000_0001)
-        return g.inputs.map { v in
-            let t = g.type(of: v), n = t.elementCount ?? 0
-            if t.dtype.isInteger { return HostTensor(t.shape, ints: (0..<n).map { _ in Int32(gen.nextInt(below: vocabulary)) }) }
-            return HostTensor(t.shape, floats: (0..<n).map { _ in Float(gen.nextNormal()) })
         }
     }
 }

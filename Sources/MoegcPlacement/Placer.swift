@@ -85,12 +85,17 @@ func formatBytes(_ b: Int) -> String {
 
 /// The placers by name.
 public enum Placers {
-    /// Every heuristic placer's name, in the order the compare table lists them. `local-search` takes
-    /// a starting placer (`Placers.make(name:start:…)`).
-    public static let names = ["single", "round-robin", "expert-parallel", "m-topo", "m-etf", "heft", "metis", "local-search"]
+    /// Local search's name: the one heuristic that starts from another's placement.
+    public static let localSearch = "local-search"
 
-    /// The placer called `name`; `local-search` starts from `start` and evaluates `budget` candidate
-    /// placements drawn from `seed`.
+    /// The heuristics that place from nothing, in the order the compare table lists them.
+    public static let startingNames = ["single", "round-robin", "expert-parallel", "m-topo", "m-etf", "heft", "metis"]
+
+    /// Every heuristic placer's name: the starting ones, then local search.
+    public static let names = startingNames + [localSearch]
+
+    /// The placer called `name`; local search starts from `start` (a starting placer) and evaluates
+    /// `budget` candidate placements drawn from `seed`.
     public static func make(_ name: String, start: String = "expert-parallel", seed: UInt64 = 0,
                             budget: Int? = nil) throws(PlacementError) -> any Placer {
         switch name {
@@ -101,8 +106,10 @@ public enum Placers {
         case "m-etf": return METFPlacer()
         case "heft": return HEFTPlacer()
         case "metis": return METISPlacer(seed: seed)
-        case "local-search":
-            guard start != "local-search" else { throw .unknownPlacer("local search cannot start from itself") }
+        case localSearch:
+            guard startingNames.contains(start) else {
+                throw .unknownPlacer("local search starts from one of \(startingNames.joined(separator: ", ")), not '\(start)'")
+            }
             return LocalSearchPlacer(start: try make(start, seed: seed), seed: seed, budget: budget)
         default:
             throw .unknownPlacer("unknown placer '\(name)'; placers: \(names.joined(separator: ", "))")

@@ -5,23 +5,25 @@ import MoegcSim
 /// The simulator's view of an IR graph: one task per fusion group, one cost-graph value per IR value
 /// that crosses groups, with the maps between them.
 ///
-///     IR nodes ──(fusion plan: group of each node)──▶ tasks      nodeTask[n], members(of: t)
-///     IR values ──(crossing a group boundary?)─────▶ values     costValue[v] (−1: internal)
+///     IR nodes ──(one task each, FusionAccounting)──▶ node graph ──fused(groups)──▶ tasks
+///     IR values ──(crossing a group boundary?)──────────────────────────────────▶ values
 ///
-/// **Costs.** A task's flops and bytes are the sums of its members' registry costs (`Graph.cost`,
-/// data-dependent dimensions at their expected size), less the memory round trips fusion removes: a
-/// member reading a value another member produced reads it from registers (its read is not charged),
+/// **Costs** come from one rule, `CostGraph.fused(groups:)`: the graph of one task per IR node
+/// (each its registry cost, `Graph.cost`, data-dependent dimensions at their expected size) fused
+/// by the fusion groups. A member reading a value another member produced reads it from registers
+/// (its read is not charged, unless it is a weight or the reader reads nothing from memory, a view),
 /// and a value no other task reads and that is no graph output is never written. Launches: one per
 /// task that does any work; a task of zero-cost members (a lone weight, a reshape view) launches none.
+/// A later regrouping of the tasks (the policy's merges) fuses this graph again by the same rule.
 ///
-/// **Weights are folded into their consumers.** A zero-cost source (`param`) is weights, held on its
-/// device for the whole run: its bytes are *resident bytes* of the task it belongs to. The fusion pass
-/// already puts a weight in its consumers' group; without fusion (`FusionPlan.singletons`) the adaptor
-/// still folds each weight into its consumer's task when all its consumers share one, because a
-/// weight is placed with the op that reads it, never shipped each step. A weight read by several tasks
-/// stays a task of its own (no work, resident bytes) whose value is sent to the readers on other
-/// devices. Layer ops not yet lowered (`lstm`, `attention`, …) are single tasks holding the parameters
-/// their registry entry declares; `opaque` ops hold their `weights` attribute.
+/// **Weights are folded into their consumers.** A weight (the registry's `isWeight` ops) is held on
+/// its device for the whole run: its bytes are *resident bytes* of the task it belongs to. The fusion
+/// pass already puts a weight in its consumers' group; without fusion (`FusionPlan.singletons`) the
+/// adaptor still folds each weight into its consumer's task when all its consumers share one,
+/// because a weight is placed with the op that reads it, never shipped each step. A weight read by
+/// several tasks stays a task of its own (no work) whose value holds it, sent to the readers on
+/// other devices. Layer ops not yet lowered (`lstm`, `attention`, …) are single tasks holding the
+/// parameters their registry entry declares; `opaque` ops hold their `weights` attribute.
 ///
 /// **Graph inputs** (token ids) are fed to every device that reads them before the step starts: they
 /// are neither tasks nor values, and reading them is part of the consumers' bytes.
@@ -38,7 +40,7 @@ public struct TaskGraph: Sendable {
     public let costValue: ContiguousArray<Int32>
     /// Weights each task keeps on its device: its resident bytes, plus, for a weight shared by several
     /// tasks, that weight (held as a never-freed value).
-    public let weightBytes: ContiguousArray<Int>
+    public var weightBytes: ContiguousArray<Int> { costGraph.accounting!.weightBytes }
 
     public var taskCount: Int { costGraph.taskCount }
 
@@ -53,14 +55,10 @@ public struct TaskGraph: Sendable {
         guard plan.group.count == n else {
             throw CostGraphError(problems: ["the fusion plan has \(plan.group.count) entries for \(n) nodes"])
         }
-        var costs = [OpCost]()
-        costs.reserveCapacity(n)
-        for i in 0..<n { costs.append(graph.cost(NodeID(i))) }
+        let nodes = try TaskGraph.nodeGraph(graph)
 
-        // Weights: zero-cost sources. Fold each into its consumers' group when they share one.
-        var isWeight = [Bool](repeating: false, count: n)
-        for i in 0..<n where graph.nodes[i].op.schema.fusion == .source && graph.nodes[i].operands.isEmpty
-            && costs[i].flops == 0 && costs[i].bytes == 0 { isWeight[i] = true }
+        // Weights: fold each into its consumers' group when they share one.
+        let isWeight = graph.nodes.map(\.op.schema.isWeight)
         var group = plan.group.map(Int.init)
         var consumerGroup = [Int](repeating: -1, count: n) // -1 unseen, -2 several
         for (c, node) in graph.nodes.enumerated() {
@@ -95,29 +93,39 @@ public struct TaskGraph: Sendable {
             fill[k] += 1
         }
 
-        var flops = ContiguousArray<Double>(repeating: 0, count: t)
-        var bytes = ContiguousArray<Double>(repeating: 0, count: t)
-        var working = ContiguousArray<Int32>(repeating: 0, count: t)
-        var resident = ContiguousArray<Int>(repeating: 0, count: t)
-        for i in 0..<n {
-            let k = Int(nodeTask[i])
-            flops[k] += costs[i].flops
-            bytes[k] += costs[i].bytes
-            if costs[i].flops > 0 || costs[i].bytes > 0 { working[k] = 1 }
-            resident[k] += TaskGraph.weightBytes(graph, NodeID(i), isWeight: isWeight[i])
+        let fused = try nodes.graph.fused(groups: nodeTask.map(Int.init))
+        var costValue = ContiguousArray<Int32>(repeating: -1, count: graph.values.count)
+        for (nodeValue, irValue) in nodes.irValue.enumerated() {
+            if let v = fused.valueMap[nodeValue] { costValue[Int(irValue)] = Int32(v) }
         }
+        costGraph = fused.graph
+        self.nodeTask = nodeTask
+        self.taskNodeStart = start
+        self.taskNodes = members
+        self.costValue = costValue
+    }
 
-        // Values: those crossing tasks (or graph outputs) become cost-graph values.
+    /// The graph of one task per IR node, with its fusion accounting, and the IR value of each of its
+    /// values (every value with a producer, in IR order).
+    static func nodeGraph(_ graph: Graph) throws(CostGraphError) -> (graph: CostGraph, irValue: ContiguousArray<Int32>) {
+        let n = graph.nodes.count
+        var costs = [OpCost]()
+        costs.reserveCapacity(n)
+        for i in 0..<n { costs.append(graph.cost(NodeID(i))) }
+        let isWeight = graph.nodes.map(\.op.schema.isWeight)
+        var flops = ContiguousArray<Double>(), bytes = ContiguousArray<Double>(), launches = ContiguousArray<Int32>()
+        var weights = ContiguousArray<Int>()
+        flops.reserveCapacity(n); bytes.reserveCapacity(n); launches.reserveCapacity(n); weights.reserveCapacity(n)
+        for i in 0..<n {
+            flops.append(costs[i].flops)
+            bytes.append(costs[i].bytes)
+            launches.append(costs[i].flops > 0 || costs[i].bytes > 0 ? 1 : 0)
+            weights.append(TaskGraph.weightBytes(graph, NodeID(i), isWeight: isWeight[i]))
+        }
         var isOutput = [Bool](repeating: false, count: graph.values.count)
         for v in graph.outputs { isOutput[v.index] = true }
-        var consumerStart = ContiguousArray<Int32>()
-        var consumers = ContiguousArray<Int32>()
-        var valueProducer = ContiguousArray<Int32>()
-        var valueBytes = ContiguousArray<Int>()
-        var valueIsOutput = ContiguousArray<Bool>()
-        var costValue = ContiguousArray<Int32>(repeating: -1, count: graph.values.count)
-        consumerStart.append(0)
-        // Consumers of each IR value, as CSR over node operands.
+        // Consumers of each IR value, as CSR over node operands (a node reading a value twice reads
+        // it twice: its edge's read counts both).
         var useStart = [Int32](repeating: 0, count: graph.values.count + 1)
         for node in graph.nodes { for v in node.operands { useStart[v.index + 1] += 1 } }
         for v in 0..<graph.values.count { useStart[v + 1] += useStart[v] }
@@ -129,48 +137,33 @@ public struct TaskGraph: Sendable {
                 useFill[v.index] += 1
             }
         }
-        // Tasks made of weights only (shared weights): their weights live in their values.
-        var weightsOnly = [Bool](repeating: true, count: t)
-        for i in 0..<n where !isWeight[i] { weightsOnly[Int(nodeTask[i])] = false }
-        let weightBytes = resident
-        for k in 0..<t where weightsOnly[k] { resident[k] = 0 }
-        var lastTask = [Int32](repeating: -1, count: t) // dedup stamp: value index that last listed a task
+        var producer = ContiguousArray<Int32>(), valueBytes = ContiguousArray<Int>(), irValue = ContiguousArray<Int32>()
+        var graphOutput = ContiguousArray<Bool>(), writes = ContiguousArray<Double>(), reads = ContiguousArray<Double>()
+        var consumerStart = ContiguousArray<Int32>([0]), consumers = ContiguousArray<Int32>()
         for (vi, value) in graph.values.enumerated() {
             guard let p = value.producer?.index else { continue }
-            let pt = Int(nodeTask[p])
             let size = graph.type(of: ValueID(vi)).expectedBytes
-            let weight = isWeight[p]
-            let begin = consumers.count
             for u in Int(useStart[vi])..<Int(useStart[vi + 1]) {
                 let c = Int(uses[u])
-                let ct = Int(nodeTask[c])
-                if ct == pt {
-                    // A member reads it from registers (weights are still read from memory).
-                    if !weight && costs[c].bytesRead > 0 { bytes[pt] -= size }
-                } else if lastTask[ct] != Int32(vi) {
-                    lastTask[ct] = Int32(vi)
-                    consumers.append(Int32(ct))
-                }
+                consumers.append(Int32(c))
+                reads.append(!isWeight[p] && costs[c].bytesRead > 0 ? size : 0)
             }
-            if consumers.count == begin && !isOutput[vi] {
-                if !weight && costs[p].bytesWritten > 0 { bytes[pt] -= size } // never written out
-                continue
-            }
-            costValue[vi] = Int32(valueProducer.count)
-            valueProducer.append(Int32(pt))
+            irValue.append(Int32(vi))
+            producer.append(Int32(p))
             valueBytes.append(Int(size.rounded(.up)))
-            valueIsOutput.append(isOutput[vi] || weightsOnly[pt])
+            graphOutput.append(isOutput[vi])
+            writes.append(!isWeight[p] && costs[p].bytesWritten > 0 ? size : 0)
             consumerStart.append(Int32(consumers.count))
         }
-        for k in 0..<t { bytes[k] = max(0, bytes[k]) }
-        costGraph = try CostGraph(flops: flops, bytesAccessed: bytes, launches: working, residentBytes: resident,
-                                  valueProducer: valueProducer, valueBytes: valueBytes, valueIsOutput: valueIsOutput,
-                                  consumerStart: consumerStart, consumers: consumers)
-        self.nodeTask = nodeTask
-        self.taskNodeStart = start
-        self.taskNodes = members
-        self.costValue = costValue
-        self.weightBytes = weightBytes
+        let weightsOnly = ContiguousArray(isWeight)
+        let resident = ContiguousArray((0..<n).map { weightsOnly[$0] ? 0 : weights[$0] })
+        let accounting = FusionAccounting(edgeReadBytes: reads, valueWriteBytes: writes, valueIsGraphOutput: graphOutput,
+                                          weightBytes: weights, weightsOnly: weightsOnly)
+        let g = try CostGraph(flops: flops, bytesAccessed: bytes, launches: launches, residentBytes: resident,
+                              valueProducer: producer, valueBytes: valueBytes,
+                              valueIsOutput: ContiguousArray(zip(graphOutput, producer).map { $0 || weightsOnly[Int($1)] }),
+                              consumerStart: consumerStart, consumers: consumers, accounting: accounting)
+        return (g, irValue)
     }
 
     /// Bytes of weights node `nid` keeps on its device: a weight's result, a layer's declared

@@ -190,7 +190,7 @@ public enum PlanFile {
             guard let w = m.weights[i]?.pointee else { throw fail(.corrupted, "weight \(i) is missing") }
             let name = CRead.string(w.name), shape = CRead.array(w.n_shape, w.shape).map { Int(clamping: $0) }
             let data = CRead.binary(w.data)
-            guard let id = graph.value(named: name), graph[id].producer.map({ graph[$0].op == .param }) == true else {
+            guard let id = graph.value(named: name), graph[id].producer.map({ graph[$0].op.schema.isWeight }) == true else {
                 throw fail(.invalidPlan, "weight %\(name) is not a parameter of the plan's graph")
             }
             guard shape == graph.type(of: id).shape, data.count == shape.reduce(1, *) * 4 else {

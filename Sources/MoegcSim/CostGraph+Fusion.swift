@@ -1,3 +1,34 @@
+/// What fusing tasks saves and keeps, beyond what the cost graph's own arrays say. The IR adaptor
+/// (`TaskGraph`) builds a graph of one task per IR node with this, then fuses it by the fusion
+/// groups: so the fused task graph and any later regrouping of it (the policy's merges) are
+/// costed by one rule. Without it (graphs built by hand), every internal read and write of a
+/// value saves its bytes, no task holds only weights, and a value is an output if marked so.
+public struct FusionAccounting: Sendable, Hashable {
+    /// Per edge (in `consumers` order): the bytes its consumer reads of the value from memory,
+    /// saved when the consumer joins the producer's group (0 for a weight, which is read from
+    /// memory inside a group too, and for a consumer that reads nothing, a view).
+    public var edgeReadBytes: ContiguousArray<Double>
+    /// Per value: the bytes its producer writes, saved when the value stays inside its group and
+    /// is no graph output (0 for a weight, which is never written).
+    public var valueWriteBytes: ContiguousArray<Double>
+    /// Per value: whether it is an output of the graph.
+    public var valueIsGraphOutput: ContiguousArray<Bool>
+    /// Per task: the bytes of weights it keeps on its device. A task of weights only holds them in
+    /// its output values (never freed), so its `residentBytes` are 0; otherwise they are equal.
+    public var weightBytes: ContiguousArray<Int>
+    /// Per task: whether it is made of weights only.
+    public var weightsOnly: ContiguousArray<Bool>
+
+    public init(edgeReadBytes: ContiguousArray<Double>, valueWriteBytes: ContiguousArray<Double>,
+                valueIsGraphOutput: ContiguousArray<Bool>, weightBytes: ContiguousArray<Int>, weightsOnly: ContiguousArray<Bool>) {
+        self.edgeReadBytes = edgeReadBytes
+        self.valueWriteBytes = valueWriteBytes
+        self.valueIsGraphOutput = valueIsGraphOutput
+        self.weightBytes = weightBytes
+        self.weightsOnly = weightsOnly
+    }
+}
+
 /// The result of fusing a cost graph: the smaller graph and how old tasks and values map into it.
 public struct FusedCostGraph: Sendable {
     public var graph: CostGraph
@@ -8,16 +39,19 @@ public struct FusedCostGraph: Sendable {
 }
 
 extension CostGraph {
-    /// Fuses a partition of the tasks into groups, so fused and unfused graphs can be simulated side
-    /// by side. `groups[t]` is task t's group; groups are `0..<G` and none may be empty.
+    /// Fuses a partition of the tasks into groups — the one fusion cost rule. `groups[t]` is task
+    /// t's group; groups are `0..<G` and none may be empty.
     ///
     /// A group becomes one task that
-    /// - adds its members' flops and resident bytes;
-    /// - pays one launch (a one-task group keeps its own launch count);
-    /// - skips the memory round trips inside it: each read of a value by a member of the producing
-    ///   group is removed from `bytesAccessed`, and so is the value's write when no other group reads
-    ///   it and it is not a graph output (then the value disappears: it never exists in memory).
-    /// Values crossing groups keep their sizes; their consumers become the distinct consuming groups.
+    /// - adds its members' flops, bytes accessed and weights;
+    /// - pays one launch if any member does (a one-task group keeps its own launch count);
+    /// - skips the memory round trips inside it: the read of a value by a member of the producing
+    ///   group is removed from `bytesAccessed` (`FusionAccounting.edgeReadBytes`), and so is the
+    ///   value's write when no other group reads it and it is not a graph output (then the value
+    ///   disappears: it never exists in memory);
+    /// - when made of weights only, holds them in its output values, never freed.
+    /// Values crossing groups keep their sizes; their consumers become the distinct consuming
+    /// groups, in order of first appearance. Fusing twice is fusing once by the composed groups.
     /// Throws when the partition would create a cycle (a path leaving a group and coming back).
     public func fused(groups: [Int]) throws(CostGraphError) -> FusedCostGraph {
         guard groups.count == taskCount else {
@@ -32,40 +66,68 @@ extension CostGraph {
         if let empty = members.firstIndex(of: 0) {
             throw CostGraphError(problems: ["group \(empty) has no tasks (groups must be 0..<\(groupCount))"])
         }
-        var tasks = (0..<groupCount).map { _ in Task(flops: 0, bytesAccessed: 0, launches: 1, residentBytes: 0) }
+        let a = accounting
+        var flops = ContiguousArray<Double>(repeating: 0, count: groupCount)
+        var bytes = ContiguousArray<Double>(repeating: 0, count: groupCount)
+        var launches = ContiguousArray<Int32>(repeating: 0, count: groupCount)
+        var weights = ContiguousArray<Int>(repeating: 0, count: groupCount)
+        var weightsOnly = ContiguousArray<Bool>(repeating: a != nil, count: groupCount)
         for t in 0..<taskCount {
             let g = groups[t]
-            tasks[g].flops += flops[t]
-            tasks[g].bytesAccessed += bytesAccessed[t]
-            tasks[g].residentBytes += residentBytes[t]
-            if members[g] == 1 { tasks[g].launches = Int(launches[t]) }
+            flops[g] += self.flops[t]
+            bytes[g] += bytesAccessed[t]
+            weights[g] += a?.weightBytes[t] ?? residentBytes[t]
+            launches[g] = members[g] == 1 ? self.launches[t] : min(1, launches[g] + self.launches[t])
+            if let a, !a.weightsOnly[t] { weightsOnly[g] = false }
         }
-        var values: [Value] = []
+        var valueProducer = ContiguousArray<Int32>(), valueBytes = ContiguousArray<Int>()
+        var valueIsOutput = ContiguousArray<Bool>(), valueIsGraphOutput = ContiguousArray<Bool>()
+        var valueWrites = ContiguousArray<Double>(), edgeReads = ContiguousArray<Double>()
+        var consumerStart = ContiguousArray<Int32>([0]), outside = ContiguousArray<Int32>()
         var valueMap = [Int?](repeating: nil, count: valueCount)
+        var edgeOf = [Int](repeating: -1, count: groupCount) // the new edge of a consuming group, for the value in hand
         var seen = [Int](repeating: -1, count: groupCount)
         for v in 0..<valueCount {
-            let g = groups[Int(valueProducer[v])]
-            let size = Double(valueBytes[v])
-            var outside: [Int] = []
-            for c in consumers(of: v) {
-                let h = groups[Int(c)]
+            let g = groups[Int(self.valueProducer[v])]
+            let begin = outside.count
+            for e in Int(self.consumerStart[v])..<Int(self.consumerStart[v + 1]) {
+                let h = groups[Int(consumers[e])]
+                let read = a?.edgeReadBytes[e] ?? Double(self.valueBytes[v])
                 if h == g {
-                    tasks[g].bytesAccessed -= size // the member reads it from registers, not memory
+                    bytes[g] -= read // the member reads it from registers, not memory
                 } else if seen[h] != v {
                     seen[h] = v
-                    outside.append(h)
+                    edgeOf[h] = outside.count
+                    outside.append(Int32(h))
+                    edgeReads.append(read)
+                } else {
+                    edgeReads[edgeOf[h]] += read
                 }
             }
-            if outside.isEmpty && !valueIsOutput[v] {
-                tasks[g].bytesAccessed -= size // never written out
+            let graphOutput = a?.valueIsGraphOutput[v] ?? self.valueIsOutput[v]
+            if outside.count == begin && !graphOutput {
+                bytes[g] -= a?.valueWriteBytes[v] ?? Double(self.valueBytes[v]) // never written out
                 continue
             }
-            valueMap[v] = values.count
-            values.append(Value(producer: g, bytes: valueBytes[v], consumers: outside, isOutput: valueIsOutput[v]))
+            valueMap[v] = valueProducer.count
+            valueProducer.append(Int32(g))
+            valueBytes.append(self.valueBytes[v])
+            valueIsGraphOutput.append(graphOutput)
+            valueIsOutput.append(graphOutput || (a != nil && weightsOnly[g]))
+            valueWrites.append(a?.valueWriteBytes[v] ?? Double(self.valueBytes[v]))
+            consumerStart.append(Int32(outside.count))
         }
-        for g in tasks.indices { tasks[g].bytesAccessed = max(0, tasks[g].bytesAccessed) }
+        for g in 0..<groupCount { bytes[g] = max(0, bytes[g]) }
+        let resident = ContiguousArray((0..<groupCount).map { weightsOnly[$0] ? 0 : weights[$0] })
+        let accounting = a.map { _ in
+            FusionAccounting(edgeReadBytes: edgeReads, valueWriteBytes: valueWrites, valueIsGraphOutput: valueIsGraphOutput,
+                             weightBytes: weights, weightsOnly: weightsOnly)
+        }
         do {
-            return FusedCostGraph(graph: try CostGraph(tasks: tasks, values: values), taskGroup: groups, valueMap: valueMap)
+            let graph = try CostGraph(flops: flops, bytesAccessed: bytes, launches: launches, residentBytes: resident,
+                                      valueProducer: valueProducer, valueBytes: valueBytes, valueIsOutput: valueIsOutput,
+                                      consumerStart: consumerStart, consumers: outside, accounting: accounting)
+            return FusedCostGraph(graph: graph, taskGroup: groups, valueMap: valueMap)
         } catch {
             throw CostGraphError(problems: ["this fusion makes the graph cyclic: " + error.problems.joined(separator: "; ")])
         }

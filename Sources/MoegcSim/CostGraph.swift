@@ -36,6 +36,9 @@ public struct CostGraph: Sendable {
     public let outputValues: ContiguousArray<Int32>
     /// A topological order of the tasks (Kahn's algorithm, smallest ready index first).
     public let topologicalOrder: ContiguousArray<Int32>
+    /// What fusing this graph's tasks saves and keeps, when it says more than the defaults
+    /// (``FusionAccounting``); nil for graphs built by hand.
+    public let accounting: FusionAccounting?
 
     public var taskCount: Int { flops.count }
     public var valueCount: Int { valueBytes.count }
@@ -93,7 +96,7 @@ public struct CostGraph: Sendable {
     public init(flops: ContiguousArray<Double>, bytesAccessed: ContiguousArray<Double>, launches: ContiguousArray<Int32>,
                 residentBytes: ContiguousArray<Int>, valueProducer: ContiguousArray<Int32>, valueBytes: ContiguousArray<Int>,
                 valueIsOutput: ContiguousArray<Bool>, consumerStart: ContiguousArray<Int32>,
-                consumers: ContiguousArray<Int32>) throws(CostGraphError) {
+                consumers: ContiguousArray<Int32>, accounting: FusionAccounting? = nil) throws(CostGraphError) {
         var problems: [String] = []
         let t = flops.count, v = valueBytes.count
         if bytesAccessed.count != t || launches.count != t || residentBytes.count != t {
@@ -101,6 +104,10 @@ public struct CostGraph: Sendable {
         }
         if valueProducer.count != v || valueIsOutput.count != v || consumerStart.count != v + 1 {
             problems.append("value arrays differ in length (bytes \(v), producers \(valueProducer.count), outputs \(valueIsOutput.count), consumerStart \(consumerStart.count) ≠ \(v + 1))")
+        }
+        if let a = accounting, a.edgeReadBytes.count != consumers.count || a.valueWriteBytes.count != v
+            || a.valueIsGraphOutput.count != v || a.weightBytes.count != t || a.weightsOnly.count != t {
+            problems.append("fusion accounting arrays differ in length from the graph's")
         }
         guard problems.isEmpty else { throw CostGraphError(problems: problems) }
         for i in 0..<t {
@@ -116,10 +123,12 @@ public struct CostGraph: Sendable {
             problems.append("consumerStart must rise from 0 to the number of consumers (\(consumers.count))")
             throw CostGraphError(problems: problems)
         }
-        // Merge duplicate consumers; check ranges and self-loops.
+        // Merge duplicate consumers (their reads add up); check ranges and self-loops.
         var start = ContiguousArray<Int32>(repeating: 0, count: v + 1)
         var flat = ContiguousArray<Int32>()
         flat.reserveCapacity(consumers.count)
+        var reads = ContiguousArray<Double>()
+        var readEdge = ContiguousArray<Int32>(repeating: -1, count: accounting == nil ? 0 : t)
         var lastSeen = ContiguousArray<Int32>(repeating: -1, count: t)
         for value in 0..<v {
             let p = Int(valueProducer[value])
@@ -132,8 +141,15 @@ public struct CostGraph: Sendable {
                     continue
                 }
                 if c == p { problems.append("value \(value): task \(c) consumes its own output") }
-                if lastSeen[c] == Int32(value) { continue }
+                if lastSeen[c] == Int32(value) {
+                    if let a = accounting { reads[Int(readEdge[c])] += a.edgeReadBytes[e] }
+                    continue
+                }
                 lastSeen[c] = Int32(value)
+                if let a = accounting {
+                    readEdge[c] = Int32(reads.count)
+                    reads.append(a.edgeReadBytes[e])
+                }
                 flat.append(Int32(c))
             }
             start[value + 1] = Int32(flat.count)
@@ -206,6 +222,12 @@ public struct CostGraph: Sendable {
         self.outputStart = outCount
         self.outputValues = outputValues
         self.topologicalOrder = order
+        if var a = accounting {
+            a.edgeReadBytes = reads
+            self.accounting = a
+        } else {
+            self.accounting = nil
+        }
     }
 
     /// The tasks consuming value `v`.

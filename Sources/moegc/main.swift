@@ -1,3 +1,4 @@
+import ArgumentParser
 import MoegcDriver
 import MoegcKernels
 import MoegcSupport

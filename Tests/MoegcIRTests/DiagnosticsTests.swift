@@ -1,6 +1,7 @@
-import Testing
 import MoegcIR
 import MoegcPasses
+import MoegcSupport
+import Testing
 
 /// Malformed inputs: each gives its message at the expected line:col, and nothing crashes.
 struct DiagnosticsTests {

@@ -31,7 +31,7 @@ func isClose(_ actual: Double, _ expected: Double, relative: Double, absolute: D
 /// (index and values) so a failure says where, and returns whether all matched.
 @discardableResult
 func expectClose(_ actual: [Float], _ expected: [Double], relative: Double, absolute: Double = 0,
-                 _ what: String, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+                 _ what: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> Bool {
     guard actual.count == expected.count else {
         Issue.record("\(what): \(actual.count) values, expected \(expected.count)", sourceLocation: sourceLocation)
         return false

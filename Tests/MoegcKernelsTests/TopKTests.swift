@@ -22,7 +22,7 @@ private func referenceTopK(_ x: [Float], rows: Int, n: Int, k: Int) -> (values: 
 
 /// Exact comparison of kernel and reference (values bitwise, NaN equal to NaN; indices exactly).
 private func expectSameTopK(_ x: [Float], rows: Int, n: Int, k: Int, _ what: String,
-                            sourceLocation: SourceLocation = #_sourceLocation) {
+                            sourceLocation: Testing.SourceLocation = #_sourceLocation) {
     let got = Kernels.topK(x, rows: rows, n: n, k: k)
     let want = referenceTopK(x, rows: rows, n: n, k: k)
     let sameValues = got.values.count == want.values.count

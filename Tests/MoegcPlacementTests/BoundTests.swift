@@ -1,3 +1,4 @@
+import MoegcCompiler
 import MoegcIR
 import MoegcPasses
 import MoegcPlacement
@@ -38,9 +39,9 @@ struct BoundTests {
             }
 
             """
-        var graph = try Fixture.graph(text)
-        try CompilePipeline.lower(&graph, training: true)
-        try CompilePipeline.fuse(&graph)
+        var compilation = Compilation(source: try Fixture.graph(text), options: .init())
+        try compilation.fuse()
+        let graph = compilation.graph
         let cluster = try Cluster.parse("""
             cluster two
             kind k flops=1TFLOP/s membw=100GB/s memory=1GB launch=1us

@@ -10,7 +10,7 @@ struct PlacedIRTests {
         for file in ["tiny-moe.graph", "tiny-hmoe.graph"] {
             var g = try Fixture.lowered(file)
             let problem = try PlacementProblem(graph: g, cluster: try #require(Cluster.preset("k40x4")))
-            let evaluation = try CompilePipeline.place(problem, with: HEFTPlacer()).evaluation
+            let evaluation = try problem.place(with: HEFTPlacer()).evaluation
             evaluation.placement.annotate(&g, tasks: problem.tasks)
             let text = GraphText.print(g)
             let reparsed = try Fixture.graph(text)

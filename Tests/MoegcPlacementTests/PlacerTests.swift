@@ -17,14 +17,14 @@ struct PlacerTests {
         for file in PlacerTests.tinyModels {
             let problem = try PlacerTests.problem(file)
             let placer = try Placers.make(name, seed: 7, budget: 20)
-            let evaluation = try CompilePipeline.place(problem, with: placer).evaluation
+            let evaluation = try problem.place(with: placer).evaluation
             let s = evaluation.placement.schedule
             #expect(s.problem(taskCount: problem.taskCount, deviceCount: problem.deviceCount) == nil)
             #expect(evaluation.report.isFeasible)
             #expect(evaluation.report.makespan >= problem.bounds.best.seconds * (1 - 1e-12), "\(name) on \(file)")
             #expect(evaluation.ratio >= 1 - 1e-12)
             // Same seed, same devices and orders.
-            let again = try CompilePipeline.place(problem, with: try Placers.make(name, seed: 7, budget: 20)).evaluation
+            let again = try problem.place(with: try Placers.make(name, seed: 7, budget: 20)).evaluation
             #expect(again.placement == evaluation.placement, "\(name) is deterministic on \(file)")
             #expect(again.report.makespan == evaluation.report.makespan)
         }
@@ -88,7 +88,7 @@ struct PlacerTests {
         let problem = try PlacementProblem(graph: try Fixture.lowered("tiny-moe.graph"), cluster: cluster)
         #expect(problem.weights.reduce(0, +) > 40 * 1024)
         do {
-            _ = try CompilePipeline.place(problem, with: SingleDevicePlacer())
+            _ = try problem.place(with: SingleDevicePlacer())
             Issue.record("single device should not fit")
         } catch {
             guard case .outOfMemory(let device, let name, let bytes, let capacity, _) = error else {
@@ -106,16 +106,16 @@ struct PlacerTests {
 
             """)
         let none = try PlacementProblem(graph: try Fixture.lowered("tiny-moe.graph"), cluster: tiny)
-        #expect(throws: PlacementError.self) { try CompilePipeline.place(none, with: METFPlacer()) }
+        #expect(throws: PlacementError.self) { try none.place(with: METFPlacer()) }
     }
 
     @Test func localSearchIsNeverWorseThanItsStart() throws {
         for file in ["tiny-moe.graph", "tiny-hmoe.graph"] {
             let problem = try PlacerTests.problem(file)
             for start in ["round-robin", "m-topo", "expert-parallel"] {
-                let base = try CompilePipeline.place(problem, with: try Placers.make(start)).evaluation.report.makespan
+                let base = try problem.place(with: try Placers.make(start)).evaluation.report.makespan
                 let ls = try Placers.make("local-search", start: start, seed: 3, budget: 60)
-                let improved = try CompilePipeline.place(problem, with: ls).evaluation.report.makespan
+                let improved = try problem.place(with: ls).evaluation.report.makespan
                 #expect(improved <= base, "\(start) on \(file)")
             }
         }

@@ -1,3 +1,4 @@
+import MoegcCompiler
 import MoegcIR
 import MoegcPasses
 import MoegcPlacement
@@ -18,10 +19,9 @@ enum Fixture {
 
     /// A model from graphs/, lowered (training mode) and fused.
     static func lowered(_ file: String, fuse: Bool = true, overrides: [String: Int] = [:]) throws -> Graph {
-        var g = try Frontend.load(path: root + "/graphs/" + file, overrides: overrides)
-        try CompilePipeline.lower(&g, training: true, file: file)
-        if fuse { try CompilePipeline.fuse(&g) }
-        return g
+        var compilation = try Compilation.load(path: root + "/graphs/" + file, overrides: overrides)
+        if fuse { try compilation.fuse() } else { try compilation.lower() }
+        return compilation.graph
     }
 }
 

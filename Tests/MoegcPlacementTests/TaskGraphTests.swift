@@ -45,7 +45,7 @@ struct TaskGraphTests {
     @Test func fusedChainIsOneTaskWithoutInternalRoundTrips() throws {
         var g = try Fixture.graph(TaskGraphTests.chain)
         let unfused = try TaskGraph(g, plan: FusionPlan.singletons(g))
-        try CompilePipeline.fuse(&g)
+        try PassManager([fusion]).run(&g, PassOptions())
         let fused = try TaskGraph(g)
         #expect(unfused.taskCount == 3) // the weight folds into the matmul
         #expect(fused.taskCount == 1)

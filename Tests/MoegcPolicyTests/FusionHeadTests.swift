@@ -1,4 +1,6 @@
 import Foundation
+import MoegcCompiler
+import MoegcIR
 import MoegcNN
 import MoegcPasses
 import MoegcPlacement
@@ -145,7 +147,7 @@ func memoryBoundChain(length: Int) -> CostGraph {
     @Test(arguments: ["tiny-switch", "tiny-translation"])
     func regroupedIRSimulatesLikeTheEnvironment(name: String) throws {
         let cluster = testCluster(devices: 2)
-        let placementProblem = try PolicyProblem.placementProblem(path: graphsDirectory() + "/\(name).graph", cluster: cluster)
+        let placementProblem = try Compilation.placementProblem(path: graphsDirectory() + "/\(name).graph", cluster: cluster)
         let p = try PolicyProblem.withHeuristics(placementProblem, set: .fast)
         var environment = try PlacementEnvironment(p)
         let placement = p.reference.placement
@@ -162,7 +164,7 @@ func memoryBoundChain(length: Int) -> CostGraph {
         #expect(abs(evaluation.report.makespan - expected.stepTime) <= 1e-9 * expected.stepTime,
                 "IR regrouped: \(evaluation.report.makespan), environment: \(expected.stepTime)")
         // The pipeline applies any placer's regrouping the same way (what compile and place run).
-        let placed = try CompilePipeline.place(placementProblem, with: FixedPlacer(decision: decision))
+        let placed = try placementProblem.place(with: FixedPlacer(decision: decision))
         #expect(placed.merges == p.taskCount - groups.count)
         #expect(placed.problem.taskCount == groups.count)
         #expect(placed.evaluation.report.makespan == evaluation.report.makespan)
@@ -170,7 +172,7 @@ func memoryBoundChain(length: Int) -> CostGraph {
 
     /// Members of one merged group on two devices: a precise error, not a silent choice.
     @Test func regroupingAcrossDevicesIsRejected() throws {
-        let placementProblem = try PolicyProblem.placementProblem(path: graphsDirectory() + "/tiny-switch.graph",
+        let placementProblem = try Compilation.placementProblem(path: graphsDirectory() + "/tiny-switch.graph",
                                                                   cluster: testCluster(devices: 2))
         let n = placementProblem.taskCount
         let decision = PlacementDecision(devices: (0..<n).map { Int32($0 % 2) }, priority: .bLevel,
@@ -179,7 +181,7 @@ func memoryBoundChain(length: Int) -> CostGraph {
     }
 }
 
-/// A placer that returns a given decision (to drive `CompilePipeline.place` with a regrouping).
+/// A placer that returns a given decision (to drive `PlacementProblem.place(with:)` with a regrouping).
 struct FixedPlacer: Placer {
     let name = "fixed"
     let summary = "a given decision"

@@ -1,3 +1,4 @@
+import MoegcCompiler
 import MoegcPlacement
 @testable import MoegcPolicy
 import MoegcSim
@@ -18,7 +19,7 @@ import Testing
         var fallbacks = 0
         for (graph, clusterName) in [("tiny-moe", "k40x16"), ("tiny-switch", "k40x16"), ("tiny-translation", "k40x4"), ("tiny-hmoe", "cpu2")] {
             let cluster = try #require(Cluster.preset(clusterName))
-            let placementProblem = try PolicyProblem.placementProblem(path: graphsDirectory() + "/\(graph).graph", cluster: cluster)
+            let placementProblem = try Compilation.placementProblem(path: graphsDirectory() + "/\(graph).graph", cluster: cluster)
             let best = try #require(PolicyProblem.heuristics(placementProblem, set: .fast).map(\.stepTime).min())
             let decision = try placer.decision(for: placementProblem)
             let step = try Evaluation.run(placementProblem, devices: decision.devices, priority: decision.priority).report.makespan
@@ -35,7 +36,7 @@ import Testing
     @Test func sameReferencesOnOneThreadOrTwo() throws {
         for (graph, clusterName) in [("tiny-moe", "k40x16"), ("tiny-translation", "k40x4")] {
             let cluster = try #require(Cluster.preset(clusterName))
-            let placementProblem = try PolicyProblem.placementProblem(path: graphsDirectory() + "/\(graph).graph", cluster: cluster)
+            let placementProblem = try Compilation.placementProblem(path: graphsDirectory() + "/\(graph).graph", cluster: cluster)
             let one = PolicyProblem.heuristics(placementProblem, seed: 3, set: .fast, parallel: false)
             let two = PolicyProblem.heuristics(placementProblem, seed: 3, set: .fast, parallel: true)
             #expect(one.map(\.name) == ["single", "round-robin", "expert-parallel", "m-topo", "m-etf", "heft", "metis"])

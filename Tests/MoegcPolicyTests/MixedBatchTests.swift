@@ -1,3 +1,4 @@
+import MoegcNN
 @testable import MoegcPolicy
 import MoegcSim
 import Testing

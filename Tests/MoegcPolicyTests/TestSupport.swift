@@ -1,3 +1,4 @@
+import MoegcCompiler
 import MoegcIR
 import MoegcPasses
 import MoegcPlacement
@@ -86,10 +87,7 @@ func bruteForceOptimum(_ problem: PolicyProblem) -> Double {
 /// `MoegcPlacement`, with every heuristic placer as a reference. `useUnits: false` gives the
 /// policy one decision per task instead of per co-location unit.
 func paperProblem(path: String, cluster: Cluster, useUnits: Bool = true) throws -> PolicyProblem {
-    var graph = try Frontend.load(path: path)
-    try CompilePipeline.lower(&graph, training: true, file: path)
-    try CompilePipeline.fuse(&graph)
-    let problem = try PolicyProblem.withHeuristics(try PlacementProblem(graph: graph, cluster: cluster))
+    let problem = try PolicyProblem.withHeuristics(try Compilation.placementProblem(path: path, cluster: cluster))
     guard !useUnits else { return problem }
     return PolicyProblem(name: problem.name, graph: problem.graph, cluster: cluster, taskOps: problem.taskOps,
                          references: problem.references, lowerBound: problem.lowerBound)

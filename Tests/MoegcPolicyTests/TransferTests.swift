@@ -1,3 +1,4 @@
+import MoegcCompiler
 import Foundation
 import MoegcIR
 import MoegcPlacement
@@ -15,7 +16,7 @@ import Testing
     static let heldOut = "eval/transformer-xl-101.graph"
 
     static func policyProblem(_ file: String, cluster: Cluster, set: HeuristicSet) throws -> PolicyProblem {
-        let placement = try PolicyProblem.placementProblem(path: graphsDirectory() + "/" + file, cluster: cluster)
+        let placement = try Compilation.placementProblem(path: graphsDirectory() + "/" + file, cluster: cluster)
         return try PolicyProblem.withHeuristics(placement, set: set)
     }
 
@@ -106,7 +107,7 @@ import Testing
         let checkpoint = try CheckpointFile.read(Self.policyPath)
         let reported = try Self.reportedRow(Self.rowName, cluster: Self.cluster)
         let cluster = try #require(Cluster.preset(Self.cluster))
-        let placement = try PolicyProblem.placementProblem(path: graphsDirectory() + "/eval/" + Self.graph, cluster: cluster)
+        let placement = try Compilation.placementProblem(path: graphsDirectory() + "/eval/" + Self.graph, cluster: cluster)
         // The table's own computation (seed 0, as in its command), without the fine-tuning column.
         let row = try PolicyEvaluation.evaluate(placement, checkpoint: checkpoint, seed: 0, fineTuneIterations: 0)
         let greedy = row.ratio(row.greedy.step), bestOf16 = row.ratio(row.bestOf16.step)

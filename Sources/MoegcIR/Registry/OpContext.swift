@@ -68,6 +68,10 @@ public struct OpSchema: Sendable {
     public let explicitResultTypes: Bool
     /// Embedding and output-softmax layers, which the paper leaves out of its parameter and op counts.
     public let vocabularyLayer: Bool
+    /// The op defines a weight: its result is held on its device for the whole run, read by the
+    /// ops that use it, initialised from its init rule or loaded from a weights file (`param`).
+    /// The one definition of "a weight" every stage reads.
+    public let isWeight: Bool
     public let inferTypes: ShapeRule
     public let parameters: ParamRule
     public let cost: CostRule
@@ -77,7 +81,7 @@ public struct OpSchema: Sendable {
     public init(_ code: OpCode, _ summary: String, level: OpLevel = .primitive, fusion: FusionClass,
                 operands: Arity, results: Arity = .exactly(1), resultNames: [String] = ["out"],
                 attributes: [AttributeSpec] = [], explicitResultTypes: Bool = false,
-                vocabularyLayer: Bool = false,
+                vocabularyLayer: Bool = false, isWeight: Bool = false,
                 parameters: @escaping ParamRule = { _ in [] },
                 cost: @escaping CostRule = OpSchema.streamingCost(flopsPerElement: 0),
                 verify: VerifyRule? = nil,
@@ -92,6 +96,7 @@ public struct OpSchema: Sendable {
         self.attributes = attributes
         self.explicitResultTypes = explicitResultTypes
         self.vocabularyLayer = vocabularyLayer
+        self.isWeight = isWeight
         self.inferTypes = inferTypes
         self.parameters = parameters
         self.cost = cost

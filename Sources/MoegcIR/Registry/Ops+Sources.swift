@@ -10,7 +10,7 @@ extension OpRegistry {
             AttributeSpec("scale", .float(0...Double.greatestFiniteMagnitude), default: .float(0),
                           "standard deviation (normal) or limit (uniform)"),
         ],
-        explicitResultTypes: true,
+        explicitResultTypes: true, isWeight: true,
         cost: { _, _ in OpCost() }
     ) { ctx throws(ShapeError) in [try ctx.declared(0)] }
 

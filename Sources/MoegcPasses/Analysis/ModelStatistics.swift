@@ -41,7 +41,7 @@ public struct ModelStatistics: Codable, Sendable, Equatable {
             let nid = NodeID(i), node = g.nodes[i], schema = node.op.schema
             counts[node.op.rawValue, default: 0] += 1
             var specs = g.parameters(nid)
-            if node.op == .param { specs = [ParamSpec("value", g.type(of: node.results[0]), init: .zeros)] }
+            if node.op.schema.isWeight { specs = [ParamSpec("value", g.type(of: node.results[0]), init: .zeros)] }
             for p in specs {
                 let n = p.count * (p.type.elementCount ?? 0)
                 params += n

@@ -1,3 +1,5 @@
+import MoegcSim
+
 /// The paper's own layout (Shazeer et al. 2017, §3): ordinary layers and the gates together on one
 /// device, one copy of each expert, experts spread evenly over the devices; with a hierarchical MoE,
 /// one group (its secondary gate and all its experts) per device.

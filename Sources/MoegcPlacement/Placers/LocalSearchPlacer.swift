@@ -19,7 +19,7 @@ import MoegcSupport
 /// default it is 3·10⁶ / tasks, clamped to 8…300 (about a second on MoE-4096-h; a handful of
 /// simulations on MoE-131072-h, whose one simulation takes a tenth of a second).
 public struct LocalSearchPlacer: Placer {
-    public let name = "local-search"
+    public let name = Placers.localSearch
     public var summary: String { "simulated annealing over expert/group units, from \(start.name)" }
     public let start: any Placer
     public let seed: UInt64

@@ -1,3 +1,5 @@
+import MoegcSim
+
 /// Baechi's m-TOPO (Jeon et al. 2020): tasks in topological order fill one device after another,
 /// each up to an even share of the memory the step needs, so neighbours stay together (few
 /// transfers) and memory is balanced.

@@ -1,3 +1,5 @@
+import MoegcSim
+
 /// Tasks in topological order dealt to the devices in turn (TensorFlow's naive spread). A device
 /// whose weight budget a task would overflow is skipped for the next one with room.
 public struct RoundRobinPlacer: Placer {

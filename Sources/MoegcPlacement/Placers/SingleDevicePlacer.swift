@@ -1,3 +1,5 @@
+import MoegcSim
+
 /// Everything on one device: the fastest (largest peak FLOP/s; ties to the lower index). The
 /// baseline every other placer must beat; rejected when that device cannot hold the weights.
 public struct SingleDevicePlacer: Placer {

@@ -1,3 +1,5 @@
+import MoegcSim
+
 /// Weights placed on each device so far, against each device's weight budget
 /// (`PlacementProblem.weightBudget`): how the memory-aware placers keep every device within capacity.
 struct WeightLedger {

@@ -1,5 +1,7 @@
 import Foundation
+import MoegcIR
 import MoegcPlacement
+import MoegcSim
 
 /// How a trained policy does on one graph against every heuristic: the numbers of one row of
 /// `moegc place --evaluate`. Step times in seconds; every ratio is over `bestHeuristicStep`.

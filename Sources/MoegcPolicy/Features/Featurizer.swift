@@ -1,6 +1,7 @@
 import Foundation
 import MoegcIR
 import MoegcNN
+import MoegcPlacement
 import MoegcSim
 
 /// Everything the policy network reads about one problem, as constant tensors and index arrays.
@@ -85,7 +86,7 @@ public enum Featurizer {
     }
 
     /// The features of `problem` for a policy that reads `vocabulary` (its config's). Per-task rows
-    /// are computed on `threads` threads (default: `PolicyPlacer.threads(forTasks:)`); the result
+    /// are computed on `threads` threads (default: `PlacingThreads.forTasks(_:)`); the result
     /// is the same for any count.
     public static func input(for problem: PolicyProblem, vocabulary: OpVocabulary, threads: Int? = nil) -> PolicyInput {
         let graph = problem.graph, cluster = problem.cluster
@@ -103,7 +104,7 @@ public enum Featurizer {
         for (i, c) in fusionClasses.enumerated() { classIndex[c] = i }
         // Each task's row depends on nothing but the task: on large graphs, two bands of rows on
         // the two cores (`forEachRowBand`: the same bits for any split).
-        let threads = threads ?? PolicyPlacer.threads(forTasks: n)
+        let threads = threads ?? PlacingThreads.forTasks(n)
         tasks.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let tasks = buffer
             forEachRowBand(n, threads: threads) { band in

@@ -1,5 +1,6 @@
 import Foundation
 import MoegcNN
+import MoegcPlacement
 import MoegcSupport
 
 /// Segment-level recurrent attention over the tasks in topological order (Transformer-XL style).
@@ -73,7 +74,7 @@ struct SegmentEncoder: Sendable {
         let pairs = d / 2
         out.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let out = buffer
-            forEachRowBand(n, threads: threads ?? PolicyPlacer.threads(forTasks: n)) { band in
+            forEachRowBand(n, threads: threads ?? PlacingThreads.forTasks(n)) { band in
                 for i in band {
                     let r = Double(i) / Double(max(n, 1))
                     for k in 0..<pairs {

@@ -54,7 +54,7 @@ public struct LearnedPlacer: Placer {
         let start = clock.now
         let set = checkpoint.trainingConfig.referenceHeuristics ?? .all
         let policyProblem = try PolicyProblem.withHeuristics(problem, seed: seed, budget: budget, set: set)
-        let hintSeconds = CompilePipeline.seconds(start.duration(to: clock.now))
+        let hintSeconds = WallClock.seconds(start.duration(to: clock.now))
         var timing = PlacingTime()
         let result: (decision: SampledPlacement, outcome: PlacementOutcome)
         do {
@@ -103,28 +103,4 @@ public struct LearnedDecision: Sendable {
     public var rejectedStep: Double? = nil
     /// With a fusion head: the merged group of each task (nil when nothing merges).
     public var mergedGroups: [Int]? = nil
-}
-
-/// The fastest of the heuristic placers of a set, by simulated step time: what `moegc compile`
-/// falls back to when the shipped policy cannot be read.
-public struct BestHeuristicPlacer: Placer {
-    public let name = "best-heuristic"
-    public let set: HeuristicSet
-    public let seed: UInt64
-    public let budget: Int?
-
-    public init(set: HeuristicSet = .fast, seed: UInt64 = 0, budget: Int? = nil) {
-        self.set = set
-        self.seed = seed
-        self.budget = budget
-    }
-
-    public var summary: String { "the fastest of " + (set == .fast ? "the heuristics but local search" : "every heuristic") }
-
-    public func place(_ problem: PlacementProblem) throws(PlacementError) -> [Int32] { try placeAndOrder(problem).0 }
-
-    public func placeAndOrder(_ problem: PlacementProblem) throws(PlacementError) -> ([Int32], PriorityRule) {
-        let best = try PolicyProblem.withHeuristics(problem, seed: seed, budget: budget, set: set).reference
-        return (best.placement.map { Int32($0) }, best.priority.map { .given($0) } ?? .bLevel)
-    }
 }

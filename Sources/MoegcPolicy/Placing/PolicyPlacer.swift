@@ -1,5 +1,7 @@
 import MoegcKernels
 import MoegcNN
+import MoegcPlacement
+import MoegcSim
 import MoegcSupport
 
 /// Places problems with a trained policy: greedily (each task's most likely device, the mean
@@ -14,15 +16,6 @@ public struct PolicyPlacer {
     /// Units a sample is expected to move away from the greedy decision (the training run's
     /// exploration), or nil to sample the policy as it is.
     private let explorationMoves: Double?
-
-    /// Tasks from which placing a problem uses two threads (this machine's two cores): below it the
-    /// threads' start-up costs more than they save.
-    public static let parallelTasks = 16_384
-
-    /// The threads placing a problem of `n` tasks uses — its forward pass, featurizer and position
-    /// codes, and the hint heuristics (m-ETF beside the others): the one place that decides. Every
-    /// user splits so that its results do not depend on the count.
-    public static func threads(forTasks n: Int) -> Int { n >= parallelTasks ? 2 : 1 }
 
     /// The policy stored in `checkpoint` (any graph, any device count).
     public init(_ checkpoint: PolicyCheckpoint) throws(PolicyError) {
@@ -71,7 +64,7 @@ public struct PolicyPlacer {
         timing.environment += lap()
         let prepared = policy.prepare(Featurizer.input(for: problem, vocabulary: policy.config.vocabulary))
         timing.features += lap()
-        let tape = Tape(parameters: parameters, recording: false, threads: Self.threads(forTasks: problem.taskCount))
+        let tape = Tape(parameters: parameters, recording: false, threads: PlacingThreads.forTasks(problem.taskCount))
         let output = policy(prepared, tape: tape)
         _ = output.logProbabilities.value
         timing.forward += lap()

@@ -1,6 +1,7 @@
 import Foundation
 import MoegcKernels
 import MoegcNN
+import MoegcSim
 import MoegcSupport
 
 /// Trains one ``PlacementPolicy`` with PPO on one ``PolicyProblem`` or on many at once (GO's

@@ -1,4 +1,5 @@
 import MoegcNN
+import MoegcPlacement
 
 /// How advantages are measured.
 public enum AdvantageBaseline: String, Sendable, Hashable, Codable {

@@ -1,5 +1,6 @@
 import MoegcIR
 import MoegcKernels
+import MoegcSupport
 
 /// Elementwise kernels: unary functions, broadcasting binary ops, fma, dropout, casts.
 extension NodeExecutor {

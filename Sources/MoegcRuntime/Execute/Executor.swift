@@ -25,24 +25,16 @@ public struct NodeExecutor: Sendable {
     /// attributes and the inputs' concrete types.
     public func execute(_ node: Node, name: String, _ inputs: [HostTensor], _ ctx: OpContext) throws(ExecutionError) -> [HostTensor] {
         switch node.op {
-        case .add: return [try binary(.add, inputs[0], inputs[1])]
-        case .sub: return [try binary(.sub, inputs[0], inputs[1])]
-        case .mul: return [try binary(.mul, inputs[0], inputs[1])]
-        case .div: return [try binary(.div, inputs[0], inputs[1])]
-        case .maximum: return [try binary(.max, inputs[0], inputs[1])]
-        case .minimum: return [try binary(.min, inputs[0], inputs[1])]
+        case .add, .sub, .mul, .div, .maximum, .minimum:
+            guard case .binary(let op) = Self.elementwiseKernel(node) else { preconditionFailure("\(node.op): no binary kernel") }
+            return [try binary(op, inputs[0], inputs[1])]
         case .fma: return [try fma(inputs[0], inputs[1], inputs[2])]
-        case .relu: return [unary(.relu, inputs[0])]
-        case .sigmoid: return [unary(.sigmoid, inputs[0])]
-        case .tanh: return [unary(.tanh, inputs[0])]
-        case .exp: return [unary(.exp, inputs[0])]
-        case .log: return [unary(.log, inputs[0])]
-        case .neg: return [unary(.neg, inputs[0])]
-        case .sqrt: return [unary(.sqrt, inputs[0])]
-        case .erf: return [unary(.erf, inputs[0])]
-        case .normal_cdf: return [unary(.normalCDF, inputs[0])]
-        case .softplus: return [unary(.softplus(plus: Float(ctx.double("offset"))), inputs[0])]
-        case .scale: return [scale(inputs[0], Float(ctx.double("factor")))]
+        case .relu, .sigmoid, .tanh, .exp, .log, .neg, .sqrt, .erf, .normal_cdf, .softplus:
+            guard case .unary(let op) = Self.elementwiseKernel(node) else { preconditionFailure("\(node.op): no unary kernel") }
+            return [unary(op, inputs[0])]
+        case .scale:
+            guard case .affine(let factor) = Self.elementwiseKernel(node) else { preconditionFailure("scale: no affine kernel") }
+            return [scale(inputs[0], factor)]
         case .dropout: return [dropout(inputs[0], rate: ctx.double("rate"), stream: ctx.int("stream"))]
         case .cast: return [cast(inputs[0], to: DType(rawValue: ctx.symbol("to")) ?? .f32)]
         case .matmul: return [try matmul(inputs[0], inputs[1], ctx, packed: packed.matrices(for: node))]
@@ -81,6 +73,32 @@ public struct NodeExecutor: Sendable {
         }
     }
 
+    /// The kernel of an elementwise node: the one mapping from these ops to the elementwise
+    /// kernels, read by `execute` for a node alone and by `FusedChain` for a node fused into the
+    /// epilogue of the one before it (so both run the same kernel, bit for bit). nil for other ops.
+    static func elementwiseKernel(_ node: Node) -> ElementwiseKernel? {
+        switch node.op {
+        case .relu: .unary(.relu)
+        case .sigmoid: .unary(.sigmoid)
+        case .tanh: .unary(.tanh)
+        case .exp: .unary(.exp)
+        case .log: .unary(.log)
+        case .neg: .unary(.neg)
+        case .sqrt: .unary(.sqrt)
+        case .erf: .unary(.erf)
+        case .normal_cdf: .unary(.normalCDF)
+        case .softplus: .unary(.softplus(plus: Float(node.attributes["offset"]?.doubleValue ?? 0)))
+        case .scale: .affine(Float(node.attributes["factor"]?.doubleValue ?? 1))
+        case .add: .binary(.add)
+        case .sub: .binary(.sub)
+        case .mul: .binary(.mul)
+        case .div: .binary(.div)
+        case .maximum: .binary(.max)
+        case .minimum: .binary(.min)
+        default: nil
+        }
+    }
+
     /// The concrete type the registry gives result `i` for these operand types.
     func resultShape(_ ctx: OpContext, _ i: Int) throws(ExecutionError) -> [Int] {
         do {
@@ -94,6 +112,14 @@ public struct NodeExecutor: Sendable {
     func generator(_ stream: Int) -> SeededGenerator {
         SeededGenerator.stream(seed: seed, UInt64(truncatingIfNeeded: stream))
     }
+}
+
+/// An elementwise kernel with its constant: what one elementwise node computes.
+enum ElementwiseKernel: Sendable {
+    case unary(UnaryOp)
+    /// factor · x.
+    case affine(Float)
+    case binary(BinaryOp)
 }
 
 extension HostTensor {

@@ -39,7 +39,7 @@ public struct ReferenceInterpreter: Sendable {
             }
         }
         for (name, w) in weights {
-            guard let id = graph.value(named: name), let p = graph.values[id.index].producer, graph.nodes[p.index].op == .param else {
+            guard let id = graph.value(named: name), let p = graph.values[id.index].producer, graph.nodes[p.index].op.schema.isWeight else {
                 throw ExecutionError("a weight was given for %\(name), which is not a parameter of the graph")
             }
             guard w.shape == graph.type(of: id).shape, w.dtype == .f32 else {
@@ -49,7 +49,7 @@ public struct ReferenceInterpreter: Sendable {
         self.graph = graph
         let initialiser = NodeExecutor(seed: seed)
         var materialised: [Int: HostTensor] = [:]
-        for (i, node) in graph.nodes.enumerated() where node.op == .param {
+        for (i, node) in graph.nodes.enumerated() where node.op.schema.isWeight {
             let name = graph.values[node.results[0].index].name
             if let w = weights[name] {
                 materialised[i] = w
@@ -93,7 +93,7 @@ public struct ReferenceInterpreter: Sendable {
                                 declaredResultTypes: node.results.map { graph.values[$0.index].type })
             let start = profile ? clock.now : nil
             let results: [HostTensor]
-            if node.op == .param, let w = weights[i] {
+            if node.op.schema.isWeight, let w = weights[i] {
                 results = [w]
             } else {
                 results = try executor.execute(node, name: name, args, ctx)

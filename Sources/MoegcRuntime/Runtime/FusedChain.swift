@@ -24,44 +24,18 @@ struct FusedChain: Sendable {
     /// running value, or nil when the node cannot join.
     static func step(_ node: Node, chain: Int) -> Step? {
         let ops = node.operands.map(\.index)
-        switch node.op {
-        case .relu, .sigmoid, .tanh, .exp, .log, .neg, .sqrt, .erf, .normal_cdf, .softplus:
-            guard ops == [chain] else { return nil }
-            let offset = Float(node.attributes["offset"]?.doubleValue ?? 0)
-            let op: UnaryOp = switch node.op {
-            case .relu: .relu
-            case .sigmoid: .sigmoid
-            case .tanh: .tanh
-            case .exp: .exp
-            case .log: .log
-            case .neg: .neg
-            case .sqrt: .sqrt
-            case .erf: .erf
-            case .normal_cdf: .normalCDF
-            default: .softplus(plus: offset)
-            }
-            return .unary(op)
-        case .scale:
-            guard ops == [chain] else { return nil }
-            return .affine(Float(node.attributes["factor"]?.doubleValue ?? 1))
-        case .add, .sub, .mul, .div, .maximum, .minimum:
-            guard ops.count == 2, ops[0] == chain, ops[1] != chain else {
-                // a + chain and a · chain are chain + a and chain · a, bit for bit.
-                if ops.count == 2, ops[1] == chain, ops[0] != chain, node.op == .add || node.op == .mul {
-                    return .binary(node.op == .add ? .add : .mul, operand: ops[0])
-                }
-                return nil
-            }
-            let op: BinaryOp = switch node.op {
-            case .add: .add
-            case .sub: .sub
-            case .mul: .mul
-            case .div: .div
-            case .maximum: .max
-            default: .min
-            }
-            return .binary(op, operand: ops[1])
-        default:
+        switch NodeExecutor.elementwiseKernel(node) {
+        case .unary(let op):
+            return ops == [chain] ? .unary(op) : nil
+        case .affine(let factor):
+            return ops == [chain] ? .affine(factor) : nil
+        case .binary(let op):
+            guard ops.count == 2 else { return nil }
+            if ops[0] == chain, ops[1] != chain { return .binary(op, operand: ops[1]) }
+            // a + chain and a · chain are chain + a and chain · a, bit for bit.
+            if ops[1] == chain, ops[0] != chain, op == .add || op == .mul { return .binary(op, operand: ops[0]) }
+            return nil
+        case nil:
             return nil
         }
     }

@@ -1,4 +1,6 @@
 import MoegcIR
+import MoegcPlan
+import Synchronization
 
 /// The devices one OS thread serves during a step, and its loop.
 final class WorkerState: @unchecked Sendable {
@@ -92,7 +94,7 @@ final class WorkerState: @unchecked Sendable {
     /// Runs one node's kernel on its local operands.
     private func kernel(_ d: Int, _ nid: Int) throws(ExecutionError) -> [HostTensor] {
         let graph = runtime.plan.graph, node = graph.nodes[nid]
-        if node.op == .param, let w = runtime.weights[nid] { return [w] }
+        if node.op.schema.isWeight, let w = runtime.weights[nid] { return [w] }
         var args: [HostTensor] = []
         args.reserveCapacity(node.operands.count)
         for v in node.operands { args.append(states[d]!.local[v.index]!) }

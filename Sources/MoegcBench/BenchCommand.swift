@@ -1,16 +1,20 @@
 import ArgumentParser
+import Foundation
+import MoegcCompiler
 import MoegcIR
 import MoegcKernels
 import MoegcPasses
 import MoegcRuntime
 import MoegcSupport
 
-struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Bench: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         abstract: "Benchmarks, measured side by side in one run (ratios, medians).",
         subcommands: [BenchKernels.self, BenchGemm.self, BenchRuntime.self, BenchFFN.self, BenchCalibrate.self, BenchPlan.self, BenchSim.self,
                       BenchPolicy.self]
     )
+
+    public init() {}
 }
 
 /// Standalone sgemm at the expert shapes beside the reference interpreter's expert matmuls (on the
@@ -61,12 +65,13 @@ enum MoELayerBenchmark {
 
     static func measure(rowsPerExpert: Int, samples: Int, experts: Int = 16, k: Int = 4, d: Int = 512, hidden: Int = 1024) throws -> Result {
         let tokens = rowsPerExpert * experts / k
-        var g = try Frontend.load(bytes: Array("""
+        var compilation = Compilation(source: try Frontend.load(bytes: Array("""
         graph layer (%x: f32[\(tokens), \(d)]) -> (%y) {
           %y, %li, %ll = moe(%x) {experts = \(experts), k = \(k), hidden = \(hidden)}
         }
-        """.utf8), path: "bench.graph")
-        try Lowering.run(&g, PassOptions(training: false))
+        """.utf8), path: "bench.graph"), options: .init(file: "bench.graph", training: false))
+        try compilation.lower()
+        let g = compilation.graph
         var rng = SeededGenerator(seed: 1)
         let gate = (0..<(d * experts)).map { _ in Float(rng.nextNormal()) * 0.05 }
         let interp = try ReferenceInterpreter(graph: g, seed: 1, weights: ["y.w_gate": HostTensor([d, experts], floats: gate)])
@@ -87,11 +92,6 @@ enum MoELayerBenchmark {
             expertRates.append(routed * 2 * 2 * Double(d) * Double(hidden) / expert / 1e9)
             shares.append(moving / total)
         }
-        return Result(expertGFLOPS: median(expertRates), dispatchCombineShare: median(shares))
-    }
-
-    static func median(_ v: [Double]) -> Double {
-        let s = v.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        return Result(expertGFLOPS: Statistics.median(expertRates), dispatchCombineShare: Statistics.median(shares))
     }
 }

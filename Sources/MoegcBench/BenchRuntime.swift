@@ -1,4 +1,5 @@
 import ArgumentParser
+import MoegcCompiler
 import MoegcIR
 import MoegcPlan
 import MoegcPasses
@@ -28,10 +29,12 @@ struct BenchRuntime: ParsableCommand {
     func run() throws {
         var table = "| model | nodes | interpreter | Σ kernels | runtime, 1 device | runtime, 2 devices | overhead per op |\n|---|---|---|---|---|---|---|\n"
         for path in graphs {
-            let source: Graph
-            do { source = try Frontend.load(path: path) } catch { Output.err(error.description); throw ExitCode(1) }
-            var g = source
-            do { try Lowering.run(&g, PassOptions(file: path, training: false)) } catch { Output.err(error.description); throw ExitCode(1) }
+            var compilation: Compilation
+            do {
+                compilation = try Compilation.load(path: path, options: .init(training: false))
+                try compilation.lower()
+            } catch { Output.err(error.description); throw ExitCode(1) }
+            let source = compilation.source, g = compilation.graph
             let inputs = RandomInputs.make(for: g, vocabulary: RandomInputs.vocabulary(of: source), seed: 1)
             let interp = try ReferenceInterpreter(graph: g, seed: 1)
             var interpTimes: [Double] = [], kernelTimes: [Double] = []
@@ -61,5 +64,5 @@ struct BenchRuntime: ParsableCommand {
     }
 
     func us(_ s: Double) -> String { Quantity.fixed(s * 1e6, 0) }
-    func median(_ v: [Double]) -> Double { MoELayerBenchmark.median(v) }
+    func median(_ v: [Double]) -> Double { Statistics.median(v) }
 }

@@ -1,23 +1,23 @@
 import Foundation
-import MoegcPolicy
+import MoegcSim
 import MoegcSupport
 
 /// `moegc place GRAPH --policy P --convergence N`: the same unseen graph trained from scratch and
 /// fine-tuned from the policy, N PPO iterations each, with the simulated placements each needed
 /// to reach 95% of the from-scratch run's final quality, and both learning curves in one SVG.
-enum ConvergenceRun {
-    struct Run {
-        var name: String
-        var history: [IterationRecord]
-        var clonedSteps: Int
+public enum ConvergenceRun {
+    public struct Run: Sendable {
+        public var name: String
+        public var history: [IterationRecord]
+        public var clonedSteps: Int
     }
 
-    static func run(_ problem: PolicyProblem, checkpoint: PolicyCheckpoint, iterations: Int, seed: UInt64,
-                    out: String?) throws(PolicyError) -> String {
+    public static func run(_ problem: PolicyProblem, checkpoint: PolicyCheckpoint, iterations: Int, seed: UInt64,
+                           out: String?, progress: TrainingRun.Progress) throws(PolicyError) -> String {
         var runs: [Run] = []
         // Fine-tuning: the policy's weights, fresh Adam, no cloning.
         var tuned = try PolicyTrainer(fineTuning: checkpoint, on: problem, iterations: iterations, seed: seed)
-        try PolicyTraining.run(&tuned, checkpointTo: nil)
+        try TrainingRun.run(&tuned, checkpointTo: nil, progress: progress)
         runs.append(Run(name: "fine-tuned", history: tuned.history, clonedSteps: 0))
         // From scratch: a fresh network with the same hyperparameters, cloning the best heuristic
         // first (cloning simulates nothing), then PPO; and without cloning. Like fine-tuning, its
@@ -29,7 +29,7 @@ enum ConvergenceRun {
             config.hintTracksBest = true
             config.cloningSteps = cloning ? TrainingConfig().cloningSteps : 0
             var scratch = try PolicyTrainer(problem: problem, policyConfig: checkpoint.policyConfig, config: config)
-            try PolicyTraining.run(&scratch, checkpointTo: nil)
+            try TrainingRun.run(&scratch, checkpointTo: nil, progress: progress)
             runs.append(Run(name: cloning ? "from scratch (cloning, then PPO)" : "from scratch (PPO only)",
                             history: scratch.history, clonedSteps: scratch.cloningSteps))
         }

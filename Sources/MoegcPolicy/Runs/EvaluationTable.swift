@@ -1,28 +1,12 @@
 import Foundation
 import MoegcPlacement
-import MoegcPolicy
 import MoegcSim
 import MoegcSupport
 
-/// `moegc place --evaluate`: a trained policy on every graph of a folder, as a Markdown table (or
+/// `moegc place --evaluate`'s table: a trained policy on every graph of a folder, as Markdown (or
 /// JSON) of ratios to each graph's best heuristic, with geometric means.
-enum EvaluationTable {
-    static func evaluate(_ files: [String], cluster: Cluster, checkpoint: PolicyCheckpoint, seed: UInt64, budget: Int?,
-                         fineTune: Int) throws(PolicyError) -> [EvaluationRow] {
-        var bar = ProgressBar(total: files.count)
-        var rows: [EvaluationRow] = []
-        for (i, file) in files.enumerated() {
-            bar.update(done: i, status: "evaluating \((file as NSString).lastPathComponent)", force: true)
-            let problem = try PolicyProblem.placementProblem(path: file, cluster: cluster, seed: seed)
-            rows.append(try PolicyEvaluation.evaluate(problem, checkpoint: checkpoint, seed: seed, budget: budget,
-                                                      fineTuneIterations: fineTune))
-        }
-        bar.update(done: files.count, status: "done", force: true)
-        bar.finish()
-        return rows
-    }
-
-    static func markdown(_ rows: [EvaluationRow], policy: String, fineTune: Int) -> String {
+public enum EvaluationTable {
+    public static func markdown(_ rows: [EvaluationRow], policy: String, fineTune: Int) -> String {
         let names = Placers.names
         let cluster = rows.first?.cluster ?? ""
         let simulations = rows.first?.fineTuned.simulations ?? 0
@@ -54,7 +38,7 @@ enum EvaluationTable {
     }
 
     /// The rows and the summary as JSON (sorted keys, so equal evaluations print equal text).
-    static func json(_ rows: [EvaluationRow], policy: String, seed: UInt64, fineTune: Int) -> String {
+    public static func json(_ rows: [EvaluationRow], policy: String, seed: UInt64, fineTune: Int) -> String {
         struct Document: Encodable {
             var policy: String
             var seed: UInt64

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import MoegcCompiler
 import MoegcIR
 import MoegcPasses
 import MoegcPlan
@@ -40,12 +42,12 @@ struct BenchFFN: ParsableCommand {
             """
             let g = try Frontend.load(bytes: Array(text.utf8), path: "ffn.graph")
             var plan = ExecutionPlan.singleDevice(g)
-            plan.group = g.nodes.map { $0.op == .param ? -1 : ($0.op == .matmul && $0.operands.contains { g[$0].name == "a" } ? 1 : 0) }
+            plan.group = g.nodes.map { $0.op.schema.isWeight ? -1 : ($0.op == .matmul && $0.operands.contains { g[$0].name == "a" } ? 1 : 0) }
             let runtime = try Runtime(plan: plan, seed: 1)
             var rng = SeededGenerator(seed: 2)
             let x = HostTensor([r, 512], floats: (0..<(r * 512)).map { _ in Float(rng.nextNormal()) })
             for _ in 0..<5 { _ = try runtime.run([x]) }
-            results.append((r, MoELayerBenchmark.median(try (0..<samples).map { _ in try runtime.run([x]).seconds })))
+            results.append((r, Statistics.median(try (0..<samples).map { _ in try runtime.run([x]).seconds })))
         }
         if json {
             Output.out("[" + results.map { "{\"rows\": \($0.0), \"seconds\": \($0.1)}" }.joined(separator: ", ") + "]")

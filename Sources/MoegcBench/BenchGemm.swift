@@ -1,5 +1,8 @@
 import ArgumentParser
+import Foundation
+import MoegcCompiler
 import MoegcKernels
+import MoegcSupport
 
 /// cblas_sgemm beside the packed-weight kernels (CMoegcGemm) at the expert shapes and on the
 /// whole expert FFN, medians of interleaved samples in one run.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MoegcCompiler
 import MoegcIR
 import MoegcKernels
 import MoegcPasses
@@ -52,21 +53,21 @@ struct BenchCalibrate: ParsableCommand {
                    + "runtime \(Quantity.fixed(machine.perOp * 1e6, 2)) µs per op, \(Quantity.fixed(machine.perCopy * 1e6, 1)) µs per cross-device hand-off")
         Output.out("cpu2 preset:  sgemm \(Quantity.fixed(cluster.peakFlops(0) / 1e9, 1)) GFLOP/s per core, memcpy \(Quantity.fixed(cluster.memoryBandwidth(0) / 1e9, 1)) GB/s, "
                    + "launch \(Quantity.fixed(cluster.launchOverhead(0) * 1e6, 2)) µs per op\n")
-        var source: Graph
-        do {
-            source = graph == nil ? try Frontend.load(bytes: Array(BenchCalibrate.defaultModel.utf8), path: "calibration.graph")
-                                  : try Frontend.load(path: graph!)
-        } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
-        }
-        var lowered = source
         // Training mode: the gate noise spreads rows over the experts as the cost model expects
         // (with the paper's zero-initialised gate and no noise, every row picks experts 0 and 1).
-        do { try Lowering.run(&lowered, PassOptions(training: true)) } catch { Output.err(error.description); throw ExitCode(1) }
-        try CompilePipeline.fuse(&lowered)
-        let problem: PlacementProblem
-        do { problem = try PlacementProblem(graph: lowered, cluster: cluster) } catch { Output.err("error: \(error)"); throw ExitCode(1) }
+        var compilation: Compilation
+        do {
+            compilation = graph == nil
+                ? Compilation(source: try Frontend.load(bytes: Array(BenchCalibrate.defaultModel.utf8), path: "calibration.graph"),
+                              options: .init(file: "calibration.graph"))
+                : try Compilation.load(path: graph!)
+            try compilation.fuse()
+            try compilation.adapt(to: cluster)
+        } catch {
+            Output.err("\(error)")
+            throw ExitCode(1)
+        }
+        let source = compilation.source, lowered = compilation.graph, problem = compilation.problem!
         let inputs = RandomInputs.make(for: lowered, vocabulary: RandomInputs.vocabulary(of: source), seed: 1)
         var rng = SeededGenerator(seed: seed)
         var simulated: [Double] = [], measured: [Double] = []
@@ -77,10 +78,10 @@ struct BenchCalibrate: ParsableCommand {
             let devices = (0..<problem.taskCount).map { _ in Int32(rng.nextDouble() < bias ? 1 : 0) }
             let evaluation: Evaluation
             do { evaluation = try Evaluation.run(problem, devices: devices) } catch { Output.err("error: \(error)"); throw ExitCode(1) }
-            let plan = try Compile.execution(lowered, problem: problem, placement: evaluation.placement)
+            let plan = try ExecutionPlan(problem, placement: evaluation.placement)
             let runtime = try Runtime(plan: plan, seed: 1)
             _ = try runtime.run(inputs)
-            let m = MoELayerBenchmark.median(try (0..<steps).map { _ in try runtime.run(inputs).seconds })
+            let m = Statistics.median(try (0..<steps).map { _ in try runtime.run(inputs).seconds })
             simulated.append(evaluation.report.makespan)
             measured.append(m)
             let ones = devices.filter { $0 == 1 }.count
@@ -89,7 +90,7 @@ struct BenchCalibrate: ParsableCommand {
         Output.out(rows)
         Output.out("\(lowered.nodes.count) nodes, \(problem.taskCount) fused tasks, \(placements) placements")
         Output.out("Spearman rank correlation (simulated vs measured): \(Quantity.fixed(Statistics.spearman(simulated, measured), 3))")
-        Output.out("median measured / simulated: \(Quantity.fixed(MoELayerBenchmark.median(zip(measured, simulated).map { $0 / $1 }), 2))")
+        Output.out("median measured / simulated: \(Quantity.fixed(Statistics.median(zip(measured, simulated).map { $0 / $1 }), 2))")
     }
 }
 
@@ -120,39 +121,12 @@ enum MachineProbe {
         let x = HostTensor([4], floats: [1, 2, 3, 4])
         func time(_ plan: ExecutionPlan) -> Double {
             let r = try! Runtime(plan: plan, seed: 0)
-            return MoELayerBenchmark.median((0..<21).map { _ in try! r.run([x]).seconds })
+            return Statistics.median((0..<21).map { _ in try! r.run([x]).seconds })
         }
         let one = time(.singleDevice(g))
         let device = (0..<200).map { $0 % 2 }
         let two = time(ExecutionPlan(graph: g, deviceCount: 2, device: device,
                                      order: [(0..<200).filter { $0 % 2 == 0 }, (0..<200).filter { $0 % 2 == 1 }]))
         return Numbers(flops: flops, memcpy: memcpy, perOp: one / 200, perCopy: max(0, two - one) / 199)
-    }
-}
-
-enum Statistics {
-    /// Spearman's rank correlation (average ranks for ties).
-    static func spearman(_ a: [Double], _ b: [Double]) -> Double {
-        pearson(ranks(a), ranks(b))
-    }
-
-    static func ranks(_ v: [Double]) -> [Double] {
-        let order = v.indices.sorted { v[$0] < v[$1] }
-        var r = [Double](repeating: 0, count: v.count)
-        var i = 0
-        while i < order.count {
-            var j = i
-            while j + 1 < order.count && v[order[j + 1]] == v[order[i]] { j += 1 }
-            for k in i...j { r[order[k]] = Double(i + j) / 2 + 1 }
-            i = j + 1
-        }
-        return r
-    }
-
-    static func pearson(_ a: [Double], _ b: [Double]) -> Double {
-        let n = Double(a.count), ma = a.reduce(0, +) / n, mb = b.reduce(0, +) / n
-        var sab = 0.0, saa = 0.0, sbb = 0.0
-        for (x, y) in zip(a, b) { sab += (x - ma) * (y - mb); saa += (x - ma) * (x - ma); sbb += (y - mb) * (y - mb) }
-        return saa > 0 && sbb > 0 ? sab / (saa * sbb).squareRoot() : 0
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MoegcCompiler
 import MoegcIR
 import MoegcPasses
 import MoegcPlan
@@ -25,17 +26,17 @@ struct BenchPlan: ParsableCommand {
         Output.out("| graph | nodes | plan file | write | read | identical |\n|---|---:|---:|---:|---:|---|")
         var allSame = true
         for f in files {
-            var g: Graph
+            var compilation: Compilation
             do {
-                g = try Frontend.load(path: graphs + "/" + f)
-                try Lowering.run(&g, PassOptions(file: f))
+                compilation = try Compilation.load(path: graphs + "/" + f)
+                try compilation.fuse()
             } catch {
                 Output.err(error.description)
                 throw ExitCode(1)
             }
-            let fusion = FusionPlan(g)
+            let g = compilation.graph
             var e = ExecutionPlan.singleDevice(g)
-            e.group = fusion.group.map(Int.init)
+            e.group = FusionPlan.annotated(g)?.group.map(Int.init)
             let plan = CompiledPlan(execution: e, clusterText: "", source: f)
             let clock = ContinuousClock()
             let t0 = clock.now

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MoegcCompiler
 import Foundation
 import MoegcIR
 import MoegcPlacement
@@ -29,7 +30,7 @@ struct BenchPolicy: ParsableCommand {
         let checkpoint: PolicyCheckpoint, cluster: Cluster
         do {
             checkpoint = try DefaultPolicy.load(policy).checkpoint
-            cluster = try PolicySet.clusters([self.cluster])[0]
+            cluster = try TrainingSet.clusters([self.cluster])[0]
         } catch {
             Output.err(error.description)
             throw ExitCode(1)
@@ -39,15 +40,12 @@ struct BenchPolicy: ParsableCommand {
         Output.out("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for path in graphs {
             do {
-                var graph = try GraphOptions.parse([path]).load()
-                let (_, lower) = try CompilePipeline.timed { () throws(DiagnosticList) in
-                    try CompilePipeline.lower(&graph, training: true, file: path)
-                }
-                let (_, fuse) = try CompilePipeline.timed { () throws(DiagnosticList) in try CompilePipeline.fuse(&graph) }
-                let (problem, adapt) = try CompilePipeline.timed { () throws(PlacementError) in
-                    try PlacementProblem(graph: graph, cluster: cluster)
-                }
-                let (policyProblem, heuristics) = try CompilePipeline.timed { () throws(PlacementError) in
+                var compilation = try Compilation.load(path: path)
+                try compilation.fuse()
+                try compilation.adapt(to: cluster)
+                let graph = compilation.graph, problem = compilation.problem!
+                let (lower, fuse, adapt) = (compilation.timings.lower, compilation.timings.fuse, compilation.timings.adapt)
+                let (policyProblem, heuristics) = try WallClock.timed { () throws(PlacementError) in
                     try PolicyProblem.withHeuristics(problem, set: set)
                 }
                 var timing = PlacingTime()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MoegcCompiler
 import MoegcIR
 import MoegcPasses
 import MoegcPlacement
@@ -73,28 +74,18 @@ struct BenchSim: ParsableCommand {
 
     func compileBenchmark() throws {
         let target = try load(compileCluster)
-        let clock = ContinuousClock()
-        var mark = clock.now
-        func lap() -> Double {
-            let now = clock.now
-            defer { mark = now }
-            return CompilePipeline.seconds(mark.duration(to: now))
-        }
-        var g = try GraphOptions.parse([graph]).load()
-        let frontTime = lap()
-        do throws(DiagnosticList) { try CompilePipeline.lower(&g, training: true, file: graph) } catch {
-            Output.err(error.description)
+        var compilation: Compilation
+        let frontTime: Double
+        do {
+            (compilation, frontTime) = try WallClock.timed { () throws(DiagnosticList) in try Compilation.load(path: graph) }
+            try compilation.fuse()
+            try compilation.adapt(to: target)
+        } catch {
+            Output.err("\(error)")
             throw ExitCode(1)
         }
-        let lowerTime = lap()
-        try CompilePipeline.fuse(&g)
-        let fuseTime = lap()
-        let problem: PlacementProblem
-        do throws(PlacementError) { problem = try PlacementProblem(graph: g, cluster: target) } catch {
-            Output.err("error: \(error.description)")
-            throw ExitCode(1)
-        }
-        let adaptTime = lap()
+        let (lowerTime, fuseTime, adaptTime) = (compilation.timings.lower, compilation.timings.fuse, compilation.timings.adapt)
+        let g = compilation.graph, problem = compilation.problem!
         let shared = frontTime + lowerTime + fuseTime + adaptTime
         Output.out("\n== compile of \(graph) on \(target.name): \(g.nodes.count) lowered nodes, \(problem.taskCount) fused tasks")
         Output.out("shared stages: parse+shapes \(Quantity.seconds(frontTime)), lower \(Quantity.seconds(lowerTime)), "
@@ -107,9 +98,7 @@ struct BenchSim: ParsableCommand {
                 Output.err("error: \(error.description)")
                 throw ExitCode(1)
             }
-            _ = lap()
-            let outcome = Result { () throws(PlacementError) in try CompilePipeline.place(problem, with: placer) }
-            let total = lap()
+            let (outcome, total) = WallClock.timed { Result { () throws(PlacementError) in try problem.place(with: placer) } }
             switch outcome {
             case .success(let placed):
                 let (e, place) = (placed.evaluation, placed.placeSeconds)
