@@ -21,6 +21,24 @@ public enum OpCatalogue {
         return out
     }
 
+    /// One line per kind of op, the ops named in registry order: the README's op list.
+    public static var summary: String {
+        var lines: [String] = []
+        func line(_ title: String, _ ops: [OpSchema]) {
+            guard !ops.isEmpty else { return }
+            lines.append("- \(title): " + ops.map { "`\($0.code)`" }.joined(separator: ", "))
+        }
+        line("Layers (lowered to primitives)", OpRegistry.all.filter { $0.level == .layer })
+        let primitives = OpRegistry.all.filter { $0.level == .primitive }
+        for (fusion, title) in [(FusionClass.elementwise, "elementwise"), (.injective, "injective (moves or selects data)"),
+                                (.reduction, "reductions"), (.outputFusable, "contractions (take an elementwise epilogue)"),
+                                (.opaque, "never fused (data-dependent routing)"), (.source, "sources")] {
+            line("Primitives, \(title)", primitives.filter { $0.fusion == fusion })
+        }
+        line("Foreign ops (known by their stated costs)", OpRegistry.all.filter { $0.level == .opaque })
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// `name` (a default, or "required"): what it is.
     static func attribute(_ a: AttributeSpec) -> String {
         let value = a.defaultValue.map { "= \($0)" } ?? "required"
