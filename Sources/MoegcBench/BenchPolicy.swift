@@ -1,6 +1,6 @@
 import ArgumentParser
-import MoegcCompiler
 import Foundation
+import MoegcCompiler
 import MoegcIR
 import MoegcPlacement
 import MoegcPolicy

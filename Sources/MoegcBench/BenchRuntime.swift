@@ -1,8 +1,8 @@
 import ArgumentParser
 import MoegcCompiler
 import MoegcIR
-import MoegcPlan
 import MoegcPasses
+import MoegcPlan
 import MoegcRuntime
 import MoegcSupport
 

@@ -111,15 +111,7 @@ struct Compile: ParsableCommand {
     /// lower → fuse → place → schedule → simulate, printing the placed IR or the report, writing
     /// the trace and the plan.
     private func compileAndPlace(_ compilation: inout Compilation) throws {
-        do { try compilation.fuse() } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
-        }
-        let cluster = try placement.loadCluster()
-        do { try compilation.adapt(to: cluster) } catch {
-            Output.err("error: \(error.description)")
-            throw ExitCode(1)
-        }
+        let cluster = try placement.adapt(&compilation)
         let placer = try placement.makePlacer(seed: mode.seed, policyFile: policy, default: .policy)
         do { try compilation.place(with: placer) } catch {
             Output.err("error: \(placer.name) on \(cluster.name): \(error.description)")

@@ -1,7 +1,7 @@
 import ArgumentParser
+import Foundation
 import MoegcBench
 import MoegcSupport
-import Foundation
 
 /// The `moegc` command: a thin layer that wires the compiler's stages together.
 public struct Moegc: ParsableCommand {

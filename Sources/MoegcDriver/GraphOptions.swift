@@ -1,7 +1,7 @@
 import ArgumentParser
-import MoegcSupport
-import MoegcIR
 import MoegcCompiler
+import MoegcIR
+import MoegcSupport
 
 /// Options re-sizing a graph's named dimensions.
 struct DimensionOptions: ParsableArguments {

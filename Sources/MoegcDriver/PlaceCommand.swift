@@ -47,17 +47,7 @@ struct Place: ParsableCommand {
         }
         let path = try input.path()
         var compilation = try input.load(mode.compilation(file: path, fusion: !placement.noFusion))
-        do {
-            try compilation.fuse()
-        } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
-        }
-        let cluster = try placement.loadCluster()
-        do { try compilation.adapt(to: cluster) } catch {
-            Output.err("error: \(error.description)")
-            throw ExitCode(1)
-        }
+        let cluster = try placement.adapt(&compilation)
         let problem = compilation.problem!
         if learned.isActive {
             try runPolicy(problem)

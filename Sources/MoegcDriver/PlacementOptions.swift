@@ -1,8 +1,8 @@
 import ArgumentParser
-import MoegcSupport
 import MoegcCompiler
 import MoegcPlacement
 import MoegcSim
+import MoegcSupport
 
 /// Options of the stages after the front end: fusion, cluster, placer.
 struct PlacementOptions: ParsableArguments {
@@ -40,6 +40,21 @@ struct PlacementOptions: ParsableArguments {
             Output.err(error.description)
             throw ExitCode(1)
         }
+    }
+
+    /// Fuses `compilation` and adapts it to the cluster named by --cluster; prints the diagnostics
+    /// or the placement error and exits 1 when either fails. Returns the cluster.
+    func adapt(_ compilation: inout Compilation) throws -> Cluster {
+        do { try compilation.fuse() } catch {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
+        let cluster = try loadCluster()
+        do { try compilation.adapt(to: cluster) } catch {
+            Output.err("error: \(error.description)")
+            throw ExitCode(1)
+        }
+        return cluster
     }
 
     /// The placer these options name (with `policyFile`, a policy file), or `fallback` when they

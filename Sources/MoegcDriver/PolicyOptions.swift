@@ -1,6 +1,6 @@
 import ArgumentParser
-import MoegcSupport
 import Foundation
+import MoegcSupport
 
 /// The learned-placement options of `moegc place`: training a policy on one graph or on a folder
 /// of graphs, placing a graph with a trained one (optionally fine-tuning it first), evaluating a

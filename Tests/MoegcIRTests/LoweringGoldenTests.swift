@@ -1,7 +1,7 @@
-import Testing
 import MoegcIR
 import MoegcPasses
 import MoegcSupport
+import Testing
 
 /// Lowering passes, IR in → IR out, against golden files in Golden/. Set MOEGC_RECORD_GOLDEN=1 to
 /// re-record them; a recording run fails, so a re-record is never silent.

@@ -1,7 +1,7 @@
-import Testing
 import MoegcIR
 import MoegcPasses
 import MoegcSupport
+import Testing
 
 /// Thousands of mutants of valid graphs (tokens deleted, duplicated, swapped; bytes flipped; text
 /// cut short): the front end never crashes or hangs, and every rejection is located inside the text.

@@ -1,6 +1,6 @@
-import Testing
 import MoegcIR
 import MoegcPasses
+import Testing
 
 /// Tables 7 and 8 of Shazeer et al. (2017): parameters excluding embedding and softmax, and
 /// multiply-adds per timestep, each within 1% (the tolerance; the paper rounds to 0.1M).

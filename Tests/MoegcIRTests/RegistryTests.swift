@@ -1,5 +1,5 @@
-import Testing
 import MoegcIR
+import Testing
 
 /// The op registry is complete and consistent: one schema per op, attribute names unique,
 /// defaults valid against their own kinds.

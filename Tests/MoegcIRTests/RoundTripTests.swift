@@ -1,7 +1,7 @@
-import Testing
 import MoegcIR
 import MoegcPasses
 import MoegcSupport
+import Testing
 
 /// The text format is a contract: canonical files print back to themselves, and parse∘print∘parse
 /// gives an equal graph.

@@ -1,6 +1,6 @@
-import Testing
 import MoegcIR
 import MoegcPasses
+import Testing
 
 /// Shape rules from the registry, as the shape-inference pass applies them: IR in, typed IR out.
 struct ShapeInferenceTests {

@@ -1,7 +1,7 @@
-import Testing
 import MoegcIR
 import MoegcModels
 import MoegcPasses
+import Testing
 
 /// Every family writes valid graphs that lower, the same text for the same seed, and honours the
 /// options it is given.

@@ -1,8 +1,8 @@
-import Testing
 import MoegcIR
 import MoegcPasses
 @testable import MoegcPlan
 import MoegcSupport
+import Testing
 
 let repoRoot: String = {
     var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)

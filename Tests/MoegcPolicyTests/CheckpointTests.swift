@@ -1,5 +1,5 @@
-import MoegcIR
 import Foundation
+import MoegcIR
 @testable import MoegcPolicy
 import MoegcSim
 import MoegcSupport

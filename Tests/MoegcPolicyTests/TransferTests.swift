@@ -1,5 +1,5 @@
-import MoegcCompiler
 import Foundation
+import MoegcCompiler
 import MoegcIR
 import MoegcPlacement
 @testable import MoegcPolicy

@@ -1,6 +1,6 @@
-import Testing
 import MoegcIR
 import MoegcRuntime
+import Testing
 
 /// The lowered MoE, run by the reference interpreter, equals the paper's dense per-token formula
 /// computed independently in Double (NaiveMoE): outputs to ≤1e−5 relative to the output's scale,

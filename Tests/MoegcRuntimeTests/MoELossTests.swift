@@ -1,6 +1,6 @@
-import Testing
 import MoegcIR
 import MoegcRuntime
+import Testing
 
 /// The gate and loss primitives on one fixed small case, against numbers computed independently
 /// by Reference/moe_losses.py (its output is Reference/moe_losses.expected): 3 tokens, 4 experts,

@@ -1,9 +1,9 @@
-import Testing
 import MoegcIR
 import MoegcKernels
 import MoegcPlan
 import MoegcRuntime
 import MoegcSupport
+import Testing
 
 /// Matmuls by a weight run on the packed-weight kernel, the weight packed once when the
 /// interpreter (and so the runtime) is made: plain, transposed (`transpose_b`), batched, with a

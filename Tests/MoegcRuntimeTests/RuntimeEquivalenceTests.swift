@@ -1,10 +1,10 @@
-import Testing
+import Foundation
 import MoegcIR
-import MoegcPlan
 import MoegcPasses
+import MoegcPlan
 import MoegcRuntime
 import MoegcSupport
-import Foundation
+import Testing
 
 /// The multithreaded runtime computes exactly what the reference interpreter computes, for every
 /// tiny-* model under random plans: random devices (1 to 6, on 1 to 3 OS threads), random

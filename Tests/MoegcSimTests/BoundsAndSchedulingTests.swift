@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 @testable import MoegcSim
+import Testing
 
 @Suite struct BoundsAndSchedulingTests {
     /// Two unit devices, the second twice as fast: a fork of two 4-flop tasks after a 2-flop task.

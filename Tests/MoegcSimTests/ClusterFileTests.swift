@@ -1,7 +1,7 @@
 import Foundation
+@testable import MoegcSim
 import MoegcSupport
 import Testing
-@testable import MoegcSim
 
 @Suite struct ClusterFileTests {
     /// Parses `text` expecting failure; returns "line:col: message" for each diagnostic.

@@ -1,6 +1,6 @@
+@testable import MoegcSim
 import MoegcSupport
 import Testing
-@testable import MoegcSim
 
 /// Random DAGs, placements and orders (seeded): the simulator must respect every lower bound, be
 /// deterministic, balance its memory books, and report (never hang on) orders that deadlock.

@@ -1,5 +1,5 @@
-import Testing
 @testable import MoegcSim
+import Testing
 
 /// Timelines worked out by hand on `unitCluster` (1 FLOP/s, 1 B/s, 0.5 s a channel hop).
 @Suite struct SimulatorTimelineTests {

@@ -1,6 +1,6 @@
 import CMoegcProto
-import MoegcProto
 import MoegcNN
+import MoegcProto
 
 /// The only code that touches protoc-c's C structs. Encoding builds the C message in memory owned
 /// by a ``CArena`` and packs it into a Swift array; decoding unpacks, copies every field into Swift

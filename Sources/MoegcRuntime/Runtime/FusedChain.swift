@@ -1,6 +1,6 @@
 import MoegcIR
-import MoegcPlan
 import MoegcKernels
+import MoegcPlan
 
 /// An elementwise epilogue fused into the node before it: `matmul → add(bias) → relu`, say, runs
 /// the matmul, then every elementwise step over the matmul's output in place, block by block, so

@@ -1,8 +1,8 @@
 import MoegcIR
-import Synchronization
-import MoegcPlan
 import MoegcKernels
+import MoegcPlan
 import MoegcSupport
+import Synchronization
 
 /// The multithreaded runtime: one worker per simulated device (or several devices per OS thread
 /// with `threads`), each running its nodes in the plan's order with the CPU kernels. A value a
