@@ -16,7 +16,7 @@
 //   MoegcPlan      the compiled plan: what the runtime executes, and its file format
 //   MoegcRuntime   executes lowered graphs: the op→kernel table, the reference interpreter
 //   MoegcModels    generators of model-graph families (training and evaluation sets for the policy)
-//   MoegcNN        tensors, reverse-mode autodiff, layers, Adam (knows nothing of graphs)
+//   MoegcNN        tensors, reverse-mode autodiff, layers, Adam, on MoegcKernels' kernels (knows nothing of graphs)
 //   MoegcPolicy    learned placement: featurizer, GAT + segment-recurrent-attention policy, PPO, checkpoints
 //   MoegcDriver    the command-line driver: wires the stages together
 //   moegc          the executable (a thin main around MoegcDriver)
@@ -47,7 +47,7 @@ let package = Package(
         ]),
         .target(name: "MoegcPlacement", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcSupport", "CMetis",
                                                        .product(name: "HeapModule", package: "swift-collections")]),
-        .target(name: "MoegcNN", dependencies: ["CBLAS", "CMoegcGemm", "MoegcSupport"]),
+        .target(name: "MoegcNN", dependencies: ["MoegcKernels", "MoegcSupport"]),
         .target(name: "CMoegcProto", path: "Sources/CMoegcProto", exclude: ["proto", "README.md"],
                 linkerSettings: [.linkedLibrary("protobuf-c")]),
         .target(name: "MoegcProto", dependencies: ["CMoegcProto"]),
@@ -66,7 +66,7 @@ let package = Package(
 
         .testTarget(name: "MoegcIRTests", dependencies: ["MoegcIR", "MoegcPasses"]),
         .testTarget(name: "MoegcKernelsTests", dependencies: ["MoegcKernels"]),
-        .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN", "CMoegcGemm", "MoegcSupport"]),
+        .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN", "MoegcKernels", "CMoegcGemm", "MoegcSupport"]),
         .testTarget(name: "MoegcRuntimeTests", dependencies: ["MoegcRuntime", "MoegcPlan", "MoegcPasses"]),
         .testTarget(name: "MoegcPlanTests", dependencies: ["MoegcPlan", "MoegcPasses"]),
         .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim"]),

@@ -1,4 +1,4 @@
-import CMoegcGemm
+import MoegcKernels
 
 // Segment-recurrent attention (Transformer-XL) over a whole sequence at once.
 //
@@ -68,50 +68,39 @@ extension Var {
             let b = SegmentBlock(s, rows: n, segment: segment)
             offsets[s + 1] = offsets[s] + heads * b.queries * b.keys
         }
-        var kept = [Float](repeating: 0, count: keep ? offsets[segments] : 0)
+        var kept = Tensor(zeros: [keep ? offsets[segments] : 0])
         // Attention weights of one segment, per worker, when they are not kept.
         let workers = parallelWorkers(segments, threads: threads)
-        let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: keep ? 0 : workers * heads * segment * 2 * segment)
-        defer { scratch.deallocate() }
-        nonisolated(unsafe) let scratchBuffer = scratch
-        let out = Tensor(shape: [n, valueWidth], unsafeUninitialized: { o in
-            q.withUnsafeBufferPointer { pq in
-                k.withUnsafeBufferPointer { pk in
-                    v.withUnsafeBufferPointer { pv in
-                        kept.withUnsafeMutableBufferPointer { store in
-                            nonisolated(unsafe) let (o, store) = (o, store)
-                            parallelFor(segments, threads: threads) { s, worker in
-                                let b = SegmentBlock(s, rows: n, segment: segment)
-                                let size = offsets[s + 1] - offsets[s]
-                                do {
-                                    let p = keep ? UnsafeMutableBufferPointer(rebasing: store[offsets[s]..<offsets[s + 1]])
-                                        : UnsafeMutableBufferPointer(rebasing: scratchBuffer[(worker * heads * segment * 2 * segment)...].prefix(size))
-                                    let block = b.queries * b.keys
-                                    for h in 0..<heads {
-                                        gemm(transposeA: false, transposeB: true, m: b.queries, n: b.keys, k: dk, alpha: scale,
-                                             pq, offsetA: b.queryStart * width + h * dk, lda: width,
-                                             pk, offsetB: b.keyStart * width + h * dk, ldb: width,
-                                             beta: 0, p, offsetC: h * block, ldc: b.keys)
-                                        moegc_softmax_rows(b.queries, b.keys, p.baseAddress! + h * block, b.keys)
-                                        gemm(transposeA: false, transposeB: false, m: b.queries, n: dv, k: b.keys, alpha: 1,
-                                             UnsafeBufferPointer(p), offsetA: h * block, lda: b.keys,
-                                             pv, offsetB: b.keyStart * valueWidth + h * dv, ldb: valueWidth,
-                                             beta: 0, o, offsetC: b.queryStart * valueWidth + h * dv, ldc: valueWidth)
-                                    }
-                                }
-                            }
+        let scratchSize = keep ? 0 : heads * segment * 2 * segment
+        var scratch = Tensor(zeros: [workers * scratchSize])
+        let out = Tensor(shape: [n, valueWidth]) { o in
+            Tensor.update(&kept, &scratch) { kept, scratch in
+                Tensor.read(q, k, v) { q, k, v in
+                    parallelFor(segments, threads: threads) { s, worker in
+                        let b = SegmentBlock(s, rows: n, segment: segment)
+                        let p = keep ? kept.slice(offsets[s]..<offsets[s + 1])
+                            : scratch.slice(worker * scratchSize ..< worker * scratchSize + offsets[s + 1] - offsets[s])
+                        let block = b.queries * b.keys
+                        for h in 0..<heads {
+                            gemm(false, true, m: b.queries, n: b.keys, k: dk, alpha: scale,
+                                 q, offsetA: b.queryStart * width + h * dk, lda: width,
+                                 k, offsetB: b.keyStart * width + h * dk, ldb: width,
+                                 beta: 0, p, offsetC: h * block, ldc: b.keys)
+                            Kernels.softmax(inPlace: p.mutablePointer(at: h * block), rows: b.queries, cols: b.keys, ld: b.keys)
+                            gemm(false, false, m: b.queries, n: dv, k: b.keys, p, offsetA: h * block, lda: b.keys,
+                                 v, offsetB: b.keyStart * valueWidth + h * dv, ldb: valueWidth,
+                                 beta: 0, o, offsetC: b.queryStart * valueWidth + h * dv, ldc: valueWidth)
                         }
                     }
                 }
             }
-        })
+        }
         guard keep else { return query.tape.constant(out) }
         let (iq, ik, iv, imk, imv) = (query.id, key.id, value.id, memoryKey.id, memoryValue.id)
         let weights = kept
         return query.tape.record(out, query, key, value, memoryKey, memoryValue) { g, grads in
-            var d = SegmentAttentionGradients(q: q.shape, k: k.shape, v: v.shape)
-            d.compute(g: g, weights: weights, q: q, k: k, v: v, offsets: offsets, rows: n, segment: segment, heads: heads,
-                      scale: scale, threads: threads)
+            let d = SegmentAttentionGradients(g: g, weights: weights, q: q, k: k, v: v, offsets: offsets, rows: n,
+                                              segment: segment, heads: heads, scale: scale, threads: threads)
             grads.accumulate(iq, d.query)
             grads.accumulate(ik, d.key)
             grads.accumulate(iv, d.value)
@@ -123,83 +112,68 @@ extension Var {
 
 /// The backward pass of `Var.segmentAttention` (see the file comment for the formulas).
 private struct SegmentAttentionGradients {
-    var query: Tensor, key: Tensor, value: Tensor, memoryKey: Tensor, memoryValue: Tensor
+    let query: Tensor, key: Tensor, value: Tensor, memoryKey: Tensor, memoryValue: Tensor
 
-    init(q: [Int], k: [Int], v: [Int]) {
-        query = Tensor(zeros: q)
-        key = Tensor(zeros: k)
-        value = Tensor(zeros: v)
-        memoryKey = Tensor(zeros: k)
-        memoryValue = Tensor(zeros: v)
-    }
-
-    mutating func compute(g: Tensor, weights: [Float], q: Tensor, k: Tensor, v: Tensor, offsets: [Int], rows n: Int,
-                          segment: Int, heads: Int, scale: Float, threads: Int) {
+    init(g: Tensor, weights: Tensor, q: Tensor, k: Tensor, v: Tensor, offsets: [Int], rows n: Int,
+         segment: Int, heads: Int, scale: Float, threads: Int) {
         let width = q.shape[1], valueWidth = v.shape[1], dk = width / heads, dv = valueWidth / heads
         let segments = offsets.count - 1
-        let pg = g.scalars, pq = q.scalars, pk = k.scalars, pv = v.scalars
-        let dq = UnsafeMutableBufferPointer<Float>.allocate(capacity: query.count)
-        let dkey = UnsafeMutableBufferPointer<Float>.allocate(capacity: key.count)
-        let dval = UnsafeMutableBufferPointer<Float>.allocate(capacity: value.count)
-        let dmk = UnsafeMutableBufferPointer<Float>.allocate(capacity: key.count)
-        let dmv = UnsafeMutableBufferPointer<Float>.allocate(capacity: value.count)
-        defer { for b in [dq, dkey, dval, dmk, dmv] { b.deallocate() } }
-        for b in [dq, dkey, dval, dmk, dmv] { b.initialize(repeating: 0) }
-        weights.withUnsafeBufferPointer { p in
-            pg.withUnsafeBufferPointer { pg in
-                pq.withUnsafeBufferPointer { pq in
-                    pk.withUnsafeBufferPointer { pk in
-                        pv.withUnsafeBufferPointer { pv in
-                            nonisolated(unsafe) let (p, pg, pq, pk, pv) = (p, pg, pq, pk, pv)
-                            parallelFor(segments, threads: threads) { s, _ in
-                                let b = SegmentBlock(s, rows: n, segment: segment)
-                                let block = b.queries * b.keys, own = b.keys - b.memory
-                                var ds = [Float](repeating: 0, count: block)
-                                ds.withUnsafeMutableBufferPointer { ds in
-                                    let dsr = UnsafeBufferPointer(ds)
-                                    for h in 0..<heads {
-                                        let ph = offsets[s] + h * block
-                                        let gOffset = b.queryStart * valueWidth + h * dv
-                                        // dV[own] += P[:, own]ᵀ dO;  dMemV[prev] += P[:, mem]ᵀ dO
-                                        gemm(transposeA: true, transposeB: false, m: own, n: dv, k: b.queries, alpha: 1,
-                                             p, offsetA: ph + b.memory, lda: b.keys, pg, offsetB: gOffset, ldb: valueWidth,
-                                             beta: 1, dval, offsetC: b.queryStart * valueWidth + h * dv, ldc: valueWidth)
-                                        gemm(transposeA: true, transposeB: false, m: b.memory, n: dv, k: b.queries, alpha: 1,
-                                             p, offsetA: ph, lda: b.keys, pg, offsetB: gOffset, ldb: valueWidth,
-                                             beta: 1, dmv, offsetC: b.keyStart * valueWidth + h * dv, ldc: valueWidth)
-                                        // dP = dO V[block]ᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
-                                        gemm(transposeA: false, transposeB: true, m: b.queries, n: b.keys, k: dv, alpha: 1,
-                                             pg, offsetA: gOffset, lda: valueWidth, pv, offsetB: b.keyStart * valueWidth + h * dv, ldb: valueWidth,
-                                             beta: 0, ds, ldc: b.keys)
-                                        for r in 0..<b.queries {
-                                            let row = r * b.keys
-                                            var dot: Float = 0
-                                            for j in 0..<b.keys { dot += ds[row + j] * p[ph + row + j] }
-                                            for j in 0..<b.keys { ds[row + j] = p[ph + row + j] * (ds[row + j] - dot) }
-                                        }
-                                        // dQ[seg] += scale · dS K[block]
-                                        gemm(transposeA: false, transposeB: false, m: b.queries, n: dk, k: b.keys, alpha: scale,
-                                             dsr, lda: b.keys, pk, offsetB: b.keyStart * width + h * dk, ldb: width,
-                                             beta: 1, dq, offsetC: b.queryStart * width + h * dk, ldc: width)
-                                        // dK[own] += scale · dS[:, own]ᵀ Q[seg];  dMemK[prev] += scale · dS[:, mem]ᵀ Q[seg]
-                                        gemm(transposeA: true, transposeB: false, m: own, n: dk, k: b.queries, alpha: scale,
-                                             dsr, offsetA: b.memory, lda: b.keys, pq, offsetB: b.queryStart * width + h * dk, ldb: width,
-                                             beta: 1, dkey, offsetC: b.queryStart * width + h * dk, ldc: width)
-                                        gemm(transposeA: true, transposeB: false, m: b.memory, n: dk, k: b.queries, alpha: scale,
-                                             dsr, lda: b.keys, pq, offsetB: b.queryStart * width + h * dk, ldb: width,
-                                             beta: 1, dmk, offsetC: b.keyStart * width + h * dk, ldc: width)
-                                    }
+        // The five gradients side by side in one buffer: dQ, dK, dV, dMemK, dMemV.
+        let (kc, vc) = (k.count, v.count)
+        let parts = [q.count, kc, vc, kc, vc].reduce(into: [0]) { $0.append($0.last! + $1) }
+        var all = Tensor(zeros: [parts[5]])
+        all.update { all in
+            let (dq, dkey, dval, dmk, dmv) = (all.slice(parts[0]..<parts[1]), all.slice(parts[1]..<parts[2]),
+                                              all.slice(parts[2]..<parts[3]), all.slice(parts[3]..<parts[4]),
+                                              all.slice(parts[4]..<parts[5]))
+            Tensor.read(weights, g, q, k) { p, g, q, k in
+                v.read { v in
+                    parallelFor(segments, threads: threads) { s, _ in
+                        let b = SegmentBlock(s, rows: n, segment: segment)
+                        let block = b.queries * b.keys, own = b.keys - b.memory
+                        var ds = Tensor(zeros: [block])
+                        ds.update { ds in
+                            for h in 0..<heads {
+                                let ph = offsets[s] + h * block
+                                let gOffset = b.queryStart * valueWidth + h * dv
+                                // dV[own] += P[:, own]ᵀ dO;  dMemV[prev] += P[:, mem]ᵀ dO
+                                gemm(true, false, m: own, n: dv, k: b.queries, p, offsetA: ph + b.memory, lda: b.keys,
+                                     g, offsetB: gOffset, ldb: valueWidth,
+                                     beta: 1, dval, offsetC: b.queryStart * valueWidth + h * dv, ldc: valueWidth)
+                                gemm(true, false, m: b.memory, n: dv, k: b.queries, p, offsetA: ph, lda: b.keys,
+                                     g, offsetB: gOffset, ldb: valueWidth,
+                                     beta: 1, dmv, offsetC: b.keyStart * valueWidth + h * dv, ldc: valueWidth)
+                                // dP = dO V[block]ᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
+                                gemm(false, true, m: b.queries, n: b.keys, k: dv, g, offsetA: gOffset, lda: valueWidth,
+                                     v, offsetB: b.keyStart * valueWidth + h * dv, ldb: valueWidth, beta: 0, ds, ldc: b.keys)
+                                for r in 0..<b.queries {
+                                    let row = r * b.keys
+                                    var dot: Float = 0
+                                    for j in 0..<b.keys { dot += ds[row + j] * p[ph + row + j] }
+                                    for j in 0..<b.keys { ds[row + j] = p[ph + row + j] * (ds[row + j] - dot) }
                                 }
+                                // dQ[seg] += scale · dS K[block]
+                                gemm(false, false, m: b.queries, n: dk, k: b.keys, alpha: scale, ds, lda: b.keys,
+                                     k, offsetB: b.keyStart * width + h * dk, ldb: width,
+                                     beta: 1, dq, offsetC: b.queryStart * width + h * dk, ldc: width)
+                                // dK[own] += scale · dS[:, own]ᵀ Q[seg];  dMemK[prev] += scale · dS[:, mem]ᵀ Q[seg]
+                                gemm(true, false, m: own, n: dk, k: b.queries, alpha: scale, ds, offsetA: b.memory, lda: b.keys,
+                                     q, offsetB: b.queryStart * width + h * dk, ldb: width,
+                                     beta: 1, dkey, offsetC: b.queryStart * width + h * dk, ldc: width)
+                                gemm(true, false, m: b.memory, n: dk, k: b.queries, alpha: scale, ds, lda: b.keys,
+                                     q, offsetB: b.queryStart * width + h * dk, ldb: width,
+                                     beta: 1, dmk, offsetC: b.keyStart * width + h * dk, ldc: width)
                             }
                         }
                     }
                 }
             }
         }
-        query = Tensor(shape: query.shape, scalars: Array(dq))
-        key = Tensor(shape: key.shape, scalars: Array(dkey))
-        value = Tensor(shape: value.shape, scalars: Array(dval))
-        memoryKey = Tensor(shape: key.shape, scalars: Array(dmk))
-        memoryValue = Tensor(shape: value.shape, scalars: Array(dmv))
+        func part(_ i: Int, _ shape: [Int]) -> Tensor { Tensor(shape: shape, scalars: Array(all.scalars[parts[i]..<parts[i + 1]])) }
+        query = part(0, q.shape)
+        key = part(1, k.shape)
+        value = part(2, v.shape)
+        memoryKey = part(3, k.shape)
+        memoryValue = part(4, v.shape)
     }
 }

@@ -45,9 +45,7 @@ public struct TensorArchive: Sendable, Equatable {
             appendName(entry.name, to: &out)
             append(UInt32(entry.tensor.rank), to: &out)
             for extent in entry.tensor.shape { append(UInt64(extent), to: &out) }
-            entry.tensor.withUnsafeBufferPointer { values in
-                for value in values { append(value.bitPattern, to: &out) }
-            }
+            for value in entry.tensor.scalars { append(value.bitPattern, to: &out) }
         }
         return out
     }
