@@ -39,36 +39,57 @@ extension Kernels {
         if let beta { checkDisjoint(beta, cols, out, count) }
         if let normalized { checkDisjoint(UnsafePointer(normalized), count, out, count) }
         let width = Float(cols)
-        for r in 0..<rows {
-            var xr = x + r * cols
-            let or = out + r * cols
+        // Rows in groups of four: the sums of a group run as four independent chains (one SIMD
+        // lane a row), each still adding its row in index order, so the results are those of one
+        // row at a time and the adds do not wait on each other.
+        var start = 0
+        while start < rows {
+            let group = min(4, rows - start)
             if let residual {
-                let rr = residual + r * cols
-                for c in 0..<cols { or[c] = xr[c] + rr[c] }
-                xr = UnsafePointer(or)
+                for r in start..<(start + group) {
+                    let xr = x + r * cols, rr = residual + r * cols, or = out + r * cols
+                    for c in 0..<cols { or[c] = xr[c] + rr[c] }
+                }
             }
-            var mu: Float = 0
-            for c in 0..<cols { mu += xr[c] }
-            mu /= width
-            var variance: Float = 0
+            // The rows normalised (x, or the sums in out); the last repeated to fill four lanes,
+            // whose extra results are dropped.
+            let source = residual == nil ? x : UnsafePointer(out)
+            func row(_ l: Int) -> UnsafePointer<Float> { source + (start + min(l, group - 1)) * cols }
+            let (x0, x1, x2, x3) = (row(0), row(1), row(2), row(3))
+            var sum = SIMD4<Float>()
+            for c in 0..<cols { sum += SIMD4(x0[c], x1[c], x2[c], x3[c]) }
+            let mu = sum / width
+            var squares = SIMD4<Float>()
             for c in 0..<cols {
-                let d = xr[c] - mu
-                variance += d * d
+                let d = SIMD4(x0[c], x1[c], x2[c], x3[c]) - mu
+                squares += d * d
             }
-            variance /= width
-            let inv = 1 / (variance + eps).squareRoot()
-            mean?[r] = mu
-            rstd?[r] = inv
-            if let normalized {
-                let nr = normalized + r * cols
-                for c in 0..<cols { nr[c] = (xr[c] - mu) * inv }
+            let variance = squares / width
+            for l in 0..<group {
+                let r = start + l
+                let (m, inv) = (mu[l], 1 / (variance[l] + eps).squareRoot())
+                mean?[r] = m
+                rstd?[r] = inv
+                normalizeRow(row(l), out + r * cols, cols, mean: m, inverse: inv, gamma: gamma, beta: beta,
+                             normalized: normalized.map { $0 + r * cols })
             }
-            switch (gamma, beta) {
-            case let (g?, b?): affineRow(xr, or, cols) { c, v in (v - mu) * inv * g[c] + b[c] }
-            case let (g?, nil): affineRow(xr, or, cols) { c, v in (v - mu) * inv * g[c] }
-            case let (nil, b?): affineRow(xr, or, cols) { c, v in (v - mu) * inv + b[c] }
-            case (nil, nil): map(xr, or, cols) { ($0 - mu) * inv }
-            }
+            start += group
+        }
+    }
+
+    /// One row's output from its mean and 1/σ: x̂ = (x − μ)·r, out = x̂·γ + β.
+    @inline(__always)
+    private static func normalizeRow(_ xr: UnsafePointer<Float>, _ or: UnsafeMutablePointer<Float>, _ cols: Int,
+                                     mean mu: Float, inverse inv: Float, gamma: UnsafePointer<Float>?,
+                                     beta: UnsafePointer<Float>?, normalized: UnsafeMutablePointer<Float>?) {
+        if let nr = normalized {
+            for c in 0..<cols { nr[c] = (xr[c] - mu) * inv }
+        }
+        switch (gamma, beta) {
+        case let (g?, b?): affineRow(xr, or, cols) { c, v in (v - mu) * inv * g[c] + b[c] }
+        case let (g?, nil): affineRow(xr, or, cols) { c, v in (v - mu) * inv * g[c] }
+        case let (nil, b?): affineRow(xr, or, cols) { c, v in (v - mu) * inv + b[c] }
+        case (nil, nil): map(xr, or, cols) { ($0 - mu) * inv }
         }
     }
 

@@ -150,28 +150,28 @@ extension Var {
         let (shapeA, shapeB) = (a.shape, b.shape)
         return tape.record(out, self, other) { g, grads in
             Tensor.read(a, b, g) { pa, pb, pg in
-                        grads.accumulate(idA, shape: shapeA) { da in
-                            layout.forEachRun { o, ia, ib in
-                                if sa == 1 && sb == 1 {
-                                    for i in 0..<n { da[ia + i] += rule.gradientA(pg[o + i], pa[ia + i], pb[ib + i]) }
-                                    return
-                                }
-                                for i in 0..<n {
-                                    da[ia + i * sa] += rule.gradientA(pg[o + i], pa[ia + i * sa], pb[ib + i * sb])
-                                }
-                            }
+                grads.accumulate(idA, shape: shapeA) { da in
+                    layout.forEachRun { o, ia, ib in
+                        if sa == 1 && sb == 1 {
+                            for i in 0..<n { da[ia + i] += rule.gradientA(pg[o + i], pa[ia + i], pb[ib + i]) }
+                            return
                         }
-                        grads.accumulate(idB, shape: shapeB) { db in
-                            layout.forEachRun { o, ia, ib in
-                                if sa == 1 && sb == 1 {
-                                    for i in 0..<n { db[ib + i] += rule.gradientB(pg[o + i], pa[ia + i], pb[ib + i]) }
-                                    return
-                                }
-                                for i in 0..<n {
-                                    db[ib + i * sb] += rule.gradientB(pg[o + i], pa[ia + i * sa], pb[ib + i * sb])
-                                }
-                            }
+                        for i in 0..<n {
+                            da[ia + i * sa] += rule.gradientA(pg[o + i], pa[ia + i * sa], pb[ib + i * sb])
                         }
+                    }
+                }
+                grads.accumulate(idB, shape: shapeB) { db in
+                    layout.forEachRun { o, ia, ib in
+                        if sa == 1 && sb == 1 {
+                            for i in 0..<n { db[ib + i] += rule.gradientB(pg[o + i], pa[ia + i], pb[ib + i]) }
+                            return
+                        }
+                        for i in 0..<n {
+                            db[ib + i * sb] += rule.gradientB(pg[o + i], pa[ia + i * sa], pb[ib + i * sb])
+                        }
+                    }
+                }
             }
         }
     }

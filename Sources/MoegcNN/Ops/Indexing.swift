@@ -79,27 +79,27 @@ extension Var {
         let y = Tensor(shape: x.shape) { out in
             x.read { xs in
                 Tensor.update(&maxima, &sums) { maxima, sums in
-                        // Each segment on its own, its rows in order: a band of segments (on the
-                        // tape's threads when large) takes the rows in it.
-                        forEachRowBand(segmentCount, threads: tape.threads) { band in
-                            for (e, s) in segments.enumerated() where band.contains(Int(s)) {
-                                for c in 0..<h { maxima[Int(s) * h + c] = max(maxima[Int(s) * h + c], xs[e * h + c]) }
-                            }
-                            for (e, s) in segments.enumerated() where band.contains(Int(s)) {
-                                for c in 0..<h {
-                                    let m = maxima[Int(s) * h + c]
-                                    let v = m == -.infinity ? 0 : FastMath.expNonPositive(xs[e * h + c] - m)
-                                    out[e * h + c] = v
-                                    sums[Int(s) * h + c] += v
-                                }
-                            }
-                            for (e, s) in segments.enumerated() where band.contains(Int(s)) {
-                                for c in 0..<h {
-                                    let total = sums[Int(s) * h + c]
-                                    if total > 0 { out[e * h + c] /= total }
-                                }
+                    // Each segment on its own, its rows in order: a band of segments (on the
+                    // tape's threads when large) takes the rows in it.
+                    forEachRowBand(segmentCount, threads: tape.threads) { band in
+                        for (e, s) in segments.enumerated() where band.contains(Int(s)) {
+                            for c in 0..<h { maxima[Int(s) * h + c] = max(maxima[Int(s) * h + c], xs[e * h + c]) }
+                        }
+                        for (e, s) in segments.enumerated() where band.contains(Int(s)) {
+                            for c in 0..<h {
+                                let m = maxima[Int(s) * h + c]
+                                let v = m == -.infinity ? 0 : FastMath.expNonPositive(xs[e * h + c] - m)
+                                out[e * h + c] = v
+                                sums[Int(s) * h + c] += v
                             }
                         }
+                        for (e, s) in segments.enumerated() where band.contains(Int(s)) {
+                            for c in 0..<h {
+                                let total = sums[Int(s) * h + c]
+                                if total > 0 { out[e * h + c] /= total }
+                            }
+                        }
+                    }
                 }
             }
         }
