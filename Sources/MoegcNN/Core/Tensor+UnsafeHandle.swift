@@ -10,12 +10,12 @@
 //
 // A handle checks its offsets with `assert` (debug builds) and, in debug builds, that a handle
 // opened for reading is never written. Pointers from `pointer(at:)` go straight into a kernel
-// call and are never stored. The ops' row bands (`forEachRowBand`) share one handle across
-// threads, each thread writing only its own rows (hence `@unchecked Sendable`).
+// call and are never stored. The ops' row bands (`forEachRowBand`, `parallelFor`) share one
+// handle across threads, each thread writing only its own rows.
 
 extension Tensor {
     /// Access to a tensor's scalars for the length of a closure (see the file comment).
-    struct UnsafeHandle: @unchecked Sendable {
+    struct UnsafeHandle {
         private let buffer: UnsafeMutableBufferPointer<Float>
         #if DEBUG
         private let isMutable: Bool
