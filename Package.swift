@@ -16,7 +16,7 @@
 //   MoegcPlan      the compiled plan (built from a placement): what the runtime executes, and its file format
 //   MoegcRuntime   executes lowered graphs: the op→kernel table, the reference interpreter, the runtime
 //   MoegcModels    generators of model-graph families (training and evaluation sets for the policy)
-//   MoegcNN        tensors, reverse-mode autodiff, layers, Adam (knows nothing of graphs)
+//   MoegcNN        tensors, reverse-mode autodiff, layers, Adam, on MoegcKernels' kernels (knows nothing of graphs)
 //   MoegcPolicy    learned placement: featurizer, GAT + segment-recurrent-attention policy, PPO, checkpoints
 //   MoegcCompiler  the compilation: the stages from a front end's graph to the plan, placer choice, reports
 //   MoegcBench     the benchmarks (`moegc bench …`), side by side in one run
@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "MoegcKernels", dependencies: ["CBLAS", "CMoegcGemm", "MoegcSupport"]),
         .target(name: "MoegcSim", dependencies: ["MoegcSupport", .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "MoegcPlacement", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcSupport", "CMetis", .product(name: "HeapModule", package: "swift-collections")]),
-        .target(name: "MoegcNN", dependencies: ["CBLAS", "CMoegcGemm", "MoegcSupport"]),
+        .target(name: "MoegcNN", dependencies: ["MoegcKernels", "MoegcSupport"]),
         .target(name: "CMoegcProto", path: "Sources/CMoegcProto", exclude: ["proto", "README.md"],
                 linkerSettings: [.linkedLibrary("protobuf-c")]),
         .target(name: "MoegcProto", dependencies: ["CMoegcProto"]),
@@ -60,7 +60,7 @@ let package = Package(
 
         .testTarget(name: "MoegcIRTests", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSupport"]),
         .testTarget(name: "MoegcKernelsTests", dependencies: ["MoegcKernels", "MoegcSupport"]),
-        .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN", "CMoegcGemm", "MoegcSupport"]),
+        .testTarget(name: "MoegcNNTests", dependencies: ["MoegcNN", "MoegcKernels", "CMoegcGemm", "MoegcSupport"]),
         .testTarget(name: "MoegcRuntimeTests", dependencies: ["MoegcRuntime", "MoegcPlan", "MoegcPasses", "MoegcIR", "MoegcKernels", "MoegcSupport"]),
         .testTarget(name: "MoegcPlanTests", dependencies: ["MoegcPlan", "MoegcPasses", "MoegcIR", "MoegcSupport"]),
         .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim", "MoegcSupport"]),

@@ -10,7 +10,7 @@
 /// One row of the softmax; every variant has this signature.
 typedef void (*softmax_row_kernel)(ptrdiff_t n, float *x);
 
-/// The constants of the exponential (MoegcNN/Core/VectorKernels.swift `expNonPositive`): inputs
+/// The constants of the exponential (MoegcKernels/FastMath.swift `FastMath.expNonPositive`): inputs
 /// below SOFTMAX_LOWEST give 0; e^x = 2^k · p(r) with k = round(x·log2 e), r = x − k·ln 2 in two
 /// parts (Cody–Waite), p a degree-7 polynomial.
 #define SOFTMAX_LOWEST (-87.33654f)
@@ -27,7 +27,9 @@ typedef void (*softmax_row_kernel)(ptrdiff_t n, float *x);
 
 #pragma STDC FP_CONTRACT OFF
 
-/// e^x for one value, the exact operations of the vector variants (and of Swift's expNonPositive).
+/// e^x for one value, the exact operations of the vector variants (and of Swift's
+/// `FastMath.expNonPositive`, whose full-range `FastMath.exp` scales by 2^k in two halves: the
+/// same product wherever the result is at least 2^−126).
 static inline float softmax_exp(float x) {
     float c = SOFTMAX_LOWEST >= x ? SOFTMAX_LOWEST : x;   // Swift's max(x, lowest); NaN stays NaN
     float t = c * SOFTMAX_LOG2E;

@@ -1,6 +1,12 @@
 // Scalar float functions written so that loops calling them vectorise: only arithmetic, selects
 // and bit casts, no calls into libm and no trapping conversions. Used by the elementwise,
-// softmax and layer-norm kernels; checked against Double libm in the tests.
+// softmax and layer-norm kernels here and by MoegcNN's softmax family (one exponential for both);
+// checked against Double libm in the tests.
+//
+// The row softmax of CMoegcGemm (`moegc_softmax_rows`, softmax.c / softmax_x86.c) evaluates
+// `expNonPositive` in C, one scalar and two SIMD forms, because Swift built for baseline x86-64
+// cannot emit AVX2; every form is the same sequence of IEEE operations, so each returns exactly
+// what `expNonPositive` returns (RowSoftmaxTests, FastMathTests).
 
 #if canImport(Glibc)
 import Glibc
@@ -8,17 +14,20 @@ import Glibc
 import Darwin
 #endif
 
-enum FastMath {
+/// Float functions built from arithmetic only (no libm calls in the loops that use them).
+public enum FastMath {
     /// e^x in single precision, within 2 ulp of the correctly rounded result for normal results.
     ///
     /// Algorithm (Cephes-style range reduction): x = n·ln2 + r with n = round(x·log2 e) and
     /// |r| ≤ ln2/2 (ln2 split in a short exact part and a correction so n·ln2 is exact);
-    /// e^r by a degree-7 polynomial; the result scaled by 2^n as two factors 2^⌊n/2⌋·2^(n−⌊n/2⌋),
-    /// each a normal float, so results near overflow and in the subnormal range come out right.
+    /// e^r = 1 + r + (p(r)·r)·r with p a degree-5 polynomial (in that order of operations: the
+    /// order every learned policy was trained with); the result scaled by 2^n as two factors
+    /// 2^⌊n/2⌋·2^(n−⌊n/2⌋), each a normal float, so results near overflow and in the subnormal
+    /// range come out right.
     /// x is clamped to [−104, 88.73]: e^88.73 > Float.greatestFiniteMagnitude rounds to +∞ and
     /// e^−104 rounds to 0, so ±∞ inputs give +∞ and 0. NaN propagates.
-    @inline(__always)
-    static func exp(_ x: Float) -> Float {
+    @inlinable @inline(__always)
+    public static func exp(_ x: Float) -> Float {
         var v = x < -104 ? -104 : x
         v = v > 88.73 ? 88.73 : v
         // Round v·log2(e) to the nearest integer with the 1.5·2^23 trick: adding it pushes the
@@ -28,20 +37,30 @@ enum FastMath {
         let n = shifted - magic
         let nInt = Int32(bitPattern: shifted.bitPattern) &- 0x4B40_0000
         let r = (v - n * 0.693_359_375) - n * -2.121_944_4e-4
-        let r2 = r * r
         var p: Float = 1.987_569_15e-4
         p = p * r + 1.398_199_950_7e-3
         p = p * r + 8.333_451_907_3e-3
         p = p * r + 4.166_579_589_4e-2
         p = p * r + 1.666_666_545_9e-1
         p = p * r + 5.000_000_120_1e-1
-        p = p * r2 + r + 1
+        p = p * r * r + r + 1
         let half = nInt &>> 1
         return p * powerOfTwo(half) * powerOfTwo(nInt &- half)
     }
 
+    /// e^x for the shifted scores of a softmax (x = s − max s ≤ 0): `exp(x)`, except that every
+    /// x below −87.336 54 (where e^x falls below 2^−126, the smallest normal float; −∞ included)
+    /// gives exactly 0 rather than a subnormal. The softmax
+    /// family uses it (MoegcKernels' and MoegcNN's rows, and CMoegcGemm's vector forms), so a
+    /// score far below the row's maximum has probability exactly 0 on every path.
+    @inlinable @inline(__always)
+    public static func expNonPositive(_ x: Float) -> Float {
+        let e = exp(x)
+        return x < -87.336_54 ? 0 : e
+    }
+
     /// 2^m for −126 ≤ m ≤ 127, by building the exponent bits.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func powerOfTwo(_ m: Int32) -> Float {
         Float(bitPattern: UInt32(bitPattern: (m &+ 127) &<< 23))
     }

@@ -110,7 +110,9 @@ extension Kernels {
     }
 
     /// max x[i] (count ≥ 1) in 16 lanes; NaN entries are skipped, so a row of NaN and −∞ gives −∞.
-    @inline(__always)
+    /// (The value equals the sequential maximum's, except that a row whose maximum is zero may
+    /// give −0 where index order gives +0 or the reverse: no softmax result depends on that sign.)
+    @inlinable @inline(__always)
     static func laneMax(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
         let raw = UnsafeRawPointer(x)
         var lanes = SIMD16<Float>(repeating: -.infinity)

@@ -98,6 +98,7 @@ extension Kernels {
 
     /// y[i] += alpha·x[i] for i in 0..<count (BLAS saxpy semantics, written as a plain loop).
     /// `x` and `y` must not overlap.
+    @inlinable
     public static func axpy(alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                             count: Int) {
         precondition(count >= 0, "negative count")

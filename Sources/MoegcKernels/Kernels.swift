@@ -1,6 +1,7 @@
 // The f32 CPU kernels that the reference interpreter and the runtime workers execute lowered
-// graphs with. One file a concern: Kernels+Matmul, +Unary, +Binary, +Softmax, +TopK,
-// +GatherScatter, +Reductions, +LayerNorm, +Layout, +Random; +Arrays holds the safe wrappers.
+// graphs with, and that MoegcNN's differentiable ops compute their values with. One file a
+// concern: Kernels+Matmul, +Unary, +Binary, +Softmax, +TopK, +GatherScatter, +Reductions,
+// +LayerNorm, +Layout, +Random, +Dot; +Arrays holds the safe wrappers.
 
 /// Namespace of the f32 CPU kernels.
 ///
@@ -43,7 +44,7 @@ extension Kernels {
     }
 
     /// Precondition: the ranges are disjoint (for kernels that cannot run in place).
-    @inline(__always)
+    @inlinable @inline(__always)
     static func checkDisjoint(_ a: UnsafePointer<Float>, _ aCount: Int,
                               _ b: UnsafeMutablePointer<Float>, _ bCount: Int) {
         let pb = UnsafePointer<Float>(b)

@@ -1,15 +1,18 @@
 import CMoegcGemm
 import Foundation
+import MoegcKernels
 @testable import MoegcNN
 import MoegcSupport
 import Testing
 
-/// The segment attention's row softmax (CMoegcGemm's `moegc_softmax_rows`): every variant this
+/// The row softmax of the policy's segment attention, MoegcNN's softmax and the runtime's
+/// (`Kernels.softmax`, on CMoegcGemm's `moegc_softmax_rows`): every variant this
 /// machine runs must return exactly what the Swift code it replaced returned (so trained policies
 /// and their tables do not change), and that must be a softmax (checked against Double).
 @Suite struct RowSoftmaxTests {
     /// The Swift row softmax the C kernel replaced, kept here as its bitwise reference: the maximum
-    /// and the sum in eight running partials, `expNonPositive` (MoegcNN's exponential) per value.
+    /// and the sum in eight running partials, the trained exponential (`TrainedArithmetic.exp`,
+    /// which `FastMath.expNonPositive` equals) per value.
     static func reference(_ row: [Float]) -> [Float] {
         var x = row
         let n = x.count, blocks = n / 8
@@ -19,7 +22,7 @@ import Testing
                     max(max(partials[4], partials[5]), max(partials[6], partials[7])))
         for j in (8 * blocks)..<n { m = max(m, x[j]) }
         if m == -.infinity { return [Float](repeating: 0, count: n) }
-        for j in 0..<n { x[j] = expNonPositive(x[j] - m) }
+        for j in 0..<n { x[j] = TrainedArithmetic.exp(x[j] - m) }
         var sums = [Float](repeating: 0, count: 8)
         for i in 0..<blocks { for l in 0..<8 { sums[l] += x[8 * i + l] } }
         var total = ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]))
@@ -71,6 +74,17 @@ import Testing
         for r in 0..<rows {
             #expect(Array(x[(r * ld)..<(r * ld + n)]) == Self.reference(Array(data[(r * ld)..<(r * ld + n)])))
             #expect(Array(x[(r * ld + n)..<(r * ld + ld)]) == Array(data[(r * ld + n)..<(r * ld + ld)]))
+        }
+    }
+
+    /// `Kernels.softmax` (the runtime's) and `Var.softmax` run this kernel: the same bits.
+    @Test func kernelsAndVarSoftmaxAreThisKernel() {
+        for row in Self.rows {
+            let expected = Self.reference(row).map(\.bitPattern)
+            #expect(Kernels.softmax(row, rows: 1, cols: row.count).map(\.bitPattern) == expected, "n = \(row.count)")
+            let tape = Tape(recording: false)
+            let y = tape.constant(Tensor(shape: [1, row.count], scalars: row)).softmax()
+            #expect(y.value.scalars.map(\.bitPattern) == expected, "n = \(row.count)")
         }
     }
 

@@ -1,10 +1,11 @@
-// CMoegcSoftmax: the row softmax of moegc's segment attention (MoegcNN/Ops/SegmentAttention.swift),
-// vectorised for the CPU found at run time. Swift builds for baseline x86-64 (SSE2), where its
-// exponential does not vectorise; this kernel runs the same arithmetic 8 or 16 lanes at a time.
+// CMoegcSoftmax: moegc's row softmax (MoegcKernels' `Kernels.softmax`: the runtime's softmax op,
+// MoegcNN's softmax, attention and the policy's segment attention), vectorised for the CPU found
+// at run time. Swift builds for baseline x86-64 (SSE2), where its exponential does not vectorise;
+// this kernel runs the same arithmetic 8 or 16 lanes at a time.
 //
-// Bitwise contract: every variant returns exactly what MoegcNN's `softmaxInPlaceVectorized`
-// returns (same exponential polynomial, no fused multiply-adds, the sum kept in the same eight
-// running partials in the same order), so switching the kernel changes no trained policy.
+// Bitwise contract: every variant returns exactly what the Swift row softmax it replaced returned
+// (MoegcKernels' `FastMath.expNonPositive` per value, no fused multiply-adds, the sum kept in the
+// same eight running partials in the same order), so switching the kernel changes no trained policy.
 #ifndef CMOEGC_SOFTMAX_H
 #define CMOEGC_SOFTMAX_H
 

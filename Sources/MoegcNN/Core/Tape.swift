@@ -166,10 +166,10 @@ struct GradientTable {
     }
 
     /// Lets `body` add into the gradient buffer of entry `id`, zero-filled on first use.
-    mutating func accumulate(_ id: Int, shape: [Int], _ body: (UnsafeMutableBufferPointer<Float>) -> Void) {
+    mutating func accumulate(_ id: Int, shape: [Int], _ body: (Tensor.UnsafeHandle) -> Void) {
         guard wants(id) else { return }
         if slots[id] == nil { slots[id] = Tensor(zeros: shape) }
-        slots[id]!.withUnsafeMutableBufferPointer { body($0) }
+        slots[id]!.update(body)
     }
 }
 

@@ -40,16 +40,6 @@ public struct Tensor: Sendable, Equatable {
         scalars = [value]
     }
 
-    /// A tensor whose scalars are all written by `body`; `body` must initialise every element.
-    init(shape: [Int], unsafeUninitialized body: (UnsafeMutableBufferPointer<Float>) -> Void) {
-        let n = Tensor.elementCount(of: shape)
-        self.shape = shape
-        self.scalars = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
-            body(buffer)
-            initialized = n
-        }
-    }
-
     /// The number of scalars a tensor of `shape` holds.
     public static func elementCount(of shape: [Int]) -> Int { shape.reduce(1, *) }
 
@@ -90,11 +80,7 @@ public struct Tensor: Sendable, Equatable {
     /// Adds `other` (same element count) to this tensor in place.
     mutating func addInPlace(_ other: Tensor) {
         precondition(other.count == count, "Tensor.addInPlace: \(other.shape) into \(shape)")
-        other.withUnsafeBufferPointer { src in
-            withUnsafeMutableBufferPointer { dst in
-                for i in 0..<dst.count { dst[i] += src[i] }
-            }
-        }
+        other.read { src in update { $0.add(src) } }
     }
 
     private func offset(of indices: [Int]) -> Int {
@@ -114,19 +100,19 @@ extension Tensor {
     /// Uniform draws in `[lower, upper)` from a seeded generator, in row-major order.
     public static func uniform(shape: [Int], lower: Float, upper: Float,
                                using generator: inout SeededGenerator) -> Tensor {
-        Tensor(shape: shape, unsafeUninitialized: { out in
+        Tensor(shape: shape) { out in
             for i in 0..<out.count { out[i] = lower + (upper - lower) * generator.nextFloat() }
-        })
+        }
     }
 
     /// Normal draws with the given mean and standard deviation, in row-major order.
     public static func normal(shape: [Int], mean: Float = 0, standardDeviation: Float = 1,
                               using generator: inout SeededGenerator) -> Tensor {
-        Tensor(shape: shape, unsafeUninitialized: { out in
+        Tensor(shape: shape) { out in
             for i in 0..<out.count {
                 out[i] = mean + standardDeviation * Float(generator.nextNormal())
             }
-        })
+        }
     }
 }
 

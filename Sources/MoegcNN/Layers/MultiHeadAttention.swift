@@ -69,7 +69,7 @@ public enum AttentionMask {
     public static func causal(queryCount: Int, memoryCount: Int = 0) -> Tensor {
         let keys = memoryCount + queryCount
         var mask = Tensor(zeros: [queryCount, keys])
-        mask.withUnsafeMutableBufferPointer { m in
+        mask.update { m in
             for i in 0..<queryCount {
                 for j in (memoryCount + i + 1)..<max(keys, memoryCount + i + 1) { m[i * keys + j] = -.infinity }
             }
@@ -82,7 +82,7 @@ public enum AttentionMask {
     public static func keyPadding(queryCount: Int, validKeys: [Bool]) -> Tensor {
         let keys = validKeys.count
         var mask = Tensor(zeros: [queryCount, keys])
-        mask.withUnsafeMutableBufferPointer { m in
+        mask.update { m in
             for i in 0..<queryCount {
                 for j in 0..<keys where !validKeys[j] { m[i * keys + j] = -.infinity }
             }

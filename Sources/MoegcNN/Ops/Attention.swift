@@ -1,3 +1,5 @@
+import MoegcKernels
+
 // Multi-head scaled dot-product attention with an additive mask, fused around sgemm.
 //
 // Queries [Tq, H·dk], keys [Tk, H·dk] and values [Tk, H·dv] hold the H heads side by side in
@@ -40,30 +42,25 @@ private struct AttentionShape {
     }
 }
 
-/// Attention weights P for every head, `[H · Tq · Tk]` row-major.
+/// Attention weights P for every head, `[H · Tq · Tk]` row-major: each head's scores by one
+/// sgemm, the mask added, then `Kernels.softmax` row by row.
 private func attentionProbabilities(_ q: Tensor, _ k: Tensor, _ mask: Tensor?, _ s: AttentionShape,
-                                    scale: Float) -> [Float] {
-    var p = [Float](repeating: 0, count: s.heads * s.block)
-    p.withUnsafeMutableBufferPointer { pp in
-        q.withUnsafeBufferPointer { pq in
-            k.withUnsafeBufferPointer { pk in
-                for h in 0..<s.heads {
-                    gemm(transposeA: false, transposeB: true, m: s.queries, n: s.keys, k: s.dk, alpha: scale,
-                         pq, offsetA: h * s.dk, lda: s.keyWidth, pk, offsetB: h * s.dk, ldb: s.keyWidth,
-                         beta: 0, pp, offsetC: h * s.block, ldc: s.keys)
-                }
-            }
-        }
-        guard s.keys > 0 else { return }
-        let additive = mask ?? Tensor(zeros: [0])
-        additive.withUnsafeBufferPointer { mp in
+                                    scale: Float) -> Tensor {
+    var p = Tensor(zeros: [s.heads * s.block])
+    p.update { p in
+        Tensor.read(q, k, mask ?? Tensor(zeros: [0])) { q, k, mask0 in
             for h in 0..<s.heads {
-                for r in 0..<s.queries {
-                    let row = pp.at(h * s.block + r * s.keys)
-                    if mask != nil { addRow(s.keys, mp.at(r * s.keys), row) }
-                    softmaxInPlace(s.keys, row)
+                gemm(false, true, m: s.queries, n: s.keys, k: s.dk, alpha: scale,
+                     q, offsetA: h * s.dk, lda: s.keyWidth, k, offsetB: h * s.dk, ldb: s.keyWidth,
+                     beta: 0, p, offsetC: h * s.block, ldc: s.keys)
+            }
+            guard s.keys > 0 else { return }
+            if mask != nil {
+                for h in 0..<s.heads {
+                    for i in 0..<s.block { p[h * s.block + i] += mask0[i] }
                 }
             }
+            Kernels.softmax(inPlace: p.mutablePointer(), rows: s.heads * s.queries, cols: s.keys, ld: s.keys)
         }
     }
     return p
@@ -75,7 +72,7 @@ public func attentionWeights(query: Tensor, key: Tensor, heads: Int, mask: Tenso
                              scale: Float? = nil) -> Tensor {
     let s = AttentionShape(q: query, k: key, v: nil, heads: heads, mask: mask)
     let p = attentionProbabilities(query, key, mask, s, scale: scale ?? 1 / Float(s.dk).squareRoot())
-    return Tensor(shape: [heads, s.queries, s.keys], scalars: p)
+    return p.reshaped(to: [heads, s.queries, s.keys])
 }
 
 extension Var {
@@ -89,49 +86,35 @@ extension Var {
         let s = AttentionShape(q: q, k: k, v: v, heads: heads, mask: mask)
         let scale = scale ?? 1 / Float(max(s.dk, 1)).squareRoot()
         let p = attentionProbabilities(q, k, mask, s, scale: scale)
-        let out = Tensor(shape: [s.queries, s.valueWidth], unsafeUninitialized: { o in
-            p.withUnsafeBufferPointer { pp in
-                v.withUnsafeBufferPointer { pv in
-                    for h in 0..<s.heads {
-                        gemm(transposeA: false, transposeB: false, m: s.queries, n: s.dv, k: s.keys, alpha: 1,
-                             pp, offsetA: h * s.block, lda: s.keys, pv, offsetB: h * s.dv, ldb: s.valueWidth,
-                             beta: 0, o, offsetC: h * s.dv, ldc: s.valueWidth)
-                    }
+        let out = Tensor(shape: [s.queries, s.valueWidth]) { o in
+            Tensor.read(p, v) { p, v in
+                for h in 0..<s.heads {
+                    gemm(false, false, m: s.queries, n: s.dv, k: s.keys, p, offsetA: h * s.block, lda: s.keys,
+                         v, offsetB: h * s.dv, ldb: s.valueWidth, beta: 0, o, offsetC: h * s.dv, ldc: s.valueWidth)
                 }
             }
-        })
+        }
         let (iq, ik, iv) = (query.id, key.id, value.id)
         return query.tape.record(out, query, key, value) { g, grads in
-            p.withUnsafeBufferPointer { pp in
-                g.withUnsafeBufferPointer { pg in
-                    grads.accumulate(iv, shape: v.shape) { dv in
-                        for h in 0..<s.heads {
-                            gemm(transposeA: true, transposeB: false, m: s.keys, n: s.dv, k: s.queries, alpha: 1,
-                                 pp, offsetA: h * s.block, lda: s.keys, pg, offsetB: h * s.dv, ldb: s.valueWidth,
-                                 beta: 1, dv, offsetC: h * s.dv, ldc: s.valueWidth)
-                        }
-                    }
-                    guard grads.wants(iq) || grads.wants(ik) else { return }
-                    var ds = [Float](repeating: 0, count: s.block)
+            Tensor.read(p, g, q, k) { p, g, q, k in
+                grads.accumulate(iv, shape: v.shape) { dv in
                     for h in 0..<s.heads {
-                        ds.withUnsafeMutableBufferPointer { pds in
-                            scoreGradient(head: h, s, pp, pg, v, into: pds)
+                        gemm(true, false, m: s.keys, n: s.dv, k: s.queries, p, offsetA: h * s.block, lda: s.keys,
+                             g, offsetB: h * s.dv, ldb: s.valueWidth, beta: 1, dv, offsetC: h * s.dv, ldc: s.valueWidth)
+                    }
+                }
+                guard grads.wants(iq) || grads.wants(ik) else { return }
+                var ds = Tensor(zeros: [s.block])
+                for h in 0..<s.heads {
+                    ds.update { ds in v.read { v in scoreGradient(head: h, s, p, g, v, into: ds) } }
+                    ds.read { ds in
+                        grads.accumulate(iq, shape: [s.queries, s.keyWidth]) { dq in
+                            gemm(false, false, m: s.queries, n: s.dk, k: s.keys, alpha: scale, ds, lda: s.keys,
+                                 k, offsetB: h * s.dk, ldb: s.keyWidth, beta: 1, dq, offsetC: h * s.dk, ldc: s.keyWidth)
                         }
-                        ds.withUnsafeBufferPointer { pds in
-                            grads.accumulate(iq, shape: q.shape) { dq in
-                                k.withUnsafeBufferPointer { pk in
-                                    gemm(transposeA: false, transposeB: false, m: s.queries, n: s.dk, k: s.keys,
-                                         alpha: scale, pds, lda: s.keys, pk, offsetB: h * s.dk, ldb: s.keyWidth,
-                                         beta: 1, dq, offsetC: h * s.dk, ldc: s.keyWidth)
-                                }
-                            }
-                            grads.accumulate(ik, shape: k.shape) { dk in
-                                q.withUnsafeBufferPointer { pq in
-                                    gemm(transposeA: true, transposeB: false, m: s.keys, n: s.dk, k: s.queries,
-                                         alpha: scale, pds, lda: s.keys, pq, offsetB: h * s.dk, ldb: s.keyWidth,
-                                         beta: 1, dk, offsetC: h * s.dk, ldc: s.keyWidth)
-                                }
-                            }
+                        grads.accumulate(ik, shape: [s.keys, s.keyWidth]) { dk in
+                            gemm(true, false, m: s.keys, n: s.dk, k: s.queries, alpha: scale, ds, lda: s.keys,
+                                 q, offsetB: h * s.dk, ldb: s.keyWidth, beta: 1, dk, offsetC: h * s.dk, ldc: s.keyWidth)
                         }
                     }
                 }
@@ -141,14 +124,10 @@ extension Var {
 }
 
 /// dS for one head: dP = dO_h V_hᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
-private func scoreGradient(head h: Int, _ s: AttentionShape, _ p: UnsafeBufferPointer<Float>,
-                           _ g: UnsafeBufferPointer<Float>, _ v: Tensor,
-                           into ds: UnsafeMutableBufferPointer<Float>) {
-    v.withUnsafeBufferPointer { pv in
-        gemm(transposeA: false, transposeB: true, m: s.queries, n: s.keys, k: s.dv, alpha: 1,
-             g, offsetA: h * s.dv, lda: s.valueWidth, pv, offsetB: h * s.dv, ldb: s.valueWidth,
-             beta: 0, ds, ldc: s.keys)
-    }
+private func scoreGradient(head h: Int, _ s: AttentionShape, _ p: Tensor.UnsafeHandle,
+                           _ g: Tensor.UnsafeHandle, _ v: Tensor.UnsafeHandle, into ds: Tensor.UnsafeHandle) {
+    gemm(false, true, m: s.queries, n: s.keys, k: s.dv, g, offsetA: h * s.dv, lda: s.valueWidth,
+         v, offsetB: h * s.dv, ldb: s.valueWidth, beta: 0, ds, ldc: s.keys)
     for r in 0..<s.queries {
         let base = r * s.keys, pbase = h * s.block + base
         var dot: Float = 0

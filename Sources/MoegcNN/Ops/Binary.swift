@@ -132,48 +132,43 @@ extension Var {
         let a = value, b = other.value
         let layout = BroadcastLayout(a.shape, b.shape)
         let n = layout.extents[3], sa = layout.stridesA[3], sb = layout.stridesB[3]
-        let out = Tensor(shape: layout.outputShape, unsafeUninitialized: { y in
-            a.withUnsafeBufferPointer { pa in
-                b.withUnsafeBufferPointer { pb in
-                    // Each output element on its own: row bands on the tape's threads when large.
-                    forEachElementBand(layout.outputShape, threads: tape.threads) { elements in
-                        layout.forEachSpan(elements) { o, ia, ib, count in
-                            if sa == 1 && sb == 1 {
-                                for i in 0..<count { y[o + i] = rule.value(pa[ia + i], pb[ib + i]) }
-                            } else {
-                                for i in 0..<count { y[o + i] = rule.value(pa[ia + i * sa], pb[ib + i * sb]) }
-                            }
+        let out = Tensor(shape: layout.outputShape) { y in
+            Tensor.read(a, b) { pa, pb in
+                // Each output element on its own: row bands on the tape's threads when large.
+                forEachElementBand(layout.outputShape, threads: tape.threads) { elements in
+                    layout.forEachSpan(elements) { o, ia, ib, count in
+                        if sa == 1 && sb == 1 {
+                            for i in 0..<count { y[o + i] = rule.value(pa[ia + i], pb[ib + i]) }
+                        } else {
+                            for i in 0..<count { y[o + i] = rule.value(pa[ia + i * sa], pb[ib + i * sb]) }
                         }
                     }
                 }
             }
-        })
+        }
         let (idA, idB) = (id, other.id)
+        let (shapeA, shapeB) = (a.shape, b.shape)
         return tape.record(out, self, other) { g, grads in
-            a.withUnsafeBufferPointer { pa in
-                b.withUnsafeBufferPointer { pb in
-                    g.withUnsafeBufferPointer { pg in
-                        grads.accumulate(idA, shape: a.shape) { da in
-                            layout.forEachRun { o, ia, ib in
-                                if sa == 1 && sb == 1 {
-                                    for i in 0..<n { da[ia + i] += rule.gradientA(pg[o + i], pa[ia + i], pb[ib + i]) }
-                                    return
-                                }
-                                for i in 0..<n {
-                                    da[ia + i * sa] += rule.gradientA(pg[o + i], pa[ia + i * sa], pb[ib + i * sb])
-                                }
-                            }
+            Tensor.read(a, b, g) { pa, pb, pg in
+                grads.accumulate(idA, shape: shapeA) { da in
+                    layout.forEachRun { o, ia, ib in
+                        if sa == 1 && sb == 1 {
+                            for i in 0..<n { da[ia + i] += rule.gradientA(pg[o + i], pa[ia + i], pb[ib + i]) }
+                            return
                         }
-                        grads.accumulate(idB, shape: b.shape) { db in
-                            layout.forEachRun { o, ia, ib in
-                                if sa == 1 && sb == 1 {
-                                    for i in 0..<n { db[ib + i] += rule.gradientB(pg[o + i], pa[ia + i], pb[ib + i]) }
-                                    return
-                                }
-                                for i in 0..<n {
-                                    db[ib + i * sb] += rule.gradientB(pg[o + i], pa[ia + i * sa], pb[ib + i * sb])
-                                }
-                            }
+                        for i in 0..<n {
+                            da[ia + i * sa] += rule.gradientA(pg[o + i], pa[ia + i * sa], pb[ib + i * sb])
+                        }
+                    }
+                }
+                grads.accumulate(idB, shape: shapeB) { db in
+                    layout.forEachRun { o, ia, ib in
+                        if sa == 1 && sb == 1 {
+                            for i in 0..<n { db[ib + i] += rule.gradientB(pg[o + i], pa[ia + i], pb[ib + i]) }
+                            return
+                        }
+                        for i in 0..<n {
+                            db[ib + i * sb] += rule.gradientB(pg[o + i], pa[ia + i * sa], pb[ib + i * sb])
                         }
                     }
                 }

@@ -1,3 +1,5 @@
+import MoegcKernels
+
 // Weighted message passing along edges, fused: gather, weight and scatter-add in one pass, so a
 // graph attention layer never materialises an [E, F] message tensor.
 
@@ -26,49 +28,43 @@ extension Var {
         checkIndices(targets, below: targetCount, "weightedEdgeSum")
         // Each target row sums its edges in edge order; a band of target rows (on the tape's
         // threads when large) takes the edges that end in it, so the sums do not depend on the bands.
-        let out = Tensor(shape: [targetCount, width], unsafeUninitialized: { y in
-            x.withUnsafeBufferPointer { xs in
-                w.withUnsafeBufferPointer { ws in
-                    forEachRowBand(targetCount, threads: tape.threads) { band in
-                        UnsafeMutableBufferPointer(rebasing: y[band.lowerBound * width ..< band.upperBound * width])
-                            .initialize(repeating: 0)
-                        for e in 0..<edges where band.contains(Int(targets[e])) {
-                            let s = Int(sources[e]) * width, d = Int(targets[e]) * width
-                            for c in 0..<heads {
-                                addScaled(f, ws[e * heads + c], xs.at(s + c * f), y.at(d + c * f))
-                            }
+        let out = Tensor(shape: [targetCount, width]) { y in
+            Tensor.read(x, w) { x, w in
+                forEachRowBand(targetCount, threads: tape.threads) { band in
+                    y.fill(0, band.lowerBound * width ..< band.upperBound * width)
+                    for e in 0..<edges where band.contains(Int(targets[e])) {
+                        let s = Int(sources[e]) * width, d = Int(targets[e]) * width
+                        for c in 0..<heads {
+                            Kernels.axpy(alpha: w[e * heads + c], x.pointer(at: s + c * f), y.mutablePointer(at: d + c * f), count: f)
                         }
                     }
                 }
             }
-        })
+        }
         let (ix, iw) = (id, weights.id)
+        let shapeX = x.shape, shapeW = w.shape
         return tape.record(out, self, weights) { g, grads in
             // One pass over the edges serves both gradients: each edge reads its target's
             // gradient row once, scales it into the source row and dots it with the source value.
             let wantWeights = grads.wants(iw)
-            var dw = Tensor(zeros: wantWeights ? w.shape : [0])
-            g.withUnsafeBufferPointer { gs in
-                x.withUnsafeBufferPointer { xs in
-                    w.withUnsafeBufferPointer { ws in
-                        dw.withUnsafeMutableBufferPointer { dws in
-                            grads.accumulate(ix, shape: x.shape) { dx in
-                                for e in 0..<edges {
-                                    let s = Int(sources[e]) * width, d = Int(targets[e]) * width
-                                    for c in 0..<heads {
-                                        let base = c * f
-                                        addScaled(f, ws[e * heads + c], gs.at(d + base), dx.at(s + base))
-                                        if wantWeights { dws[e * heads + c] += dot(f, xs.at(s + base), gs.at(d + base)) }
-                                    }
-                                }
+            var dw = Tensor(zeros: wantWeights ? shapeW : [0])
+            dw.update { dw in
+                Tensor.read(g, x, w) { g, x, w in
+                    grads.accumulate(ix, shape: shapeX) { dx in
+                        for e in 0..<edges {
+                            let s = Int(sources[e]) * width, d = Int(targets[e]) * width
+                            for c in 0..<heads {
+                                let base = c * f
+                                Kernels.axpy(alpha: w[e * heads + c], g.pointer(at: d + base), dx.mutablePointer(at: s + base), count: f)
+                                if wantWeights { dw[e * heads + c] += Kernels.dot(x.pointer(at: s + base), g.pointer(at: d + base), count: f) }
                             }
-                            if wantWeights && !grads.wants(ix) {
-                                for e in 0..<edges {
-                                    let s = Int(sources[e]) * width, d = Int(targets[e]) * width
-                                    for c in 0..<heads {
-                                        dws[e * heads + c] += dot(f, xs.at(s + c * f), gs.at(d + c * f))
-                                    }
-                                }
+                        }
+                    }
+                    if wantWeights && !grads.wants(ix) {
+                        for e in 0..<edges {
+                            let s = Int(sources[e]) * width, d = Int(targets[e]) * width
+                            for c in 0..<heads {
+                                dw[e * heads + c] += Kernels.dot(x.pointer(at: s + c * f), g.pointer(at: d + c * f), count: f)
                             }
                         }
                     }

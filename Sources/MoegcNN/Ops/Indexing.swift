@@ -1,3 +1,5 @@
+import MoegcKernels
+
 // Index ops over edge lists: row gather, row scatter-add, and softmax within segments.
 //
 // Indices are `[Int32]` arrays (one per edge). A "segment" is the set of rows sharing an index,
@@ -17,20 +19,20 @@ extension Var {
         let n = x.shape[0], width = n == 0 ? 0 : x.count / n
         checkIndices(indices, below: n, "gatherRows")
         let outShape = [indices.count] + x.shape.dropFirst()
-        let out = Tensor(shape: outShape, unsafeUninitialized: { y in
-            x.withUnsafeBufferPointer { xs in
+        let out = Tensor(shape: outShape) { y in
+            x.read { x in
                 forEachRowBand(indices.count, threads: tape.threads) { band in
                     for e in band {
                         let s = Int(indices[e]) * width, d = e * width
-                        for j in 0..<width { y[d + j] = xs[s + j] }
+                        for j in 0..<width { y[d + j] = x[s + j] }
                     }
                 }
             }
-        })
+        }
         let ix = id
         return tape.record(out, self) { g, grads in
             grads.accumulate(ix, shape: x.shape) { dx in
-                g.withUnsafeBufferPointer { gs in scatterAdd(gs, indices, width: width, into: dx) }
+                g.read { g in scatterAdd(g, indices, width: width, into: dx) }
             }
         }
     }
@@ -44,15 +46,17 @@ extension Var {
         checkIndices(indices, below: count, "scatterAddRows")
         let width = indices.isEmpty ? Tensor.elementCount(of: Array(x.shape.dropFirst())) : x.count / indices.count
         var out = Tensor(zeros: [count] + x.shape.dropFirst())
-        out.withUnsafeMutableBufferPointer { y in
-            x.withUnsafeBufferPointer { xs in scatterAdd(xs, indices, width: width, into: y) }
+        out.update { y in
+            x.read { x in scatterAdd(x, indices, width: width, into: y) }
         }
         let ix = id
         return tape.record(out, self) { g, grads in
             grads.accumulate(ix, shape: x.shape) { dx in
-                g.withUnsafeBufferPointer { gs in
-                    if width == 0 { return }
-                    for (e, k) in indices.enumerated() { addRow(width, gs.at(Int(k) * width), dx.at(e * width)) }
+                g.read { g in
+                    for (e, k) in indices.enumerated() {
+                        let s = Int(k) * width, d = e * width
+                        for j in 0..<width { dx[d + j] += g[s + j] }
+                    }
                 }
             }
         }
@@ -70,50 +74,46 @@ extension Var {
                      "segmentSoftmax: scores \(x.shape) for \(segments.count) segment ids")
         checkIndices(segments, below: segmentCount, "segmentSoftmax")
         let h = x.rank == 2 ? x.shape[1] : 1
-        var maxima = [Float](repeating: -.infinity, count: segmentCount * h)
-        var sums = [Float](repeating: 0, count: segmentCount * h)
-        let y = Tensor(shape: x.shape, unsafeUninitialized: { out in
-            x.withUnsafeBufferPointer { xs in
-                maxima.withUnsafeMutableBufferPointer { maxima in
-                    sums.withUnsafeMutableBufferPointer { sums in
-                        // Each segment on its own, its rows in order: a band of segments (on the
-                        // tape's threads when large) takes the rows in it.
-                        forEachRowBand(segmentCount, threads: tape.threads) { band in
-                            for (e, s) in segments.enumerated() where band.contains(Int(s)) {
-                                for c in 0..<h { maxima[Int(s) * h + c] = max(maxima[Int(s) * h + c], xs[e * h + c]) }
+        var maxima = Tensor(repeating: -.infinity, shape: [segmentCount * h])
+        var sums = Tensor(zeros: [segmentCount * h])
+        let y = Tensor(shape: x.shape) { out in
+            x.read { xs in
+                Tensor.update(&maxima, &sums) { maxima, sums in
+                    // Each segment on its own, its rows in order: a band of segments (on the
+                    // tape's threads when large) takes the rows in it.
+                    forEachRowBand(segmentCount, threads: tape.threads) { band in
+                        for (e, s) in segments.enumerated() where band.contains(Int(s)) {
+                            for c in 0..<h { maxima[Int(s) * h + c] = max(maxima[Int(s) * h + c], xs[e * h + c]) }
+                        }
+                        for (e, s) in segments.enumerated() where band.contains(Int(s)) {
+                            for c in 0..<h {
+                                let m = maxima[Int(s) * h + c]
+                                let v = m == -.infinity ? 0 : FastMath.expNonPositive(xs[e * h + c] - m)
+                                out[e * h + c] = v
+                                sums[Int(s) * h + c] += v
                             }
-                            for (e, s) in segments.enumerated() where band.contains(Int(s)) {
-                                for c in 0..<h {
-                                    let m = maxima[Int(s) * h + c]
-                                    let v = m == -.infinity ? 0 : expNonPositive(xs[e * h + c] - m)
-                                    out[e * h + c] = v
-                                    sums[Int(s) * h + c] += v
-                                }
-                            }
-                            for (e, s) in segments.enumerated() where band.contains(Int(s)) {
-                                for c in 0..<h {
-                                    let total = sums[Int(s) * h + c]
-                                    if total > 0 { out[e * h + c] /= total }
-                                }
+                        }
+                        for (e, s) in segments.enumerated() where band.contains(Int(s)) {
+                            for c in 0..<h {
+                                let total = sums[Int(s) * h + c]
+                                if total > 0 { out[e * h + c] /= total }
                             }
                         }
                     }
                 }
             }
-        })
+        }
         let ix = id
         return tape.record(y, self) { g, grads in
             grads.accumulate(ix, shape: x.shape) { dx in
-                g.withUnsafeBufferPointer { gs in
-                    y.withUnsafeBufferPointer { ys in
-                        var dots = [Float](repeating: 0, count: segmentCount * h)
-                        for (e, s) in segments.enumerated() {
-                            for c in 0..<h { dots[Int(s) * h + c] += gs[e * h + c] * ys[e * h + c] }
-                        }
-                        for (e, s) in segments.enumerated() {
-                            for c in 0..<h {
-                                dx[e * h + c] += ys[e * h + c] * (gs[e * h + c] - dots[Int(s) * h + c])
-                            }
+                Tensor.read(g, y) { gs, ys in
+                    var dots = [Float](repeating: 0, count: segmentCount * h)
+                    for (e, s) in segments.enumerated() {
+                        for c in 0..<h { dots[Int(s) * h + c] += gs[e * h + c] * ys[e * h + c] }
+                    }
+                    for (e, s) in segments.enumerated() {
+                        for c in 0..<h {
+                            dx[e * h + c] += ys[e * h + c] * (gs[e * h + c] - dots[Int(s) * h + c])
                         }
                     }
                 }
@@ -124,8 +124,9 @@ extension Var {
 
 /// `y[indices[e]] += x[e]` for rows of `width` scalars.
 @inline(__always)
-func scatterAdd(_ x: UnsafeBufferPointer<Float>, _ indices: [Int32], width: Int,
-                into y: UnsafeMutableBufferPointer<Float>) {
-    if width == 0 { return }
-    for (e, k) in indices.enumerated() { addRow(width, x.at(e * width), y.at(Int(k) * width)) }
+private func scatterAdd(_ x: Tensor.UnsafeHandle, _ indices: [Int32], width: Int, into y: Tensor.UnsafeHandle) {
+    for (e, k) in indices.enumerated() {
+        let s = e * width, d = Int(k) * width
+        for j in 0..<width { y[d + j] += x[s + j] }
+    }
 }

@@ -1,4 +1,7 @@
-// Layer normalisation over the last axis, fused: one pass forward, one pass backward.
+import MoegcKernels
+
+// Layer normalisation over the last axis: the forward pass is MoegcKernels' `Kernels.layerNorm`
+// (the runtime's `normalize` runs the same code), the backward rule is here.
 
 extension Var {
     /// Layer normalisation of each row (last axis): `y = (x − μ) / √(σ² + ε) · γ + β`, with
@@ -21,7 +24,7 @@ extension Var {
     }
 
     private func normalized(adding residual: Var?, gamma: Var, beta: Var, epsilon: Float) -> Var {
-        let x = value, gm = gamma.value, bt = beta.value, res = residual?.value
+        let x = value, gm = gamma.value, bt = beta.value
         precondition(x.rank >= 1, "layerNorm: needs rank ≥ 1")
         let f = x.shape[x.rank - 1]
         precondition(gm.shape == [f] && bt.shape == [f],
@@ -29,88 +32,64 @@ extension Var {
         let rows = f == 0 ? 0 : x.count / f
         // x̂ and r are kept for the backward pass only when the tape records.
         let keep = tape.isRecording
-        var normalized = [Float](repeating: 0, count: keep ? x.count : 0)   // x̂
-        var inverseStd = [Float](repeating: 0, count: keep ? rows : 0)      // r
-        let y = Tensor(shape: x.shape, unsafeUninitialized: { out in
-            x.withUnsafeBufferPointer { input in
-              (res ?? x).withUnsafeBufferPointer { rs in
-                // The rows normalised: the input's, or (with a residual) their sums, formed in `out`.
-                nonisolated(unsafe) let xs = res == nil ? input : UnsafeBufferPointer(out)
-                gm.withUnsafeBufferPointer { gs in
-                    bt.withUnsafeBufferPointer { bs in
-                        normalized.withUnsafeMutableBufferPointer { normalized in
-                            inverseStd.withUnsafeMutableBufferPointer { inverseStd in
-                                // Each row on its own: row bands on the tape's threads when large.
-                                forEachRowBand(rows, threads: tape.threads) { band in
-                                    for r in band {
-                                        let base = r * f
-                                        if res != nil { for j in 0..<f { out[base + j] = input[base + j] + rs[base + j] } }
-                                        var mean: Float = 0
-                                        for j in 0..<f { mean += xs[base + j] }
-                                        mean /= Float(f)
-                                        var variance: Float = 0
-                                        for j in 0..<f { let d = xs[base + j] - mean; variance += d * d }
-                                        variance /= Float(f)
-                                        let inv = 1 / (variance + epsilon).squareRoot()
-                                        if keep { inverseStd[r] = inv }
-                                        for j in 0..<f {
-                                            let xh = (xs[base + j] - mean) * inv
-                                            if keep { normalized[base + j] = xh }
-                                            out[base + j] = xh * gs[j] + bs[j]
-                                        }
-                                    }
-                                }
-                            }
-                        }
+        var xHat = Tensor(zeros: [keep ? x.count : 0]), rStd = Tensor(zeros: [keep ? rows : 0])
+        let y = Tensor(shape: x.shape) { out in
+            Tensor.update(&xHat, &rStd) { xHat, rStd in
+                Tensor.read(x, residual?.value ?? x, gm, bt) { x, r, g, b in
+                    // Each row on its own: row bands on the tape's threads when large.
+                    forEachRowBand(rows, threads: tape.threads) { band in
+                        let start = band.lowerBound * f
+                        Kernels.layerNorm(x.pointer(at: start), adding: residual == nil ? nil : r.pointer(at: start),
+                                          gamma: g.pointer(), beta: b.pointer(), eps: epsilon,
+                                          out: out.mutablePointer(at: start), rows: band.count, cols: f,
+                                          rstd: keep ? rStd.mutablePointer(at: band.lowerBound) : nil,
+                                          normalized: keep ? xHat.mutablePointer(at: start) : nil)
                     }
                 }
-              }
             }
-        })
+        }
         let (ix, ig, ib, ir) = (id, gamma.id, beta.id, residual?.id)
-        let (xHat, rStd) = (normalized, inverseStd)
+        let (normalizedRows, inverseStd) = (xHat, rStd)
         let inputs = residual.map { [self, $0, gamma, beta] } ?? [self, gamma, beta]
         return tape.record(y, inputs: inputs) { g, grads in
-            g.withUnsafeBufferPointer { gs in
+            Tensor.read(g, gm, normalizedRows, inverseStd) { g, gamma, xHat, rStd in
                 // The gradient of the normalised rows: into x's slot, or (with a residual) into a
                 // buffer of its own that then goes to both operands, as the add's backward passes it.
-                func rowGradient(_ dx: UnsafeMutableBufferPointer<Float>) {
-                    gm.withUnsafeBufferPointer { gamma in
-                        for r in 0..<rows {
-                            let base = r * f
-                            var meanD: Float = 0, meanDX: Float = 0
-                            for j in 0..<f {
-                                let d = gs[base + j] * gamma[j]
-                                meanD += d
-                                meanDX += d * xHat[base + j]
-                            }
-                            meanD /= Float(f)
-                            meanDX /= Float(f)
-                            for j in 0..<f {
-                                let d = gs[base + j] * gamma[j]
-                                dx[base + j] += rStd[r] * (d - meanD - xHat[base + j] * meanDX)
-                            }
+                func rowGradient(_ dx: Tensor.UnsafeHandle) {
+                    for r in 0..<rows {
+                        let base = r * f
+                        var meanD: Float = 0, meanDX: Float = 0
+                        for j in 0..<f {
+                            let d = g[base + j] * gamma[j]
+                            meanD += d
+                            meanDX += d * xHat[base + j]
+                        }
+                        meanD /= Float(f)
+                        meanDX /= Float(f)
+                        for j in 0..<f {
+                            let d = g[base + j] * gamma[j]
+                            dx[base + j] += rStd[r] * (d - meanD - xHat[base + j] * meanDX)
                         }
                     }
                 }
                 if let ir {
                     var sum = Tensor(zeros: x.shape)
-                    sum.withUnsafeMutableBufferPointer { rowGradient($0) }
-                    sum.withUnsafeBufferPointer { ds in
-                        grads.accumulate(ix, shape: x.shape) { dx in for i in 0..<ds.count { dx[i] += ds[i] } }
-                        grads.accumulate(ir, shape: x.shape) { dr in for i in 0..<ds.count { dr[i] += ds[i] } }
+                    sum.update { rowGradient($0) }
+                    sum.read { ds in
+                        grads.accumulate(ix, shape: x.shape) { $0.add(ds) }
+                        grads.accumulate(ir, shape: x.shape) { $0.add(ds) }
                     }
                 } else {
                     grads.accumulate(ix, shape: x.shape) { rowGradient($0) }
                 }
                 grads.accumulate(ig, shape: [f]) { dg in
                     for r in 0..<rows {
-                        for j in 0..<f { dg[j] += gs[r * f + j] * xHat[r * f + j] }
+                        for j in 0..<f { dg[j] += g[r * f + j] * xHat[r * f + j] }
                     }
                 }
                 grads.accumulate(ib, shape: [f]) { db in
                     for r in 0..<rows {
-                        for j in 0..<f { db[j] += gs[r * f + j] }
+                        for j in 0..<f { db[j] += g[r * f + j] }
                     }
                 }
             }

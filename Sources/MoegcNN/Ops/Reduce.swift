@@ -5,7 +5,7 @@ extension Var {
     public func sum() -> Var {
         let x = value
         var total = 0.0
-        x.withUnsafeBufferPointer { xs in for v in xs { total += Double(v) } }
+        x.read { x in for i in 0..<x.count { total += Double(x[i]) } }
         let ix = id
         return tape.record(Tensor(Float(total)), self) { g, grads in
             let gv = g.scalar
@@ -32,8 +32,8 @@ extension Var {
         var outShape = x.shape
         if keepingAxis { outShape[axis] = 1 } else { outShape.remove(at: axis) }
         var out = Tensor(zeros: outShape)
-        out.withUnsafeMutableBufferPointer { y in
-            x.withUnsafeBufferPointer { xs in
+        out.update { y in
+            x.read { xs in
                 if inner == 1 {   // summing the last axis: one contiguous row per output
                     for o in 0..<outer {
                         var total: Float = 0
@@ -53,7 +53,7 @@ extension Var {
         let ix = id
         return tape.record(out, self) { g, grads in
             grads.accumulate(ix, shape: x.shape) { dx in
-                g.withUnsafeBufferPointer { gs in
+                g.read { gs in
                     if inner == 1 {
                         for o in 0..<outer {
                             let v = gs[o]

@@ -1,4 +1,4 @@
-import CMoegcGemm
+import MoegcKernels
 
 // Segment-recurrent attention (Transformer-XL) over a whole sequence at once.
 //
@@ -57,149 +57,127 @@ extension Var {
         precondition(q.rank == 2 && k.shape == q.shape && v.rank == 2 && v.shape[0] == q.shape[0]
                      && q.shape[1] % heads == 0 && v.shape[1] % heads == 0,
                      "segmentAttention: query \(q.shape), key \(k.shape), value \(v.shape), \(heads) heads")
-        let n = q.shape[0], width = q.shape[1], valueWidth = v.shape[1]
-        let dk = width / heads, dv = valueWidth / heads
-        let scale = scale ?? 1 / Float(max(dk, 1)).squareRoot()
-        let segments = (n + segment - 1) / segment
+        let layout = SegmentAttentionLayout(rows: q.shape[0], width: q.shape[1], valueWidth: v.shape[1], heads: heads,
+                                            segment: segment, scale: scale)
         let keep = query.tape.isRecording && [query, key, value, memoryKey, memoryValue].contains { $0.requiresGradient }
-        // Attention weights of every segment, kept for the backward pass (only when recording).
-        var offsets = [Int](repeating: 0, count: segments + 1)
-        for s in 0..<segments {
-            let b = SegmentBlock(s, rows: n, segment: segment)
-            offsets[s + 1] = offsets[s] + heads * b.queries * b.keys
+        // Attention weights of every segment, kept for the backward pass (only when recording);
+        // else one segment's, per worker.
+        let offsets = layout.weightOffsets
+        let segments = offsets.count - 1
+        let scratchSize = keep ? 0 : heads * segment * 2 * segment
+        var weights = Tensor(zeros: [keep ? offsets[segments] : parallelWorkers(segments, threads: threads) * scratchSize])
+        let out = Tensor(shape: [layout.rows, layout.valueWidth]) { o in
+            weights.update { weights in
+                Tensor.read(q, k, v) { q, k, v in
+                    parallelFor(segments, threads: threads) { s, worker in
+                        let p = keep ? weights.slice(offsets[s]..<offsets[s + 1])
+                            : weights.slice(worker * scratchSize ..< worker * scratchSize + offsets[s + 1] - offsets[s])
+                        layout.attend(segment: s, q, k, v, weights: p, into: o)
+                    }
+                }
+            }
         }
-        var kept = [Float](repeating: 0, count: keep ? offsets[segments] : 0)
-        // Attention weights of one segment, per worker, when they are not kept.
-        let workers = parallelWorkers(segments, threads: threads)
-        let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: keep ? 0 : workers * heads * segment * 2 * segment)
-        defer { scratch.deallocate() }
-        nonisolated(unsafe) let scratchBuffer = scratch
-        let out = Tensor(shape: [n, valueWidth], unsafeUninitialized: { o in
-            q.withUnsafeBufferPointer { pq in
-                k.withUnsafeBufferPointer { pk in
-                    v.withUnsafeBufferPointer { pv in
-                        kept.withUnsafeMutableBufferPointer { store in
-                            nonisolated(unsafe) let (o, store) = (o, store)
-                            parallelFor(segments, threads: threads) { s, worker in
-                                let b = SegmentBlock(s, rows: n, segment: segment)
-                                let size = offsets[s + 1] - offsets[s]
-                                do {
-                                    let p = keep ? UnsafeMutableBufferPointer(rebasing: store[offsets[s]..<offsets[s + 1]])
-                                        : UnsafeMutableBufferPointer(rebasing: scratchBuffer[(worker * heads * segment * 2 * segment)...].prefix(size))
-                                    let block = b.queries * b.keys
-                                    for h in 0..<heads {
-                                        gemm(transposeA: false, transposeB: true, m: b.queries, n: b.keys, k: dk, alpha: scale,
-                                             pq, offsetA: b.queryStart * width + h * dk, lda: width,
-                                             pk, offsetB: b.keyStart * width + h * dk, ldb: width,
-                                             beta: 0, p, offsetC: h * block, ldc: b.keys)
-                                        moegc_softmax_rows(b.queries, b.keys, p.baseAddress! + h * block, b.keys)
-                                        gemm(transposeA: false, transposeB: false, m: b.queries, n: dv, k: b.keys, alpha: 1,
-                                             UnsafeBufferPointer(p), offsetA: h * block, lda: b.keys,
-                                             pv, offsetB: b.keyStart * valueWidth + h * dv, ldb: valueWidth,
-                                             beta: 0, o, offsetC: b.queryStart * valueWidth + h * dv, ldc: valueWidth)
-                                    }
-                                }
-                            }
+        guard keep else { return query.tape.constant(out) }
+        let (iq, ik, iv, imk, imv) = (query.id, key.id, value.id, memoryKey.id, memoryValue.id)
+        let kept = weights
+        return query.tape.record(out, query, key, value, memoryKey, memoryValue) { g, grads in
+            // The five gradients side by side in one buffer: dQ, dK, dV, dMemK, dMemV.
+            let parts = [q.count, k.count, v.count, k.count, v.count].reduce(into: [0]) { $0.append($0.last! + $1) }
+            var all = Tensor(zeros: [parts[5]])
+            all.update { all in
+                let d = (0..<5).map { all.slice(parts[$0]..<parts[$0 + 1]) }
+                Tensor.read(kept, g, q, k) { p, g, q, k in
+                    v.read { v in
+                        parallelFor(segments, threads: threads) { s, _ in
+                            layout.backward(segment: s, p, at: offsets[s], g, q, k, v,
+                                            dq: d[0], dk: d[1], dv: d[2], dMemoryKey: d[3], dMemoryValue: d[4])
                         }
                     }
                 }
             }
-        })
-        guard keep else { return query.tape.constant(out) }
-        let (iq, ik, iv, imk, imv) = (query.id, key.id, value.id, memoryKey.id, memoryValue.id)
-        let weights = kept
-        return query.tape.record(out, query, key, value, memoryKey, memoryValue) { g, grads in
-            var d = SegmentAttentionGradients(q: q.shape, k: k.shape, v: v.shape)
-            d.compute(g: g, weights: weights, q: q, k: k, v: v, offsets: offsets, rows: n, segment: segment, heads: heads,
-                      scale: scale, threads: threads)
-            grads.accumulate(iq, d.query)
-            grads.accumulate(ik, d.key)
-            grads.accumulate(iv, d.value)
-            grads.accumulate(imk, d.memoryKey)
-            grads.accumulate(imv, d.memoryValue)
+            for (i, id, shape) in [(0, iq, q.shape), (1, ik, k.shape), (2, iv, v.shape), (3, imk, k.shape), (4, imv, v.shape)] {
+                grads.accumulate(id, Tensor(shape: shape, scalars: Array(all.scalars[parts[i]..<parts[i + 1]])))
+            }
         }
     }
 }
 
-/// The backward pass of `Var.segmentAttention` (see the file comment for the formulas).
-private struct SegmentAttentionGradients {
-    var query: Tensor, key: Tensor, value: Tensor, memoryKey: Tensor, memoryValue: Tensor
+/// The sizes of one segment-attention call, and its per-segment work (see the file comment for the
+/// formulas). Segment s reads the rows of its block and writes only its own rows of the output, dQ,
+/// dK and dV and the previous segment's rows of dMemK and dMemV, so segments run independently.
+private struct SegmentAttentionLayout {
+    let rows: Int, width: Int, valueWidth: Int, heads: Int, segment: Int, scale: Float
+    var dk: Int { width / heads }
+    var dv: Int { valueWidth / heads }
 
-    init(q: [Int], k: [Int], v: [Int]) {
-        query = Tensor(zeros: q)
-        key = Tensor(zeros: k)
-        value = Tensor(zeros: v)
-        memoryKey = Tensor(zeros: k)
-        memoryValue = Tensor(zeros: v)
+    init(rows: Int, width: Int, valueWidth: Int, heads: Int, segment: Int, scale: Float?) {
+        (self.rows, self.width, self.valueWidth, self.heads, self.segment) = (rows, width, valueWidth, heads, segment)
+        self.scale = scale ?? 1 / Float(max(width / heads, 1)).squareRoot()
     }
 
-    mutating func compute(g: Tensor, weights: [Float], q: Tensor, k: Tensor, v: Tensor, offsets: [Int], rows n: Int,
-                          segment: Int, heads: Int, scale: Float, threads: Int) {
-        let width = q.shape[1], valueWidth = v.shape[1], dk = width / heads, dv = valueWidth / heads
-        let segments = offsets.count - 1
-        let pg = g.scalars, pq = q.scalars, pk = k.scalars, pv = v.scalars
-        let dq = UnsafeMutableBufferPointer<Float>.allocate(capacity: query.count)
-        let dkey = UnsafeMutableBufferPointer<Float>.allocate(capacity: key.count)
-        let dval = UnsafeMutableBufferPointer<Float>.allocate(capacity: value.count)
-        let dmk = UnsafeMutableBufferPointer<Float>.allocate(capacity: key.count)
-        let dmv = UnsafeMutableBufferPointer<Float>.allocate(capacity: value.count)
-        defer { for b in [dq, dkey, dval, dmk, dmv] { b.deallocate() } }
-        for b in [dq, dkey, dval, dmk, dmv] { b.initialize(repeating: 0) }
-        weights.withUnsafeBufferPointer { p in
-            pg.withUnsafeBufferPointer { pg in
-                pq.withUnsafeBufferPointer { pq in
-                    pk.withUnsafeBufferPointer { pk in
-                        pv.withUnsafeBufferPointer { pv in
-                            nonisolated(unsafe) let (p, pg, pq, pk, pv) = (p, pg, pq, pk, pv)
-                            parallelFor(segments, threads: threads) { s, _ in
-                                let b = SegmentBlock(s, rows: n, segment: segment)
-                                let block = b.queries * b.keys, own = b.keys - b.memory
-                                var ds = [Float](repeating: 0, count: block)
-                                ds.withUnsafeMutableBufferPointer { ds in
-                                    let dsr = UnsafeBufferPointer(ds)
-                                    for h in 0..<heads {
-                                        let ph = offsets[s] + h * block
-                                        let gOffset = b.queryStart * valueWidth + h * dv
-                                        // dV[own] += P[:, own]ᵀ dO;  dMemV[prev] += P[:, mem]ᵀ dO
-                                        gemm(transposeA: true, transposeB: false, m: own, n: dv, k: b.queries, alpha: 1,
-                                             p, offsetA: ph + b.memory, lda: b.keys, pg, offsetB: gOffset, ldb: valueWidth,
-                                             beta: 1, dval, offsetC: b.queryStart * valueWidth + h * dv, ldc: valueWidth)
-                                        gemm(transposeA: true, transposeB: false, m: b.memory, n: dv, k: b.queries, alpha: 1,
-                                             p, offsetA: ph, lda: b.keys, pg, offsetB: gOffset, ldb: valueWidth,
-                                             beta: 1, dmv, offsetC: b.keyStart * valueWidth + h * dv, ldc: valueWidth)
-                                        // dP = dO V[block]ᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
-                                        gemm(transposeA: false, transposeB: true, m: b.queries, n: b.keys, k: dv, alpha: 1,
-                                             pg, offsetA: gOffset, lda: valueWidth, pv, offsetB: b.keyStart * valueWidth + h * dv, ldb: valueWidth,
-                                             beta: 0, ds, ldc: b.keys)
-                                        for r in 0..<b.queries {
-                                            let row = r * b.keys
-                                            var dot: Float = 0
-                                            for j in 0..<b.keys { dot += ds[row + j] * p[ph + row + j] }
-                                            for j in 0..<b.keys { ds[row + j] = p[ph + row + j] * (ds[row + j] - dot) }
-                                        }
-                                        // dQ[seg] += scale · dS K[block]
-                                        gemm(transposeA: false, transposeB: false, m: b.queries, n: dk, k: b.keys, alpha: scale,
-                                             dsr, lda: b.keys, pk, offsetB: b.keyStart * width + h * dk, ldb: width,
-                                             beta: 1, dq, offsetC: b.queryStart * width + h * dk, ldc: width)
-                                        // dK[own] += scale · dS[:, own]ᵀ Q[seg];  dMemK[prev] += scale · dS[:, mem]ᵀ Q[seg]
-                                        gemm(transposeA: true, transposeB: false, m: own, n: dk, k: b.queries, alpha: scale,
-                                             dsr, offsetA: b.memory, lda: b.keys, pq, offsetB: b.queryStart * width + h * dk, ldb: width,
-                                             beta: 1, dkey, offsetC: b.queryStart * width + h * dk, ldc: width)
-                                        gemm(transposeA: true, transposeB: false, m: b.memory, n: dk, k: b.queries, alpha: scale,
-                                             dsr, lda: b.keys, pq, offsetB: b.queryStart * width + h * dk, ldb: width,
-                                             beta: 1, dmk, offsetC: b.keyStart * width + h * dk, ldc: width)
-                                    }
-                                }
-                            }
-                        }
-                    }
+    /// Where each segment's attention weights (`heads` blocks of queries × keys) start, and the end.
+    var weightOffsets: [Int] {
+        let segments = (rows + segment - 1) / segment
+        var offsets = [Int](repeating: 0, count: segments + 1)
+        for s in 0..<segments {
+            let b = SegmentBlock(s, rows: rows, segment: segment)
+            offsets[s + 1] = offsets[s] + heads * b.queries * b.keys
+        }
+        return offsets
+    }
+
+    /// Segment s forward, per head: P = softmax_rows(scale · Q[seg] K[block]ᵀ) into `p`, then
+    /// O[seg] = P V[block].
+    func attend(segment s: Int, _ q: Tensor.UnsafeHandle, _ k: Tensor.UnsafeHandle, _ v: Tensor.UnsafeHandle,
+                weights p: Tensor.UnsafeHandle, into o: Tensor.UnsafeHandle) {
+        let b = SegmentBlock(s, rows: rows, segment: segment)
+        let block = b.queries * b.keys
+        for h in 0..<heads {
+            gemm(false, true, m: b.queries, n: b.keys, k: dk, alpha: scale,
+                 q, offsetA: b.queryStart * width + h * dk, lda: width, k, offsetB: b.keyStart * width + h * dk, ldb: width,
+                 beta: 0, p, offsetC: h * block, ldc: b.keys)
+            Kernels.softmax(inPlace: p.mutablePointer(at: h * block), rows: b.queries, cols: b.keys, ld: b.keys)
+            gemm(false, false, m: b.queries, n: dv, k: b.keys, p, offsetA: h * block, lda: b.keys,
+                 v, offsetB: b.keyStart * valueWidth + h * dv, ldb: valueWidth,
+                 beta: 0, o, offsetC: b.queryStart * valueWidth + h * dv, ldc: valueWidth)
+        }
+    }
+
+    /// Segment s backward, per head, from its kept weights (in `p` from `offset`) and the output
+    /// gradient `g`, added into the five gradients.
+    func backward(segment s: Int, _ p: Tensor.UnsafeHandle, at offset: Int, _ g: Tensor.UnsafeHandle, _ q: Tensor.UnsafeHandle,
+                  _ k: Tensor.UnsafeHandle, _ v: Tensor.UnsafeHandle, dq: Tensor.UnsafeHandle, dk dkey: Tensor.UnsafeHandle,
+                  dv dval: Tensor.UnsafeHandle, dMemoryKey dmk: Tensor.UnsafeHandle, dMemoryValue dmv: Tensor.UnsafeHandle) {
+        let b = SegmentBlock(s, rows: rows, segment: segment)
+        let block = b.queries * b.keys, own = b.keys - b.memory
+        var scores = Tensor(zeros: [block])
+        scores.update { ds in
+            for h in 0..<heads {
+                let ph = offset + h * block
+                let gOffset = b.queryStart * valueWidth + h * dv
+                // dV[own] += P[:, own]ᵀ dO;  dMemV[prev] += P[:, mem]ᵀ dO
+                gemm(true, false, m: own, n: dv, k: b.queries, p, offsetA: ph + b.memory, lda: b.keys,
+                     g, offsetB: gOffset, ldb: valueWidth, beta: 1, dval, offsetC: b.queryStart * valueWidth + h * dv, ldc: valueWidth)
+                gemm(true, false, m: b.memory, n: dv, k: b.queries, p, offsetA: ph, lda: b.keys,
+                     g, offsetB: gOffset, ldb: valueWidth, beta: 1, dmv, offsetC: b.keyStart * valueWidth + h * dv, ldc: valueWidth)
+                // dP = dO V[block]ᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
+                gemm(false, true, m: b.queries, n: b.keys, k: dv, g, offsetA: gOffset, lda: valueWidth,
+                     v, offsetB: b.keyStart * valueWidth + h * dv, ldb: valueWidth, beta: 0, ds, ldc: b.keys)
+                for r in 0..<b.queries {
+                    let row = r * b.keys
+                    var dot: Float = 0
+                    for j in 0..<b.keys { dot += ds[row + j] * p[ph + row + j] }
+                    for j in 0..<b.keys { ds[row + j] = p[ph + row + j] * (ds[row + j] - dot) }
                 }
+                // dQ[seg] += scale · dS K[block]
+                gemm(false, false, m: b.queries, n: dk, k: b.keys, alpha: scale, ds, lda: b.keys,
+                     k, offsetB: b.keyStart * width + h * dk, ldb: width, beta: 1, dq, offsetC: b.queryStart * width + h * dk, ldc: width)
+                // dK[own] += scale · dS[:, own]ᵀ Q[seg];  dMemK[prev] += scale · dS[:, mem]ᵀ Q[seg]
+                gemm(true, false, m: own, n: dk, k: b.queries, alpha: scale, ds, offsetA: b.memory, lda: b.keys,
+                     q, offsetB: b.queryStart * width + h * dk, ldb: width, beta: 1, dkey, offsetC: b.queryStart * width + h * dk, ldc: width)
+                gemm(true, false, m: b.memory, n: dk, k: b.queries, alpha: scale, ds, lda: b.keys,
+                     q, offsetB: b.queryStart * width + h * dk, ldb: width, beta: 1, dmk, offsetC: b.keyStart * width + h * dk, ldc: width)
             }
         }
-        query = Tensor(shape: query.shape, scalars: Array(dq))
-        key = Tensor(shape: key.shape, scalars: Array(dkey))
-        value = Tensor(shape: value.shape, scalars: Array(dval))
-        memoryKey = Tensor(shape: key.shape, scalars: Array(dmk))
-        memoryValue = Tensor(shape: value.shape, scalars: Array(dmv))
     }
 }

@@ -1,3 +1,5 @@
+import MoegcKernels
+
 // Shape ops: reshape, 2-D transpose, concatenation and slicing along an axis.
 
 extension Var {
@@ -18,13 +20,13 @@ extension Var {
         let x = value
         precondition(x.rank == 2, "transposed: needs a 2-D value, got \(x.shape)")
         let (r, c) = (x.shape[0], x.shape[1])
-        let out = Tensor(shape: [c, r], unsafeUninitialized: { y in
-            x.withUnsafeBufferPointer { transpose($0, rows: r, columns: c, into: y, accumulate: false) }
-        })
+        let out = Tensor(shape: [c, r]) { y in
+            x.read { x in Kernels.transpose(x.pointer(), out: y.mutablePointer(), rows: r, cols: c) }
+        }
         let ix = id
         return tape.record(out, self) { g, grads in
             grads.accumulate(ix, shape: x.shape) { dx in
-                g.withUnsafeBufferPointer { transpose($0, rows: c, columns: r, into: dx, accumulate: true) }
+                g.read { addTransposed($0, rows: c, columns: r, into: dx) }
             }
         }
     }
@@ -48,25 +50,25 @@ extension Var {
         var outShape = first
         outShape[axis] = parts.reduce(0) { $0 + $1.value.shape[axis] }
         let values = parts.map(\.value)
-        let out = Tensor(shape: outShape, unsafeUninitialized: { y in
+        let out = Tensor(shape: outShape) { y in
             var column = 0
-            for (k, part) in values.enumerated() {
-                part.withUnsafeBufferPointer { xs in
-                    copyRuns(outer: outer, width: widths[k], from: xs, stride: widths[k], offset: 0,
-                             to: y, stride: total, offset: column, accumulate: false)
+            for (k, part) in values.enumerated() where outer > 0 && widths[k] > 0 {
+                part.read { x in
+                    Kernels.copyBlock(x.pointer(), srcStride: max(widths[k], 1), out: y.mutablePointer(at: column),
+                                      outStride: max(total, 1), rows: outer, cols: widths[k])
                 }
                 column += widths[k]
             }
-        })
+        }
         let ids = parts.map(\.id)
         let shapes = values.map(\.shape)
         return parts[0].tape.record(out, inputs: parts) { g, grads in
-            g.withUnsafeBufferPointer { gs in
+            g.read { g in
                 var column = 0
                 for k in 0..<ids.count {
                     grads.accumulate(ids[k], shape: shapes[k]) { dx in
-                        copyRuns(outer: outer, width: widths[k], from: gs, stride: total, offset: column,
-                                 to: dx, stride: widths[k], offset: 0, accumulate: true)
+                        addRuns(outer: outer, width: widths[k], from: g, stride: total, offset: column,
+                                to: dx, stride: widths[k], offset: 0)
                     }
                     column += widths[k]
                 }
@@ -86,50 +88,40 @@ extension Var {
         let full = x.shape[axis] * inner, width = range.count * inner, start = range.lowerBound * inner
         var outShape = x.shape
         outShape[axis] = range.count
-        let out = Tensor(shape: outShape, unsafeUninitialized: { y in
-            x.withUnsafeBufferPointer { xs in
-                copyRuns(outer: outer, width: width, from: xs, stride: full, offset: start,
-                         to: y, stride: width, offset: 0, accumulate: false)
+        let out = Tensor(shape: outShape) { y in
+            guard outer > 0 && width > 0 else { return }
+            x.read { x in
+                Kernels.copyBlock(x.pointer(at: start), srcStride: max(full, 1), out: y.mutablePointer(),
+                                  outStride: max(width, 1), rows: outer, cols: width)
             }
-        })
+        }
         let ix = id
         return tape.record(out, self) { g, grads in
             grads.accumulate(ix, shape: x.shape) { dx in
-                g.withUnsafeBufferPointer { gs in
-                    copyRuns(outer: outer, width: width, from: gs, stride: width, offset: 0,
-                             to: dx, stride: full, offset: start, accumulate: true)
+                g.read { g in
+                    addRuns(outer: outer, width: width, from: g, stride: width, offset: 0, to: dx, stride: full, offset: start)
                 }
             }
         }
     }
 }
 
-/// Copies (or adds) `outer` runs of `width` scalars between strided layouts.
-@inline(__always)
-private func copyRuns(outer: Int, width: Int,
-                      from src: UnsafeBufferPointer<Float>, stride srcStride: Int, offset srcOffset: Int,
-                      to dst: UnsafeMutableBufferPointer<Float>, stride dstStride: Int, offset dstOffset: Int,
-                      accumulate: Bool) {
+/// Adds `outer` runs of `width` scalars between strided layouts (the gradient of a copy).
+private func addRuns(outer: Int, width: Int, from src: Tensor.UnsafeHandle, stride srcStride: Int, offset srcOffset: Int,
+                     to dst: Tensor.UnsafeHandle, stride dstStride: Int, offset dstOffset: Int) {
     for o in 0..<outer {
         let s = o * srcStride + srcOffset, d = o * dstStride + dstOffset
-        if accumulate {
-            for i in 0..<width { dst[d + i] += src[s + i] }
-        } else {
-            for i in 0..<width { dst[d + i] = src[s + i] }
-        }
+        for i in 0..<width { dst[d + i] += src[s + i] }
     }
 }
 
-/// Writes (or adds) the transpose of a `rows × columns` matrix, in cache-friendly tiles.
-private func transpose(_ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int,
-                       into y: UnsafeMutableBufferPointer<Float>, accumulate: Bool) {
+/// Adds the transpose of a `rows × columns` matrix into `y`, in cache-friendly tiles.
+private func addTransposed(_ x: Tensor.UnsafeHandle, rows: Int, columns: Int, into y: Tensor.UnsafeHandle) {
     let tile = 32
     for r0 in stride(from: 0, to: rows, by: tile) {
         for c0 in stride(from: 0, to: columns, by: tile) {
             for r in r0..<min(r0 + tile, rows) {
-                for c in c0..<min(c0 + tile, columns) {
-                    if accumulate { y[c * rows + r] += x[r * columns + c] } else { y[c * rows + r] = x[r * columns + c] }
-                }
+                for c in c0..<min(c0 + tile, columns) { y[c * rows + r] += x[r * columns + c] }
             }
         }
     }

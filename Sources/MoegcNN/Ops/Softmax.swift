@@ -1,14 +1,12 @@
-// Softmax family over the last axis, for attention weights and categorical policies.
+import MoegcKernels
+
+// Softmax family over the last axis, for attention weights and categorical policies. The values
+// are MoegcKernels' (`Kernels.softmax`, `Kernels.logSoftmax`, `Kernels.logSumExp`,
+// `FastMath.expNonPositive`), the backward rules are here.
 //
 // Masking: a logit of −∞ gets probability exactly 0. A row whose logits are all −∞ (nothing
 // allowed) has softmax 0 everywhere, log-softmax −∞ everywhere, entropy 0, and passes no gradient;
 // no NaN is produced.
-
-/// log Σ exp over the `n` values starting at `start`.
-@inline(__always)
-private func rowLogSumExp(_ x: UnsafeBufferPointer<Float>, _ start: Int, _ n: Int) -> Float {
-    n == 0 ? -.infinity : logSumExp(n, x.at(start))
-}
 
 extension Var {
     private var lastAxisRows: (rows: Int, width: Int) {
@@ -22,20 +20,16 @@ extension Var {
         let x = value
         let (rows, c) = lastAxisRows
         var probabilities = x
-        probabilities.withUnsafeMutableBufferPointer { out in
-            for r in 0..<rows { softmaxInPlace(c, out.at(r * c)) }
-        }
+        probabilities.update { Kernels.softmax(inPlace: $0.mutablePointer(), rows: rows, cols: c, ld: c) }
         let y = probabilities
         let ix = id
         return tape.record(y, self) { g, grads in
             grads.accumulate(ix, shape: x.shape) { dx in
-                g.withUnsafeBufferPointer { gs in
-                    y.withUnsafeBufferPointer { ys in
-                        for r in 0..<rows {
-                            var dot: Float = 0
-                            for j in 0..<c { dot += gs[r * c + j] * ys[r * c + j] }
-                            for j in 0..<c { dx[r * c + j] += ys[r * c + j] * (gs[r * c + j] - dot) }
-                        }
+                Tensor.read(g, y) { g, y in
+                    for r in 0..<rows {
+                        var dot: Float = 0
+                        for j in 0..<c { dot += g[r * c + j] * y[r * c + j] }
+                        for j in 0..<c { dx[r * c + j] += y[r * c + j] * (g[r * c + j] - dot) }
                     }
                 }
             }
@@ -46,29 +40,22 @@ extension Var {
     public func logSoftmax() -> Var {
         let x = value
         let (rows, c) = lastAxisRows
-        let y = Tensor(shape: x.shape, unsafeUninitialized: { out in
-            x.withUnsafeBufferPointer { xs in
-                for r in 0..<rows {
-                    let lse = rowLogSumExp(xs, r * c, c)
-                    for j in 0..<c { out[r * c + j] = lse == -.infinity ? -.infinity : xs[r * c + j] - lse }
-                }
-            }
-        })
+        let y = Tensor(shape: x.shape) { out in
+            x.read { x in Kernels.logSoftmax(x.pointer(), out: out.mutablePointer(), rows: rows, cols: c) }
+        }
         let ix = id
         return tape.record(y, self) { g, grads in
             grads.accumulate(ix, shape: x.shape) { dx in
-                g.withUnsafeBufferPointer { gs in
-                    y.withUnsafeBufferPointer { ys in
-                        for r in 0..<rows {
-                            var total: Float = 0
-                            var masked = true
-                            for j in 0..<c {
-                                total += gs[r * c + j]
-                                masked = masked && ys[r * c + j] == -.infinity
-                            }
-                            if masked { continue }
-                            for j in 0..<c { dx[r * c + j] += gs[r * c + j] - expNonPositive(ys[r * c + j]) * total }
+                Tensor.read(g, y) { g, y in
+                    for r in 0..<rows {
+                        var total: Float = 0
+                        var masked = true
+                        for j in 0..<c {
+                            total += g[r * c + j]
+                            masked = masked && y[r * c + j] == -.infinity
                         }
+                        if masked { continue }
+                        for j in 0..<c { dx[r * c + j] += g[r * c + j] - FastMath.expNonPositive(y[r * c + j]) * total }
                     }
                 }
             }
@@ -80,31 +67,32 @@ extension Var {
     public func categoricalEntropy() -> Var {
         let x = value
         let (rows, c) = lastAxisRows
-        var logP = [Float](repeating: -.infinity, count: x.count)
-        var entropy = [Float](repeating: 0, count: rows)
-        x.withUnsafeBufferPointer { xs in
-            for r in 0..<rows {
-                let lse = rowLogSumExp(xs, r * c, c)
-                if lse == -.infinity { continue }
-                var h: Float = 0
-                for j in 0..<c {
-                    let lp = xs[r * c + j] - lse
-                    logP[r * c + j] = lp
-                    if lp > -.infinity { h -= expNonPositive(lp) * lp }
+        var logP = Tensor(repeating: -.infinity, shape: [x.count])
+        var entropy = Tensor(zeros: Array(x.shape.dropLast()))
+        x.read { xs in
+            Tensor.update(&logP, &entropy) { logP, entropy in
+                for r in 0..<rows {
+                    let lse = Kernels.logSumExp(xs.pointer(at: r * c), count: c)
+                    if lse == -.infinity { continue }
+                    var h: Float = 0
+                    for j in 0..<c {
+                        let lp = xs[r * c + j] - lse
+                        logP[r * c + j] = lp
+                        if lp > -.infinity { h -= FastMath.expNonPositive(lp) * lp }
+                    }
+                    entropy[r] = h
                 }
-                entropy[r] = h
             }
         }
-        let out = Tensor(shape: Array(x.shape.dropLast()), scalars: entropy)
         let ix = id
         let (logProb, rowEntropy) = (logP, entropy)
-        return tape.record(out, self) { g, grads in
+        return tape.record(entropy, self) { g, grads in
             grads.accumulate(ix, shape: x.shape) { dx in
-                g.withUnsafeBufferPointer { gs in
+                Tensor.read(g, logProb, rowEntropy) { g, logProb, rowEntropy in
                     for r in 0..<rows {
                         for j in 0..<c where logProb[r * c + j] > -.infinity {
                             let lp = logProb[r * c + j]
-                            dx[r * c + j] -= gs[r] * expNonPositive(lp) * (lp + rowEntropy[r])
+                            dx[r * c + j] -= g[r] * FastMath.expNonPositive(lp) * (lp + rowEntropy[r])
                         }
                     }
                 }
@@ -120,16 +108,16 @@ extension Var {
         let (rows, c) = (x.shape[0], x.shape[1])
         precondition(indices.count == rows, "pick: \(indices.count) indices for \(rows) rows")
         for k in indices { precondition(k >= 0 && Int(k) < c, "pick: index \(k) outside 0..<\(c)") }
-        let out = Tensor(shape: [rows], unsafeUninitialized: { y in
-            x.withUnsafeBufferPointer { xs in
-                for i in 0..<rows { y[i] = xs[i * c + Int(indices[i])] }
+        let out = Tensor(shape: [rows]) { y in
+            x.read { x in
+                for i in 0..<rows { y[i] = x[i * c + Int(indices[i])] }
             }
-        })
+        }
         let ix = id
         return tape.record(out, self) { g, grads in
             grads.accumulate(ix, shape: x.shape) { dx in
-                g.withUnsafeBufferPointer { gs in
-                    for i in 0..<rows { dx[i * c + Int(indices[i])] += gs[i] }
+                g.read { g in
+                    for i in 0..<rows { dx[i * c + Int(indices[i])] += g[i] }
                 }
             }
         }

@@ -96,22 +96,18 @@ extension Var {
     /// Applies a pointwise rule; the backward pass multiplies the output gradient by its derivative.
     func unary<R: UnaryRule>(_ rule: R) -> Var {
         let x = value
-        let y = Tensor(shape: x.shape, unsafeUninitialized: { out in
-            x.withUnsafeBufferPointer { xs in
-                forEachElementBand(x.shape, threads: tape.threads) { elements in
-                    for i in elements { out[i] = rule.value(xs[i]) }
+        let y = Tensor(shape: x.shape) { out in
+            x.read { x in
+                forEachElementBand(value.shape, threads: tape.threads) { elements in
+                    for i in elements { out[i] = rule.value(x[i]) }
                 }
             }
-        })
+        }
         let ix = id
         return tape.record(y, self) { g, grads in
             grads.accumulate(ix, shape: x.shape) { dx in
-                g.withUnsafeBufferPointer { gs in
-                    x.withUnsafeBufferPointer { xs in
-                        y.withUnsafeBufferPointer { ys in
-                            for i in 0..<dx.count { dx[i] += gs[i] * rule.derivative(xs[i], ys[i]) }
-                        }
-                    }
+                Tensor.read(g, x, y) { g, x, y in
+                    for i in 0..<dx.count { dx[i] += g[i] * rule.derivative(x[i], y[i]) }
                 }
             }
         }

@@ -84,18 +84,16 @@ public struct Adam: Sendable, Equatable {
             var v = secondMoments.removeValue(forKey: name) ?? Tensor(zeros: g.shape)
             parameters.update(name) { p in
                 precondition(p.shape == g.shape, "Adam: gradient shape \(g.shape) for '\(name)' of shape \(p.shape)")
-                p.withUnsafeMutableBufferPointer { pp in
-                    m.withUnsafeMutableBufferPointer { pm in
-                        v.withUnsafeMutableBufferPointer { pv in
-                            g.withUnsafeBufferPointer { pg in
-                                for i in 0..<pp.count {
-                                    let gi = pg[i]
-                                    pm[i] = c.beta1 * pm[i] + (1 - c.beta1) * gi
-                                    pv[i] = c.beta2 * pv[i] + (1 - c.beta2) * gi * gi
-                                    let mHat = pm[i] / correction1, vHat = pv[i] / correction2
-                                    pp[i] -= c.learningRate * (mHat / (vHat.squareRoot() + c.epsilon)
-                                                               + c.weightDecay * pp[i])
-                                }
+                Tensor.update(&p, &m) { pp, pm in
+                    v.update { pv in
+                        g.read { pg in
+                            for i in 0..<pp.count {
+                                let gi = pg[i]
+                                pm[i] = c.beta1 * pm[i] + (1 - c.beta1) * gi
+                                pv[i] = c.beta2 * pv[i] + (1 - c.beta2) * gi * gi
+                                let mHat = pm[i] / correction1, vHat = pv[i] / correction2
+                                pp[i] -= c.learningRate * (mHat / (vHat.squareRoot() + c.epsilon)
+                                                           + c.weightDecay * pp[i])
                             }
                         }
                     }

@@ -16,8 +16,8 @@ public struct ParameterGradients: Sendable, Equatable {
     public func globalNorm() -> Double {
         var sum = 0.0
         for name in names {
-            byName[name]!.withUnsafeBufferPointer { g in
-                for value in g { sum += Double(value) * Double(value) }
+            byName[name]!.read { g in
+                for i in 0..<g.count { sum += Double(g[i]) * Double(g[i]) }
             }
         }
         return sum.squareRoot()
@@ -27,7 +27,7 @@ public struct ParameterGradients: Sendable, Equatable {
     public mutating func scale(by factor: Float) {
         for name in names {
             var tensor = byName.removeValue(forKey: name)!
-            tensor.withUnsafeMutableBufferPointer { g in
+            tensor.update { g in
                 for i in 0..<g.count { g[i] *= factor }
             }
             byName[name] = tensor

@@ -45,9 +45,7 @@ public struct TensorArchive: Sendable, Equatable {
             appendName(entry.name, to: &out)
             append(UInt32(entry.tensor.rank), to: &out)
             for extent in entry.tensor.shape { append(UInt64(extent), to: &out) }
-            entry.tensor.withUnsafeBufferPointer { values in
-                for value in values { append(value.bitPattern, to: &out) }
-            }
+            for value in entry.tensor.scalars { append(value.bitPattern, to: &out) }
         }
         return out
     }
@@ -102,9 +100,9 @@ public struct TensorArchive: Sendable, Equatable {
         out.append(contentsOf: name.utf8)
     }
 
+    /// The little-endian bytes of `value`, lowest first.
     private func append<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {
-        var v = value.littleEndian
-        withUnsafeBytes(of: &v) { out.append(contentsOf: $0) }
+        for byte in 0..<(T.bitWidth / 8) { out.append(UInt8(truncatingIfNeeded: value >> (8 * byte))) }
     }
 }
 
