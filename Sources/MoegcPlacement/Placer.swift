@@ -89,7 +89,7 @@ public enum Placers {
     public static let localSearch = "local-search"
 
     /// The heuristics that place from nothing, in the order the compare table lists them.
-    public static let startingNames = ["single", "round-robin", "expert-parallel", "m-topo", "m-etf", "heft", "metis"]
+    public static let startingNames = ["single", "round-robin", "expert-parallel", "m-topo", "m-etf", "heft", "metis", "linear"]
 
     /// Every heuristic placer's name: the starting ones, then local search.
     public static let names = startingNames + [localSearch]
@@ -106,6 +106,7 @@ public enum Placers {
         case "m-etf": return METFPlacer()
         case "heft": return HEFTPlacer()
         case "metis": return METISPlacer(seed: seed)
+        case "linear": return LinearPartitionPlacer()
         case localSearch:
             guard startingNames.contains(start) else {
                 throw .unknownPlacer("local search starts from one of \(startingNames.joined(separator: ", ")), not '\(start)'")

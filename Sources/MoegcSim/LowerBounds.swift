@@ -16,9 +16,11 @@ public struct NamedBound: Hashable, Sendable, CustomStringConvertible {
 /// Time bounds (each ≤ the makespan of every schedule the simulator can run):
 /// - **critical-path**: the longest path, each task at its fastest device, transfers free. Any
 ///   schedule runs a path's tasks one after another, each at least as slow as on its fastest device.
-/// - **work**: Σ over tasks of the fastest time ÷ device count. Every task occupies its device at
-///   least its fastest time, so Σ busy ≥ Σ fastest; the makespan is at least the busiest device's
-///   busy time ≥ the average busy time. Handles heterogeneous devices (the fastest time is per task).
+/// - **work**: Σ over tasks of the fastest time ÷ Σ over devices of their relative speed. Device d's
+///   relative speed r_d = max over tasks of fastest(t) / time(t, d) (1 for a device that is the
+///   fastest for some task; a tenth for one ten times slower at everything). A task on d takes at
+///   least fastest(t) / r_d, so in time M device d gets through tasks whose fastest times sum to at
+///   most r_d · M: Σ fastest ≤ M · Σ r_d. On identical devices Σ r_d is the device count.
 /// - **flops**: Σ flops ÷ Σ device peak. In time M device d does at most M · peak_d flops.
 /// - any **extra** bounds the caller supplies (e.g. an MoE all-to-all bound from the adaptor).
 ///
@@ -35,11 +37,20 @@ public struct LowerBounds: Sendable {
     public init(graph: CostGraph, cluster: Cluster, extra: [NamedBound] = []) {
         let costs = CostModel(cluster)
         let t = graph.taskCount
+        let d = cluster.deviceCount
         var fastest = [Double](repeating: 0, count: t)
+        var speed = [Double](repeating: 0, count: d)
+        var times = [Double](repeating: 0, count: d)
         var totalFastest = 0.0, totalFlops = 0.0
         for i in 0..<t {
-            fastest[i] = costs.fastestTime(of: i, in: graph)
-            totalFastest += fastest[i]
+            var best = Double.infinity
+            for k in 0..<d {
+                times[k] = costs.time(of: i, in: graph, on: k)
+                best = min(best, times[k])
+            }
+            for k in 0..<d where times[k] > 0 { speed[k] = max(speed[k], best / times[k]) }
+            fastest[i] = best
+            totalFastest += best
             totalFlops += graph.flops[i]
         }
         // Longest path in topological order: finish[i] = fastest[i] + max finish of its producers.
@@ -56,7 +67,8 @@ public struct LowerBounds: Sendable {
         }
         let totalPeak = cluster.devices.indices.reduce(0.0) { $0 + cluster.peakFlops($1) }
         criticalPath = longest
-        work = cluster.deviceCount > 0 ? totalFastest / Double(cluster.deviceCount) : .infinity
+        let totalSpeed = speed.reduce(0, +)
+        work = d == 0 ? .infinity : totalSpeed > 0 ? totalFastest / totalSpeed : 0
         flops = totalPeak > 0 ? totalFlops / totalPeak : .infinity
         self.extra = extra
         memory = MemoryFeasibility(graph: graph, cluster: cluster)

@@ -60,4 +60,27 @@ struct BoundTests {
         let expected = (0...4).map { r in max(Double(r) * second, min(x, Double(4 - r) * s) / 1e9) }.min()!
         #expect(abs(bound.seconds - expected) <= 1e-12 * expected, "\(bound.seconds) vs \(expected)")
     }
+
+    /// On a cluster of 2 fast and 8 slow devices (a tenth the speed at everything), the work bound
+    /// divides by the devices' speeds (2 + 8 × 0.1), not their count, and still holds for every
+    /// placer (the old count-based bound was 2.8 / 10 of it).
+    @Test func workBoundWeighsDevicesBySpeed() throws {
+        let cluster = try Cluster.parse("""
+            cluster mixed
+            kind fast flops=10TFLOP/s membw=1000GB/s memory=16GB launch=0us
+            kind slow flops=1TFLOP/s membw=100GB/s memory=16GB launch=0us
+            host h0
+            device f count=2 kind=fast link=10GB/s latency=5us
+            device s count=8 kind=slow link=10GB/s latency=5us
+
+            """)
+        let problem = try PlacementProblem(graph: try Fixture.lowered("tiny-switch.graph"), cluster: cluster)
+        let g = problem.costGraph, costs = problem.costs
+        let fastest = (0..<g.taskCount).reduce(0.0) { $0 + costs.fastestTime(of: $1, in: g) }
+        #expect(abs(problem.bounds.work - fastest / 2.8) <= 1e-9 * problem.bounds.work)
+        for name in Placers.startingNames {
+            guard let placed = try? problem.place(with: try Placers.make(name)) else { continue }
+            #expect(placed.evaluation.report.makespan >= problem.bounds.work * (1 - 1e-12), "\(name)")
+        }
+    }
 }

@@ -13,7 +13,9 @@ import MoegcSupport
 /// scheduled (b-level list scheduling) and simulated; one that runs out of memory is rejected.
 /// A candidate is accepted when it is faster, or with probability exp(−Δ/T) when slower, T falling
 /// geometrically from 2% of the starting step time to 0.02% over the budget. The best placement
-/// seen is returned, so the result is never worse than the start.
+/// seen is returned with the order it was simulated with — the start's own (m-ETF's and HEFT's
+/// planned start times) until a candidate, ordered by b-level, beats it — so the result is never
+/// worse than the start.
 ///
 /// The budget counts simulations, not seconds, so a seed gives one result on any machine. By
 /// default it is 3·10⁶ / tasks, clamped to 8…300 (about a second on MoE-4096-h; a handful of
@@ -34,11 +36,14 @@ public struct LocalSearchPlacer: Placer {
     /// The number of simulations for a problem of `tasks` tasks.
     public static func defaultBudget(tasks: Int) -> Int { min(300, max(8, 3_000_000 / max(1, tasks))) }
 
-    public func place(_ problem: PlacementProblem) throws(PlacementError) -> [Int32] {
-        var current = try start.place(problem)
+    public func place(_ problem: PlacementProblem) throws(PlacementError) -> [Int32] { try placeAndOrder(problem).0 }
+
+    public func placeAndOrder(_ problem: PlacementProblem) throws(PlacementError) -> ([Int32], PriorityRule) {
+        let (startDevices, startRule) = try start.placeAndOrder(problem)
+        var current = startDevices
         var simulator = try Evaluation.makeSimulator(problem)
-        var currentEval = try Evaluation.run(problem, devices: current, simulator: &simulator)
-        var best = current, bestTime = currentEval.report.makespan
+        var currentEval = try Evaluation.run(problem, devices: current, priority: startRule, simulator: &simulator)
+        var best = (devices: current, rule: startRule), bestTime = currentEval.report.makespan
         let count = problem.deviceCount
         guard count > 1, problem.unitCount > 1 else { return best }
         let members = problem.unitMembers()
@@ -93,7 +98,7 @@ public struct LocalSearchPlacer: Placer {
             ledger.remove(wu - wv, from: from)
             ledger.add(wu - wv, on: to)
             if eval.report.makespan < bestTime {
-                best = candidate
+                best = (candidate, .bLevel)
                 bestTime = eval.report.makespan
             }
         }

@@ -3,6 +3,7 @@ import CMetis
 import Glibc
 #endif
 import MoegcSim
+import Synchronization
 
 /// Min-cut k-way partitioning with METIS (Karypis & Kumar), balanced by compute and by weights.
 ///
@@ -87,15 +88,21 @@ public struct METISPlacer: Placer {
         options[Int(METIS_OPTION_NUMBERING.rawValue)] = 0
         var nvtxs = idx_t(n), nparts = idx_t(count), objval: idx_t = 0
         var part = [idx_t](repeating: 0, count: n)
-        let status = Self.withStandardOutputSilenced {
-            METIS_PartGraphKway(&nvtxs, &ncon, &xadj, &adjncy, &vwgt, nil, &adjwgt, &nparts, &tpwgts, &ubvec,
-                                &options, &objval, &part)
+        // METIS keeps its random state in globals, and silencing redirects the process's standard
+        // output: one call at a time in the process, or concurrent calls change each other's result.
+        let status = Self.oneAtATime.withLock { _ in
+            Self.withStandardOutputSilenced {
+                METIS_PartGraphKway(&nvtxs, &ncon, &xadj, &adjncy, &vwgt, nil, &adjwgt, &nparts, &tpwgts, &ubvec,
+                                    &options, &objval, &part)
+            }
         }
         guard status == Int32(METIS_OK.rawValue) else {
             throw .infeasible("METIS could not partition the \(n)-task graph (status \(status))")
         }
         return part.map { Int32($0) }
     }
+
+    private static let oneAtATime = Mutex(())
 
     /// Runs `body` with standard output sent to /dev/null. METIS reports some conditions of its
     /// recursive bisection with `printf` ("Cannot bisect a graph with 0 vertices!", "You are trying
