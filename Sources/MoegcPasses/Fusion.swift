@@ -31,7 +31,8 @@ import MoegcSupport
 ///   2. neither the node nor the group is a *barrier*: an opaque op, or a data-dependent op — one
 ///      whose result has a data-dependent extent none of its operands has (`moe_dispatch`, `moe_route`,
 ///      `moe_segment`): its size is known only when it has run, so nothing fuses across it;
-///   3. `device` annotations, where both sides have one, agree;
+///   3. `device` annotations, and the device kinds of `devices` annotations, where both sides
+///      have one, agree;
 ///   4. no cycle: every *other* producer q of the node must not be reachable from the group, else
 ///      the fused group would both feed q and wait for it:
 ///
@@ -114,7 +115,7 @@ private struct Fuser {
     let graph: Graph
     /// Root (first node) of each node's group.
     var root: [Int32]
-    /// Per group root: its anchor rank (see `rank`), device annotation (-1: none), barrier flag.
+    /// Per group root: its anchor rank (see `rank`), placement key (`placementKey`; -1: none), barrier flag.
     var anchor: [Int8]
     var device: [Int]
     var barrier: [Bool]
@@ -131,6 +132,19 @@ private struct Fuser {
         device = [Int](repeating: -1, count: n)
         barrier = [Bool](repeating: false, count: n)
         visited = [Int32](repeating: -1, count: n)
+    }
+
+    /// What the node's annotations say about where it may run — its `device`, and the device kinds
+    /// of `devices` — as a number (-1: nothing): two nodes with different ones never fuse.
+    static func placementKey(_ node: Node, _ keys: inout [String: Int]) -> Int {
+        let device = node.attributes["device"]?.intValue, kinds = node.attributes["devices"]?.nameListValue
+        if kinds == nil { return device ?? -1 }
+        let key = "\(device ?? -1)|" + kinds!.joined(separator: ",")
+        if let k = keys[key] { return k }
+        // Above every device index, so a kind list never equals a plain `device` annotation.
+        let k = Int(Int32.max) + keys.count
+        keys[key] = k
+        return k
     }
 
     /// Rank of a fusion class as a group anchor; -1 for classes that never fuse with a producer.
@@ -155,29 +169,18 @@ private struct Fuser {
     }
 
     /// A zero-cost source: a weight, held on its device rather than computed.
-    func isWeight(_ i: Int) -> Bool {
-        guard graph.nodes[i].op.schema.fusion == .source, graph.nodes[i].operands.isEmpty else { return false }
-        let cost = graph.cost(NodeID(i))
-        return cost.bytes == 0 && cost.flops == 0
-    }
+    func isWeight(_ i: Int) -> Bool { graph.nodes[i].op.schema.isWeight }
 
     /// An op whose result has a data-dependent extent that none of its operands has.
-    func isDataDependent(_ node: Node) -> Bool {
-        for r in node.results {
-            for d in graph.type(of: r).dims where d.isDynamic {
-                let carried = node.operands.contains { v in graph.type(of: v).dims.contains { $0.sameExtent(as: d) } }
-                if !carried { return true }
-            }
-        }
-        return false
-    }
+    func isDataDependent(_ node: Node) -> Bool { graph.isDataDependent(node) }
 
     mutating func run() {
         var weights: [Int] = []
+        var placements: [String: Int] = [:]
         for i in graph.nodes.indices {
             let node = graph.nodes[i]
             let cls = node.op.schema.fusion
-            device[i] = node.attributes["device"]?.intValue ?? -1
+            device[i] = Fuser.placementKey(node, &placements)
             anchor[i] = Fuser.rank(cls)
             if cls == .source && isWeight(i) {
                 weights.append(i)

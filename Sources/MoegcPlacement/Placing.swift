@@ -15,15 +15,17 @@ public struct PlacedProblem: Sendable {
 }
 
 extension PlacementProblem {
-    /// Places the problem with `placer`, applies the placer's regrouping if it made one, schedules
-    /// and simulates the result. `priority` overrides the placer's ordering rule.
+    /// Places the problem with `placer`, makes the decision meet the constraints (`enforce`: pins,
+    /// device kinds, co-location), applies the placer's regrouping if it made one, schedules and
+    /// simulates the result. `priority` overrides the placer's ordering rule.
     public func place(with placer: any Placer, priority: PriorityRule? = nil) throws(PlacementError) -> PlacedProblem {
         try MemoryCheck.feasibility(self)
-        let (decided, placeSeconds) = try WallClock.timed { () throws(PlacementError) in try placer.decide(self) }
+        var (decided, placeSeconds) = try WallClock.timed { () throws(PlacementError) in try placer.decide(self) }
         guard decided.devices.count == taskCount,
               decided.devices.allSatisfy({ (0..<Int32(deviceCount)).contains($0) }) else {
             throw .invalidPlacement("placer '\(placer.name)' returned \(decided.devices.count) devices for \(taskCount) tasks, or a device out of range")
         }
+        decided.devices = try enforce(decided.devices)
         let (placed, decision) = try regrouped(by: decided)
         if placed.taskCount != taskCount { try MemoryCheck.feasibility(placed) }
         let rule = priority ?? decision.priority

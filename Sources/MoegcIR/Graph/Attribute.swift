@@ -21,6 +21,16 @@ public enum AttributeValue: Hashable, Sendable, CustomStringConvertible {
     public var boolValue: Bool? { if case .bool(let v) = self { v } else { nil } }
     public var symbolValue: String? { if case .symbol(let v) = self { v } else { nil } }
     public var listValue: [AttributeValue]? { if case .list(let v) = self { v } else { nil } }
+    /// The names of a list of names (bare or quoted), or nil.
+    public var nameListValue: [String]? {
+        guard case .list(let items) = self else { return nil }
+        var out: [String] = []
+        for item in items {
+            guard let name = item.symbolValue ?? item.stringValue else { return nil }
+            out.append(name)
+        }
+        return out
+    }
     public var intListValue: [Int]? {
         guard case .list(let items) = self else { return nil }
         var out: [Int] = []

@@ -44,4 +44,17 @@ extension Graph {
         let ctx = context(nid)
         return ctx.schema.cost(ctx, nodes[nid.index].results.map { type(of: $0) })
     }
+
+    /// Whether `node` makes a data-dependent extent none of its operands has (`moe_dispatch`,
+    /// `moe_route`, `moe_segment`): its result's size is known only when it has run. Fusion never
+    /// fuses across such a node, and a placement may keep it by its input (it selects rows there).
+    public func isDataDependent(_ node: Node) -> Bool {
+        for r in node.results {
+            for d in type(of: r).dims where d.isDynamic {
+                let carried = node.operands.contains { v in type(of: v).dims.contains { $0.sameExtent(as: d) } }
+                if !carried { return true }
+            }
+        }
+        return false
+    }
 }

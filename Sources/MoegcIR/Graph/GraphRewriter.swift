@@ -76,6 +76,19 @@ public struct GraphRewriter {
         graph.nodes[last].trailingComment = node.trailingComment
     }
 
+    /// Gives every node emitted since node index `first` the attributes `names` of `source` that
+    /// it lacks.
+    public mutating func inherit(_ names: [String], from source: Node, nodesFrom first: Int) {
+        let present = names.compactMap { name in source.attributes[name].map { (name, $0) } }
+        guard !present.isEmpty else { return }
+        for i in first..<graph.nodes.count {
+            let rank = graph.nodes[i].op.schema.attributeRank
+            for (name, value) in present where graph.nodes[i].attributes[name] == nil {
+                graph.nodes[i].attributes.set(name, value, rank: rank)
+            }
+        }
+    }
+
     /// A fresh value name derived from `base` (`base`, then `base.1`, `base.2`, …).
     public mutating func freshName(_ base: String) -> String {
         if usedNames.insert(base).inserted { return base }

@@ -125,7 +125,15 @@ public struct OpSchema: Sendable {
                       "the expert (index within its MoE layer) whose computation the node is part of; set by lowering"),
         AttributeSpec("moe_group", .int(0...Int.max), default: .int(0),
                       "the group of a hierarchical MoE the node belongs to; set by lowering"),
+        AttributeSpec("colocate", .string, default: .string(""),
+                      "a co-location group: every node of the same name runs on one device, whatever the placer"),
+        AttributeSpec("devices", .nameList, default: .list([]),
+                      "the device kinds the node may run on (cluster kind names); every placer keeps to them"),
     ]
+
+    /// The annotations a layer's primitives inherit when lowering expands it: the user's placement
+    /// constraints apply to everything the layer becomes.
+    public static let inheritedAnnotations = ["colocate", "devices"]
 
     /// Cost of an op that reads its operands and writes its results once, with `flopsPerElement`
     /// arithmetic per result element.

@@ -53,6 +53,8 @@ public struct AttributeSpec: Sendable {
         case symbol([String])
         /// A list of integers, each in the range, with a length in `count`.
         case intList(count: ClosedRange<Int>, each: ClosedRange<Int>)
+        /// A non-empty list of names, bare or quoted (`devices = [k40, v100]`).
+        case nameList
     }
 
     public var name: String
@@ -95,6 +97,12 @@ public struct AttributeSpec: Sendable {
             }
             guard cases.contains(s) else {
                 return fail("attribute '\(name)' must be one of \(cases.joined(separator: ", ")), got '\(s)'")
+            }
+            return .success(value)
+        case .nameList:
+            guard let items = value.listValue, !items.isEmpty,
+                  items.allSatisfy({ $0.symbolValue != nil || $0.stringValue != nil }) else {
+                return fail("attribute '\(name)' must be a non-empty list of names, got \(value.kindName)")
             }
             return .success(value)
         case .intList(let count, let each):

@@ -14,7 +14,13 @@ struct Lowerer {
         guard graph.nodes.contains(where: { ops.contains($0.op) }) else { return false }
         var l = Lowerer(rw: GraphRewriter(from: graph), options: options)
         for nid in graph.nodeIDs {
-            if ops.contains(graph[nid].op) { body(&l, nid) } else { l.rw.copy(nid) }
+            if ops.contains(graph[nid].op) {
+                let first = l.rw.graph.nodes.count
+                body(&l, nid)
+                l.rw.inherit(OpSchema.inheritedAnnotations, from: graph[nid], nodesFrom: first)
+            } else {
+                l.rw.copy(nid)
+            }
         }
         graph = try l.rw.finish()
         return true

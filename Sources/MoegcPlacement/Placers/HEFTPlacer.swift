@@ -27,11 +27,11 @@ public struct HEFTPlacer: Placer {
         let order = (0..<problem.taskCount).sorted { (-rank[$0], position[$0]) < (-rank[$1], position[$1]) }
         var scheduler = IncrementalScheduler(graph: g, cluster: problem.cluster)
         var ledger = WeightLedger(problem)
-        let weights = problem.weights
+        let weights = problem.weights, constraints = problem.constraints
         for t in order {
             let bytes = weights[t]
             var best: (finish: Double, device: Int)?
-            for d in 0..<count where ledger.fits(bytes, on: d) {
+            for d in 0..<count where ledger.fits(bytes, on: d) && constraints.mayRun(t, on: d) {
                 let f = scheduler.earliestFinish(of: t, on: d)
                 if best == nil || f < best!.finish { best = (f, d) }
             }

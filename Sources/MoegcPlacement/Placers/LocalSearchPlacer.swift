@@ -40,7 +40,7 @@ public struct LocalSearchPlacer: Placer {
 
     public func placeAndOrder(_ problem: PlacementProblem) throws(PlacementError) -> ([Int32], PriorityRule) {
         let (startDevices, startRule) = try start.placeAndOrder(problem)
-        var current = startDevices
+        var current = try problem.enforce(startDevices)
         var simulator = try Evaluation.makeSimulator(problem)
         var currentEval = try Evaluation.run(problem, devices: current, priority: startRule, simulator: &simulator)
         var best = (devices: current, rule: startRule), bestTime = currentEval.report.makespan
@@ -86,6 +86,9 @@ public struct LocalSearchPlacer: Placer {
             }
             let (tu, wu) = moving(u, in: current)
             let (tv, wv) = partner >= 0 ? moving(partner, in: current) : ([], 0)
+            // Pinned tasks stay; every moved task must be allowed where it goes.
+            let c = problem.constraints
+            guard tu.allSatisfy({ c.mayRun($0, on: to) }), tv.allSatisfy({ c.mayRun($0, on: from) }) else { continue }
             guard ledger.free(to) + wv >= wu, ledger.free(from) + wu >= wv else { continue }
             var candidate = current
             for t in tu { candidate[t] = Int32(to) }

@@ -38,7 +38,7 @@ public struct METFPlacer: Placer {
         var ledger = WeightLedger(problem)
         var ready = Heap<ReadyEntry>()
         for t in scheduler.initialReady { ready.insert(ReadyEntry(key: 0, level: level[t], task: t)) }
-        let weights = problem.weights
+        let weights = problem.weights, constraints = problem.constraints
         var held: [ReadyEntry] = []
         var candidates: [Int] = []
         var byReadiness = Array(0..<count)
@@ -58,16 +58,17 @@ public struct METFPlacer: Placer {
                     if !candidates.contains(d) { candidates.append(d) }
                 }
                 var added = 0
-                for d in byReadiness where added < spread && !candidates.contains(d) && ledger.fits(bytes, on: d) {
+                for d in byReadiness where added < spread && !candidates.contains(d) && ledger.fits(bytes, on: d)
+                    && constraints.mayRun(t, on: d) {
                     candidates.append(d)
                     added += 1
                 }
-                if added == 0 && !candidates.contains(where: { ledger.fits(bytes, on: $0) }) {
+                if added == 0 && !candidates.contains(where: { ledger.fits(bytes, on: $0) && constraints.mayRun(t, on: $0) }) {
                     // Nothing cheap has room: every device with room is a candidate.
-                    candidates = (0..<count).filter { ledger.fits(bytes, on: $0) }
+                    candidates = (0..<count).filter { ledger.fits(bytes, on: $0) && constraints.mayRun(t, on: $0) }
                 }
                 var own = Double.infinity
-                for d in candidates where ledger.fits(bytes, on: d) {
+                for d in candidates where ledger.fits(bytes, on: d) && constraints.mayRun(t, on: d) {
                     let s = scheduler.earliestStart(of: t, on: d)
                     own = min(own, s)
                     if best == nil || (s, -entry.level, t) < (best!.start, -best!.level, best!.task) {
