@@ -66,8 +66,17 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         if verbose { Output.err(BLAS.summary) }
-        let head = (try? FileIO.read(input.graph)).map { Array($0.prefix(8)) } ?? []
-        if head == PlanFile.magic { return try runPlan() }
+        // What the file is decides the executor: a missing, empty or unreadable file says so.
+        let head: [UInt8]
+        do { head = Array(try FileIO.read(input.graph).prefix(PlanFile.magic.count)) } catch {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
+        if head.isEmpty {
+            Output.err("\(input.graph): error: the file is empty: expected a compiled plan (`moegc compile MODEL.graph -o model.plan`) or, with --reference, a model graph")
+            throw ExitCode(1)
+        }
+        if PlanFile.magic.starts(with: head) || head.starts(with: Array("MOEGC".utf8)) { return try runPlan() }
         guard reference else {
             Output.err("\(input.graph): error: a model graph runs on the reference interpreter: add --reference (or compile it to a plan with `moegc compile \(input.graph) -o model.plan`)")
             throw ExitCode(1)
@@ -78,13 +87,19 @@ struct RunCommand: ParsableCommand {
         }
         let source = try input.load()
         let graph = try mode.lower(source, file: input.graph)
+        // The interpreter first: it checks the run's memory before any input or weight is made.
+        let interpreter: ReferenceInterpreter
+        do { interpreter = try ReferenceInterpreter(graph: graph, seed: mode.seed) } catch {
+            Output.err("\(input.graph): \(error)")
+            throw ExitCode(1)
+        }
         let values = try readInputs(source: source, graph: graph)
         let layers = MoELayout.layers(source: source, lowered: graph)
         let keep = Set(layers.flatMap { $0.expertRoutes + [$0.importance, $0.groupRoute].compactMap { $0 } })
         let result: ReferenceInterpreter.Run
         do {
             if checkInputs { try InputCheck.requireFinite(values, for: graph) }
-            result = try ReferenceInterpreter(graph: graph, seed: mode.seed).run(values, keep: keep)
+            result = try interpreter.run(values, keep: keep)
         } catch {
             Output.err("\(input.graph): \(error)")
             throw ExitCode(1)
@@ -113,7 +128,13 @@ struct RunCommand: ParsableCommand {
             return RandomInputs.make(for: graph, vocabulary: RandomInputs.vocabulary(of: source), seed: seed ?? mode.seed)
         }
         do {
-            return try TensorJSON.readInputs(try FileIO.read(inputs), path: inputs, for: graph)
+            let values = try TensorJSON.readInputs(try FileIO.read(inputs), path: inputs, for: graph)
+            try InputCheck.validate(values, for: graph)
+            try InputCheck.validateIndices(values, for: graph)
+            return values
+        } catch let e as ExecutionError {
+            Output.err("\(inputs): \(e)")   // the inputs file, the input, the position
+            throw ExitCode(1)
         } catch {
             Output.err("\(error)")   // a FileError or TensorJSON.Failure: "path: error: …"
             throw ExitCode(1)

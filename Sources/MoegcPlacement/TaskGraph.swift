@@ -1,6 +1,7 @@
 import MoegcIR
 import MoegcPasses
 import MoegcSim
+import MoegcSupport
 
 /// The simulator's view of an IR graph: one task per fusion group, one cost-graph value per IR value
 /// that crosses groups, with the maps between them.
@@ -104,7 +105,7 @@ public struct TaskGraph: Sendable {
             flops[k] += costs[i].flops
             bytes[k] += costs[i].bytes
             if costs[i].flops > 0 || costs[i].bytes > 0 { working[k] = 1 }
-            resident[k] += TaskGraph.weightBytes(graph, NodeID(i), isWeight: isWeight[i])
+            resident[k] = Sizes.saturatingSum(resident[k], TaskGraph.weightBytes(graph, NodeID(i), isWeight: isWeight[i]))
         }
 
         // Values: those crossing tasks (or graph outputs) become cost-graph values.
@@ -158,11 +159,19 @@ public struct TaskGraph: Sendable {
             }
             costValue[vi] = Int32(valueProducer.count)
             valueProducer.append(Int32(pt))
-            valueBytes.append(Int(size.rounded(.up)))
+            valueBytes.append(TaskGraph.clampedBytes(size))
             valueIsOutput.append(isOutput[vi] || weightsOnly[pt])
             consumerStart.append(Int32(consumers.count))
         }
         for k in 0..<t { bytes[k] = max(0, bytes[k]) }
+        // The simulator adds these up in 64-bit integers: their total must leave room (a device
+        // holds each value and weight at most once, so no device's memory can exceed it).
+        var total = 0
+        for b in weightBytes { total = Sizes.saturatingSum(total, b) }
+        for b in valueBytes { total = Sizes.saturatingSum(total, b) }
+        guard total <= TaskGraph.maxTotalBytes else {
+            throw CostGraphError(problems: ["the model's weights and values add up to more than \(TaskGraph.maxTotalBytes) bytes (2^62), more than moegc can place"])
+        }
         costGraph = try CostGraph(flops: flops, bytesAccessed: bytes, launches: working, residentBytes: resident,
                                   valueProducer: valueProducer, valueBytes: valueBytes, valueIsOutput: valueIsOutput,
                                   consumerStart: consumerStart, consumers: consumers)
@@ -173,6 +182,10 @@ public struct TaskGraph: Sendable {
         self.weightBytes = weightBytes
     }
 
+    /// The most bytes a cost graph's weights and values may add up to: any device's memory stays
+    /// below it, so the simulator's sums cannot overflow.
+    public static let maxTotalBytes = 1 << 62
+
     /// Bytes of weights node `nid` keeps on its device: a weight's result, a layer's declared
     /// parameters, an opaque op's `weights` attribute.
     static func weightBytes(_ graph: Graph, _ nid: NodeID, isWeight: Bool) -> Int {
@@ -180,12 +193,20 @@ public struct TaskGraph: Sendable {
         if isWeight { return node.results.reduce(0) { $0 + (graph.type(of: $1).byteCount ?? 0) } }
         switch node.op.schema.level {
         case .layer:
-            return Int(graph.parameters(nid).reduce(0.0) { $0 + $1.elements * Double($1.type.dtype.byteSize) })
+            return Int(clamping: graph.parameters(nid).reduce(0) {
+                Sizes.saturatingSum($0, Sizes.saturatingProduct($1.count, $1.type.byteCount ?? .max))
+            })
         case .opaque:
-            return Int(node.attributes["weights"]?.doubleValue ?? 0)
+            return TaskGraph.clampedBytes(node.attributes["weights"]?.doubleValue ?? 0)
         case .primitive:
             return 0
         }
+    }
+
+    /// A byte count from a cost model's Double: rounded up, 0 for anything not positive, at most 2^62.
+    static func clampedBytes(_ x: Double) -> Int {
+        guard x.isFinite, x > 0 else { return x == .infinity ? maxTotalBytes : 0 }
+        return x < Double(maxTotalBytes) ? Int(x.rounded(.up)) : maxTotalBytes
     }
 
     /// A readable name for task `t`: its first computing member's first result (`%moe.expert3.hidden`),

@@ -10,6 +10,9 @@ if let error = outcome.error {
     Moegc.fail(error)
 }
 if let warning = outcome.warning { Moegc.warn(warning) }
+// MOEGC_MAX_ALLOCATION / MOEGC_MAX_MEMORY must be sizes (ResourceLimits): a typo is an error, not
+// a silently ignored limit.
+if let problem = ResourceLimits.environmentProblem { Moegc.fail("error: \(problem)") }
 BLAS.setSingleThreaded()
 // Tensors of megabytes come and go every op: keep freed memory in the heap instead of returning
 // it to the system (and page-faulting it back) each time.

@@ -62,6 +62,8 @@ struct Lexer {
         String(decoding: bytes[t.start..<t.end], as: UTF8.self)
     }
 
+    func bytes(_ t: Token) -> ArraySlice<UInt8> { bytes[t.start..<t.end] }
+
     private func peek(_ ahead: Int = 0) -> UInt8? {
         offset + ahead < bytes.count ? bytes[offset + ahead] : nil
     }

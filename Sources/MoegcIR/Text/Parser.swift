@@ -1,3 +1,5 @@
+import MoegcSupport
+
 /// Recursive-descent parser for the `.graph` text format (grammar in README.md, "The .graph format").
 ///
 /// Errors are collected, not thrown one at a time: after a bad statement the parser skips to the next
@@ -52,10 +54,34 @@ struct Parser {
     private func describe(_ t: Token) -> String {
         switch t.kind {
         case .endOfFile: "the end of the file"
-        case .invalid: "'\(lexer.text(t))'"
+        case .invalid: Parser.visible(lexer.bytes(t))
         case .string: "a string"
         default: "'\(lexer.text(t))'"
         }
+    }
+
+    /// Bytes as a message shows them: quoted, with control characters, NUL and bytes that are not
+    /// UTF-8 escaped (`'\0' (U+0000)`, `'\u{1B}' (U+001B)`, `'\xFF'`), so a message never carries
+    /// a raw control character to the terminal.
+    static func visible(_ bytes: ArraySlice<UInt8>) -> String {
+        var out = "", codes: [String] = []
+        if let text = String(validating: bytes, as: UTF8.self) {
+            for u in text.unicodeScalars {
+                if u.value < 0x20 || (0x7F...0x9F).contains(u.value) {
+                    out += u.value == 0 ? "\\0" : "\\u{\(String(u.value, radix: 16, uppercase: true))}"
+                    let hex = String(u.value, radix: 16, uppercase: true)
+                    codes.append("U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        } else {
+            for b in bytes {
+                if b >= 0x20 && b < 0x7F { out.unicodeScalars.append(Unicode.Scalar(b)) }
+                else { out += "\\x" + (b < 0x10 ? "0" : "") + String(b, radix: 16, uppercase: true) }
+            }
+        }
+        return "'\(out)'" + (codes.isEmpty ? "" : " (\(codes.joined(separator: ", ")))")
     }
 
     private mutating func error(_ message: String, at loc: SourceLocation) {
@@ -219,7 +245,7 @@ struct Parser {
                 repeat {
                     let name = try expect(.identifier, "naming an attribute")
                     _ = try expect(.equal, "after the attribute name")
-                    let value = try parseAttributeValue()
+                    let value = try parseAttributeValue(named: lexer.text(name), depth: 0)
                     attributes.append(.init(name: lexer.text(name), value: value, location: name.location))
                 } while eat(.comma)
             }
@@ -240,7 +266,9 @@ struct Parser {
                                      types: types, leadingTrivia: leading, trailingComment: comment)
     }
 
-    private mutating func parseAttributeValue() throws(Abort) -> AttributeValue {
+    /// One attribute value; lists nest at most `ResourceLimits.nestingDepth` deep, so no input can
+    /// drive the recursion (or the printer, hashing and freeing of the value after it) off the stack.
+    private mutating func parseAttributeValue(named attribute: String, depth: Int) throws(Abort) -> AttributeValue {
         let t = tok
         switch t.kind {
         case .integer:
@@ -259,10 +287,14 @@ struct Parser {
             let s = lexer.text(t)
             return s == "true" ? .bool(true) : s == "false" ? .bool(false) : .symbol(s)
         case .lBracket:
+            let limit = ResourceLimits.current.nestingDepth
+            guard depth < limit else {
+                try fail("attribute '\(attribute)' nests lists more than \(limit) deep (at most \(limit) levels of '[' are read)", at: t.location)
+            }
             advance()
             var items: [AttributeValue] = []
             if tok.kind != .rBracket {
-                repeat { items.append(try parseAttributeValue()) } while eat(.comma)
+                repeat { items.append(try parseAttributeValue(named: attribute, depth: depth + 1)) } while eat(.comma)
             }
             _ = try expect(.rBracket, "to close the list")
             return .list(items)
