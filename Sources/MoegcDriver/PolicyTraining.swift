@@ -14,9 +14,15 @@ enum PolicyTraining {
         let out = options.outPath
         var trainer: PolicyTrainer
         if options.resume {
+            guard !FileIO.isDirectory(out), FileManager.default.fileExists(atPath: out) else {
+                throw PolicyError(.io, "--resume: there is no training run to resume (no policy file here); train without --resume to start one, or name the run's policy with --out", path: out)
+            }
             let checkpoint = try CheckpointFile.read(out)
             trainer = try PolicyTrainer(problems: problems, resuming: checkpoint)
             if let n = options.iterations { trainer.setIterations(n) }
+            if trainer.isFinished {
+                throw PolicyError(.io, "--resume: this run has finished its \(trainer.config.iterations) iterations; nothing is left to resume (give --iterations more than \(trainer.iteration) to continue it)", path: out)
+            }
         } else {
             var policyConfig = PolicyConfig()
             policyConfig.priorityHead = !options.noPriorityHead

@@ -48,10 +48,10 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print the OpenBLAS core in use and per-expert rows in full.")
     var verbose = false
 
-    @Option(help: "Steps to run a plan (the median step time is reported).")
+    @Option(parsing: .unconditional, help: "Steps to run a plan (the median step time is reported).")
     var steps = 1
 
-    @Option(help: "OS threads for a plan's devices (default: one per device).")
+    @Option(parsing: .unconditional, help: "OS threads for a plan's devices (default: one per device).")
     var threads: Int?
 
     @Option(help: ArgumentHelp("Write a plan run's real timeline as a Chrome trace.", valueName: "file.json"))
@@ -60,8 +60,8 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var mode: ModeOptions
 
     func validate() throws {
-        if steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if !(1...1_000_000).contains(steps) { throw ValidationError("--steps must be in 1...1000000, got \(steps)") }
+        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be in 1...1024, got \(threads)") }
     }
 
     func run() throws {

@@ -1,3 +1,5 @@
+import ArgumentParser
+import Foundation
 import MoegcDriver
 import MoegcKernels
 import MoegcSupport
@@ -17,4 +19,16 @@ BLAS.setSingleThreaded()
 // Tensors of megabytes come and go every op: keep freed memory in the heap instead of returning
 // it to the system (and page-faulting it back) each time.
 Allocator.reuseLargeBuffers()
-Moegc.main()
+// Bad flags are errors like any other bad input: exit status 1 (ArgumentParser's usage errors
+// would exit 64), the message naming the flag and its valid range, then the usage.
+do {
+    var command = try Moegc.parseAsRoot()
+    try command.run()
+} catch {
+    let code = Moegc.exitCode(for: error)
+    if code == .validationFailure {
+        FileHandle.standardError.write(Data((Moegc.fullMessage(for: error) + "\n").utf8))
+        exit(1)
+    }
+    Moegc.exit(withError: error)
+}

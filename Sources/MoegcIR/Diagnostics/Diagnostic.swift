@@ -99,12 +99,16 @@ public struct DiagnosticList: Error, Sendable, CustomStringConvertible {
 }
 
 /// Source text for diagnostics: the line starts are found once, over the UTF-8 bytes (cheap even
-/// for the 100 MB text of a lowered 137B-parameter model).
+/// for the 100 MB text of a lowered 137B-parameter model); or, for a file read as a stream, only
+/// the lines the diagnostics point at (`SourceText(path:lines:)`), read back when they are rendered.
 public struct SourceText: Sendable {
     public let path: String
+    /// The whole text ("" when only some lines are held).
     public let text: String
     /// UTF-8 offsets where lines start.
     private let lineStarts: [Int]
+    /// Lines held on their own (a streamed file), by number.
+    private let someLines: [Int: String]
 
     public init(path: String, text: String) {
         self.path = path
@@ -116,10 +120,24 @@ public struct SourceText: Sendable {
             if b == UInt8(ascii: "\n") { starts.append(i) }
         }
         self.lineStarts = starts
+        self.someLines = [:]
+    }
+
+    /// Only the given lines (without terminators).
+    public init(path: String, lines: [Int: String]) {
+        self.path = path
+        self.text = ""
+        self.lineStarts = []
+        self.someLines = lines
     }
 
     /// The text of 1-based line `n` without its line terminator, or nil when out of range.
     public func line(_ n: Int) -> String? {
+        if lineStarts.isEmpty {
+            guard var l = someLines[n] else { return nil }
+            while l.hasSuffix("\r") { l.removeLast() }
+            return l
+        }
         guard n >= 1, n <= lineStarts.count else { return nil }
         let utf8 = text.utf8
         let start = lineStarts[n - 1]

@@ -25,27 +25,72 @@ struct Parser {
     private struct Abort: Error {}
 
     init(bytes: [UInt8], path: String, overrides: [String: Int]) {
-        lexer = Lexer(bytes: bytes)
+        self.init(lexer: Lexer(bytes: bytes), path: path, overrides: overrides)
+    }
+
+    /// A parser reading a file as a stream (`Lexer(reader:)`).
+    init(reader: FileReader, path: String, overrides: [String: Int]) {
+        self.init(lexer: Lexer(reader: reader), path: path, overrides: overrides)
+    }
+
+    private init(lexer: Lexer, path: String, overrides: [String: Int]) {
+        self.lexer = lexer
         tok = Token(kind: .endOfFile, start: 0, end: 0, location: SourceLocation(line: 1, column: 1), newlinesBefore: 0)
         self.path = path
         self.overrides = overrides
         advance()
     }
 
+    /// Bytes that are not UTF-8, or a read error, end the parse with that one message.
+    private(set) var fatal = false
+
+    /// The next token from the lexer, or the end of the file once the bytes stop being UTF-8.
+    private mutating func nextToken() -> Token {
+        let t = lexer.next()
+        guard !fatal else { return Token(kind: .endOfFile, start: t.start, end: t.start, location: t.location, newlinesBefore: 0) }
+        if let (loc, byte) = lexer.invalidUTF8 {
+            fatal = true
+            diagnostics = [Diagnostic(.error, "the file is not valid UTF-8 (byte 0x\(String(byte, radix: 16, uppercase: true)))", file: path, at: loc)]
+        } else if let e = lexer.readError {
+            fatal = true
+            diagnostics = [Diagnostic(.error, e.reason, file: path)]
+        }
+        return fatal ? Token(kind: .endOfFile, start: t.start, end: t.start, location: t.location, newlinesBefore: 0) : t
+    }
+
+    /// Adds a comment line to the trivia: consecutive comment lines share one entry, joined by a
+    /// newline and the printer's indentation (`indent`), so a file of a million comment lines
+    /// keeps one string, not a million (the printer writes the entry back line by line).
+    private mutating func appendComment(_ text: String) {
+        if let last = trivia.last, !last.isEmpty, joinComments {
+            trivia[trivia.count - 1] += (inBody ? "\n  " : "\n") + text
+        } else {
+            trivia.append(text)
+        }
+        joinComments = true
+    }
+
+    /// Whether the next comment continues the last trivia entry (no blank line or token between).
+    private var joinComments = false
+    /// Whether the parser is inside the graph's body (body trivia is indented when printed).
+    private var inBody = false
+
     // MARK: Tokens
 
     private mutating func advance() {
-        tok = lexer.next()
+        tok = nextToken()
+        joinComments = false
         while tok.kind == .comment {
             let text = lexer.text(tok)
             if tok.newlinesBefore == 0 && sawToken {
                 trailing = text
+                joinComments = false
             } else {
-                if tok.newlinesBefore >= 2 && sawToken { trivia.append("") }
-                trivia.append(text)
+                if tok.newlinesBefore >= 2 && sawToken { trivia.append(""); joinComments = false }
+                appendComment(text)
             }
             sawToken = true
-            tok = lexer.next()
+            tok = nextToken()
         }
         if tok.newlinesBefore >= 2 && sawToken && tok.kind != .endOfFile { trivia.append("") }
         sawToken = true
@@ -136,6 +181,7 @@ struct Parser {
             return nil
         }
         g.headerComments = takeTrivia()
+        inBody = true
         let open: SourceLocation
         do {
             try parseHeader(&g)

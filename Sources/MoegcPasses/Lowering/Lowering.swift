@@ -49,7 +49,7 @@ public enum Lowering {
 
     /// Refuses a lowering whose nodes would not fit in memory (`moe {experts = 10^12}`: 8 × 10^12
     /// nodes), naming the layer, the nodes and the limit, before anything is made.
-    static func checkSize(_ graph: Graph, _ options: PassOptions) throws(DiagnosticList) {
+    public static func checkSize(_ graph: Graph, _ options: PassOptions) throws(DiagnosticList) {
         let limits = ResourceLimits.current
         var total = graph.nodes.count
         for i in graph.nodes.indices where graph.nodes[i].op.schema.level == .layer {
