@@ -14,7 +14,7 @@ ifneq ($(BLAS_CORE),)
 export OPENBLAS_CORETYPE ?= $(BLAS_CORE)
 endif
 
-.PHONY: all deps build demo test test-cores check-core test-tsan fuzz-plan replay clean
+.PHONY: all deps build demo test test-cores check-core test-tsan fuzz fuzz-build fuzz-seeds fuzz-plan replay clean
 
 all: build
 
@@ -72,21 +72,38 @@ test-cores: deps
 test-tsan: deps
 	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter 'RuntimeEquivalenceTests|PackedWeightTests'
 
-# libFuzzer on the plan reader for SECONDS seconds, from a corpus seeded with valid plans of the tiny
-# models; prints the executions and the crashes found (inputs kept in fuzz/crashes/).
+# libFuzzer on every reader (Sources/Fuzz: graph, cluster, policy, json, plan), SECONDS seconds
+# each, one after the other, from corpora seeded with Tests/Fuzz/seeds/<target>/ (committed) and,
+# for graphs and plans, the tiny models and their compiled plans; prints each target's executions
+# and the crashes found (inputs kept in fuzz/crashes/<target>/, logs in fuzz/<target>.log).
+# `make fuzz TARGETS=graph SECONDS=60` runs one; `make fuzz-plan` is `make fuzz TARGETS=plan`.
 SECONDS ?= 60
-FUZZER  := .build-fuzz/release/moegc-fuzz-plan
-fuzz-plan: build
-	$(SWIFT) build -c release --scratch-path .build-fuzz --product moegc-fuzz-plan \
+TARGETS ?= graph cluster policy json plan
+FUZZER  := .build-fuzz/release/moegc-fuzz
+fuzz-build:
+	$(SWIFT) build -c release --scratch-path .build-fuzz --product moegc-fuzz \
 	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DMOEGC_FUZZ
-	@mkdir -p fuzz/corpus fuzz/crashes
+
+# Regenerates the binary seed of the policy target (Tests/Fuzz/seeds/policy/small.policy).
+fuzz-seeds: fuzz-build
+	$(FUZZER) seeds Tests/Fuzz/seeds
+
+fuzz: build fuzz-build
+	@for t in graph cluster policy json plan; do mkdir -p fuzz/corpus/$$t fuzz/crashes/$$t; cp Tests/Fuzz/seeds/$$t/* fuzz/corpus/$$t/ 2>/dev/null || true; done
+	@cp graphs/tiny-*.graph graphs/moe-4.graph fuzz/corpus/graph/
 	@for g in graphs/tiny-*.graph; do \
-	  $(MOEGC) compile $$g --cluster cpu2 --placer round-robin -o fuzz/corpus/$$(basename $$g .graph).plan >/dev/null; \
-	  python3 .ci/plan_payload.py fuzz/corpus/$$(basename $$g .graph).plan > fuzz/corpus/$$(basename $$g .graph).payload; done
-	@SWIFT_BACKTRACE=enable=no $(FUZZER) -max_total_time=$(SECONDS) -print_final_stats=1 \
-	  -artifact_prefix=fuzz/crashes/ fuzz/corpus 2> fuzz/last-run.log || true
-	@grep -E "stat::number_of_executed_units|stat::peak_rss_mb" fuzz/last-run.log
-	@echo "crashes found: $$(ls fuzz/crashes | wc -l) (fuzz/crashes/, log fuzz/last-run.log)"
+	  $(MOEGC) compile $$g --cluster cpu2 --placer round-robin -o fuzz/corpus/plan/$$(basename $$g .graph).plan >/dev/null; \
+	  python3 .ci/plan_payload.py fuzz/corpus/plan/$$(basename $$g .graph).plan > fuzz/corpus/plan/$$(basename $$g .graph).payload; done
+	@for t in $(TARGETS); do \
+	  SWIFT_BACKTRACE=enable=no $(FUZZER) $$t -max_total_time=$(SECONDS) -max_len=4194304 -timeout=20 -rss_limit_mb=2560 \
+	    -print_final_stats=1 -artifact_prefix=fuzz/crashes/$$t/ fuzz/corpus/$$t > fuzz/$$t.log 2>&1 || true; \
+	  printf '%-8s executions %10s   crashes %s   (peak RSS %s MB)\n' $$t \
+	    "$$(sed -n 's/^stat::number_of_executed_units: *//p' fuzz/$$t.log)" "$$(ls fuzz/crashes/$$t | wc -l)" \
+	    "$$(sed -n 's/^stat::peak_rss_mb: *//p' fuzz/$$t.log)"; \
+	done
+
+fuzz-plan:
+	$(MAKE) fuzz TARGETS=plan
 
 # Process replay: every graph of graphs/ and graphs/eval/ through compile, place and run, compared
 # with Tests/Replay/expected.txt (~5 min). A refactor keeps it identical; a change meant to change

@@ -16,7 +16,7 @@ struct ModeOptions: ParsableArguments {
     @Flag(name: .customLong("train"), help: "Training mode: gate noise, dropout, sampled softmax (the default).")
     var training = false
 
-    @Option(help: "Seed of every random choice (gate noise, dropout, sampled-softmax negatives, weight init, METIS, local search).")
+    @Option(parsing: .unconditional, help: "Seed of every random choice (gate noise, dropout, sampled-softmax negatives, weight init, METIS, local search).")
     var seed: UInt64 = 0
 
     func validate() throws {

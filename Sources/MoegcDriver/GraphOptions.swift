@@ -5,10 +5,10 @@ import MoegcSupport
 
 /// Options re-sizing a graph's named dimensions.
 struct DimensionOptions: ParsableArguments {
-    @Option(help: "Override the graph's `batch` dimension.")
+    @Option(parsing: .unconditional, help: "Override the graph's `batch` dimension.")
     var batch: Int?
 
-    @Option(help: "Override the graph's `seq` dimension.")
+    @Option(parsing: .unconditional, help: "Override the graph's `seq` dimension.")
     var seq: Int?
 
     @Option(name: .customLong("dim"), help: ArgumentHelp("Override any named dimension, as NAME=SIZE (repeatable).",

@@ -16,14 +16,16 @@ struct PlacementOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The placer local-search starts from.", valueName: "placer"))
     var start: String = "expert-parallel"
 
-    @Option(help: ArgumentHelp("Simulations local-search may run (default: 3·10⁶ / tasks, clamped to 8…300).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Simulations local-search may run (default: 3·10⁶ / tasks, clamped to 8…300).", valueName: "n"))
     var budget: Int?
 
     @Flag(name: .customLong("no-fusion"), help: "Place every node as its own task (weights still go with their consumer).")
     var noFusion = false
 
     func validate() throws {
-        if let budget, budget < 0 { throw ValidationError("--budget must be ≥ 0, got \(budget)") }
+        if let budget, !(1...10_000_000).contains(budget) {
+            throw ValidationError("--budget must be in 1...10000000 (simulations local-search may run), got \(budget)")
+        }
         if let placer, !PlacerChoice.names.contains(placer) {
             throw ValidationError("unknown placer '\(placer)'; placers: \(PlacerChoice.names.joined(separator: ", "))")
         }

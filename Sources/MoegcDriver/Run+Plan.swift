@@ -18,8 +18,15 @@ extension RunCommand {
             throw ExitCode(1)
         }
         let graph = plan.graph
-        let values = try readInputs(source: graph, graph: graph, seed: plan.seed)
         let weights = plan.weights.mapValues { HostTensor($0.shape, floats: $0.values) }
+        // The memory check before any input is made (the runtime and the interpreter check again).
+        do {
+            if reference { try RunMemory.checkInterpreter(graph) } else { try RunMemory.checkRuntime(plan.execution) }
+        } catch {
+            Output.err("\(input.graph): \(error)")
+            throw ExitCode(1)
+        }
+        let values = try readInputs(source: graph, graph: graph, seed: plan.seed)
         let cluster = try? Cluster.parse(plan.clusterText, path: "plan cluster")
         let deviceNames = (0..<plan.execution.deviceCount).map { cluster?.devices[$0].name ?? "device\($0)" }
         var text = "\(graph.name): plan of \(plan.source) placed by \(plan.placer) on \(cluster?.name ?? "?") (\(plan.execution.deviceCount) devices), "

@@ -49,10 +49,10 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print the OpenBLAS core in use and per-expert rows in full.")
     var verbose = false
 
-    @Option(help: "Steps to run a plan (the median step time is reported).")
+    @Option(parsing: .unconditional, help: "Steps to run a plan (the median step time is reported).")
     var steps = 1
 
-    @Option(help: "OS threads for a plan's devices (default: one per device).")
+    @Option(parsing: .unconditional, help: "OS threads for a plan's devices (default: one per device).")
     var threads: Int?
 
     @Option(help: ArgumentHelp("Write a plan run's real timeline as a Chrome trace.", valueName: "file.json"))
@@ -61,14 +61,23 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var mode: ModeOptions
 
     func validate() throws {
-        if steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if !(1...1_000_000).contains(steps) { throw ValidationError("--steps must be in 1...1000000, got \(steps)") }
+        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be in 1...1024, got \(threads)") }
     }
 
     func run() throws {
         if verbose { Output.err(BLAS.summary) }
-        let head = (try? FileIO.read(input.graph)).map { Array($0.prefix(8)) } ?? []
-        if head == PlanFile.magic { return try runPlan() }
+        // What the file is decides the executor: a missing, empty or unreadable file says so.
+        let head: [UInt8]
+        do { head = Array(try FileIO.read(input.graph).prefix(PlanFile.magic.count)) } catch {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
+        if head.isEmpty {
+            Output.err("\(input.graph): error: the file is empty: expected a compiled plan (`moegc compile MODEL.graph -o model.plan`) or, with --reference, a model graph")
+            throw ExitCode(1)
+        }
+        if PlanFile.magic.starts(with: head) || head.starts(with: Array("MOEGC".utf8)) { return try runPlan() }
         guard reference else {
             Output.err("\(input.graph): error: a model graph runs on the reference interpreter: add --reference (or compile it to a plan with `moegc compile \(input.graph) -o model.plan`)")
             throw ExitCode(1)
@@ -83,13 +92,19 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let source = compilation.source, graph = compilation.graph
+        // The interpreter first: it checks the run's memory before any input or weight is made.
+        let interpreter: ReferenceInterpreter
+        do { interpreter = try ReferenceInterpreter(graph: graph, seed: mode.seed) } catch {
+            Output.err("\(input.graph): \(error)")
+            throw ExitCode(1)
+        }
         let values = try readInputs(source: source, graph: graph)
         let layers = MoELayout.layers(source: source, lowered: graph)
         let keep = Set(layers.flatMap { $0.expertRoutes + [$0.importance, $0.groupRoute].compactMap { $0 } })
         let result: ReferenceInterpreter.Run
         do {
             if checkInputs { try InputCheck.requireFinite(values, for: graph) }
-            result = try ReferenceInterpreter(graph: graph, seed: mode.seed).run(values, keep: keep)
+            result = try interpreter.run(values, keep: keep)
         } catch {
             Output.err("\(input.graph): \(error)")
             throw ExitCode(1)
@@ -118,7 +133,13 @@ struct RunCommand: ParsableCommand {
             return RandomInputs.make(for: graph, vocabulary: RandomInputs.vocabulary(of: source), seed: seed ?? mode.seed)
         }
         do {
-            return try TensorJSON.readInputs(try FileIO.read(inputs), path: inputs, for: graph)
+            let values = try TensorJSON.readInputs(try FileIO.read(inputs), path: inputs, for: graph)
+            try InputCheck.validate(values, for: graph)
+            try InputCheck.validateIndices(values, for: graph)
+            return values
+        } catch let e as ExecutionError {
+            Output.err("\(inputs): \(e)")   // the inputs file, the input, the position
+            throw ExitCode(1)
         } catch {
             Output.err("\(error)")   // a FileError or TensorJSON.Failure: "path: error: …"
             throw ExitCode(1)

@@ -14,6 +14,9 @@ import MoegcSupport
 public let shapeInference = GraphPass(name: "shape-inference") { graph, options throws(DiagnosticList) in
     var diagnostics: [Diagnostic] = []
     var changed = false
+    // Bytes of every parameter so far (layers' implicit ones and `param` results): the summary
+    // and the simulator add them up, so their total must fit in 64 bits too.
+    var parameterBytes = 0, parametersOverflow = false
     for i in graph.nodes.indices {
         let nid = NodeID(i)
         let node = graph.nodes[i]
@@ -29,6 +32,14 @@ public let shapeInference = GraphPass(name: "shape-inference") { graph, options 
             for (r, t) in zip(node.results, inferred) where graph.values[r.index].type == nil {
                 graph.values[r.index].type = t
                 changed = true
+            }
+            let held = node.op.schema.level == .layer ? try Graph.parameterBytes(graph.context(nid))
+                : node.op == .param ? inferred[0].byteCount ?? 0 : 0
+            if let sum = Sizes.sum(parameterBytes, held) {
+                parameterBytes = sum
+            } else if !parametersOverflow {
+                parametersOverflow = true
+                diagnostics.append(Diagnostic(.error, "the model's parameters reach more than 2^63 bytes at this node", file: options.file, at: node.location))
             }
         } catch {
             diagnostics.append(Diagnostic(.error, error.message, file: options.file, at: node.location))

@@ -1,6 +1,7 @@
 import MoegcIR
 import MoegcPasses
 import MoegcSim
+import MoegcSupport
 
 /// The simulator's view of an IR graph: one task per fusion group, one cost-graph value per IR value
 /// that crosses groups, with the maps between them.
@@ -150,10 +151,19 @@ public struct TaskGraph: Sendable {
             }
             irValue.append(Int32(vi))
             producer.append(Int32(p))
-            valueBytes.append(Int(size.rounded(.up)))
+            valueBytes.append(TaskGraph.clampedBytes(size))
             graphOutput.append(isOutput[vi])
             writes.append(!isWeight[p] && costs[p].bytesWritten > 0 ? size : 0)
             consumerStart.append(Int32(consumers.count))
+        }
+        // The simulator adds these up in 64-bit integers: their total must leave room (a device
+        // holds each value and weight at most once, so no device's memory, and no fused task's
+        // sum, can exceed it).
+        var total = 0
+        for b in weights { total = Sizes.saturatingSum(total, b) }
+        for b in valueBytes { total = Sizes.saturatingSum(total, b) }
+        guard total <= TaskGraph.maxTotalBytes else {
+            throw CostGraphError(problems: ["the model's weights and values add up to more than \(TaskGraph.maxTotalBytes) bytes (2^62), more than moegc can place"])
         }
         let weightsOnly = ContiguousArray(isWeight)
         let resident = ContiguousArray((0..<n).map { weightsOnly[$0] ? 0 : weights[$0] })
@@ -166,6 +176,10 @@ public struct TaskGraph: Sendable {
         return (g, irValue)
     }
 
+    /// The most bytes a cost graph's weights and values may add up to: any device's memory stays
+    /// below it, so the simulator's sums cannot overflow.
+    public static let maxTotalBytes = 1 << 62
+
     /// Bytes of weights node `nid` keeps on its device: a weight's result, a layer's declared
     /// parameters, an opaque op's `weights` attribute.
     static func weightBytes(_ graph: Graph, _ nid: NodeID, isWeight: Bool) -> Int {
@@ -173,12 +187,20 @@ public struct TaskGraph: Sendable {
         if isWeight { return node.results.reduce(0) { $0 + (graph.type(of: $1).byteCount ?? 0) } }
         switch node.op.schema.level {
         case .layer:
-            return Int(graph.parameters(nid).reduce(0.0) { $0 + $1.elements * Double($1.type.dtype.byteSize) })
+            return Int(clamping: graph.parameters(nid).reduce(0) {
+                Sizes.saturatingSum($0, Sizes.saturatingProduct($1.count, $1.type.byteCount ?? .max))
+            })
         case .opaque:
-            return Int(node.attributes["weights"]?.doubleValue ?? 0)
+            return TaskGraph.clampedBytes(node.attributes["weights"]?.doubleValue ?? 0)
         case .primitive:
             return 0
         }
+    }
+
+    /// A byte count from a cost model's Double: rounded up, 0 for anything not positive, at most 2^62.
+    static func clampedBytes(_ x: Double) -> Int {
+        guard x.isFinite, x > 0 else { return x == .infinity ? maxTotalBytes : 0 }
+        return x < Double(maxTotalBytes) ? Int(x.rounded(.up)) : maxTotalBytes
     }
 
     /// A readable name for task `t`: its first computing member's first result (`%moe.expert3.hidden`),

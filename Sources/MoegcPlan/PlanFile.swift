@@ -19,6 +19,21 @@ public enum PlanFile {
         return envelope(payload, version: formatVersion, crc: CRC32.checksum(payload))
     }
 
+    /// A plan file around an arbitrary `payload` (this format version, the payload's true CRC-32):
+    /// fuzzers and tests wrap mutated payloads in it so the mutations reach the payload decoder.
+    public static func frame(payload: [UInt8]) -> [UInt8] {
+        envelope(payload, version: formatVersion, crc: CRC32.checksum(payload))
+    }
+
+    /// The payload of a plan file's bytes (no check beyond the envelope), or nil.
+    public static func payload(of bytes: [UInt8]) -> [UInt8]? {
+        guard bytes.starts(with: magic) else { return nil }
+        let body = Array(bytes[magic.count...])
+        guard let envelope = body.withUnsafeBufferPointer({ moegc__plan_file__unpack(nil, $0.count, $0.baseAddress) }) else { return nil }
+        defer { moegc__plan_file__free_unpacked(envelope, nil) }
+        return CRead.binary(envelope.pointee.payload)
+    }
+
     /// The magic and an envelope around `payload`.
     static func envelope(_ payload: [UInt8], version: UInt32, crc: UInt32) -> [UInt8] {
         let arena = CArena()
@@ -121,6 +136,10 @@ public enum PlanFile {
     public static func decode(_ bytes: [UInt8], path: String = "<plan>") throws(PlanError) -> CompiledPlan {
         func fail(_ code: PlanError.Code, _ m: String) -> PlanError { PlanError(code, "\(path): error: \(m)") }
         guard bytes.count >= magic.count, Array(bytes.prefix(magic.count)) == magic else {
+            if bytes.isEmpty { throw fail(.notAPlan, "the file is empty; a plan starts with MOEGCPLN (`moegc compile MODEL.graph -o model.plan` writes one)") }
+            if magic.starts(with: bytes) {
+                throw fail(.corrupted, "the plan is truncated: \(bytes.count) byte\(bytes.count == 1 ? "" : "s"), less than its 8-byte magic MOEGCPLN")
+            }
             if bytes.starts(with: Array("MOEGCPOL".utf8)) { throw fail(.notAPlan, "this is a policy checkpoint, not a compiled plan") }
             if bytes.starts(with: Array("graph".utf8)) || bytes.starts(with: Array("#".utf8)) {
                 throw fail(.notAPlan, "this looks like a .graph text, not a compiled plan; compile it with `moegc compile \(path) -o model.plan`")
@@ -128,11 +147,15 @@ public enum PlanFile {
             throw fail(.notAPlan, "not a moegc plan (it does not start with MOEGCPLN; \(bytes.count) bytes)")
         }
         let body = Array(bytes[magic.count...])
+        guard !body.isEmpty else { throw fail(.corrupted, "the plan is truncated: nothing follows its 8-byte magic MOEGCPLN") }
         let unpacked = body.withUnsafeBufferPointer { moegc__plan_file__unpack(nil, $0.count, $0.baseAddress) }
         guard let envelope = unpacked else { throw fail(.corrupted, "the plan is truncated or corrupted (its envelope does not decode)") }
         let version = envelope.pointee.format_version, crc = envelope.pointee.payload_crc32
         let payload = CRead.binary(envelope.pointee.payload)
         moegc__plan_file__free_unpacked(envelope, nil)
+        guard version != 0 || !payload.isEmpty else {
+            throw fail(.corrupted, "the plan is truncated or corrupted: its envelope (\(body.count) bytes after the magic) holds no format version")
+        }
         guard version == formatVersion else {
             throw fail(.unsupportedVersion, "plan format version \(version) is not supported (this moegc reads version \(formatVersion)); recompile the model")
         }

@@ -142,11 +142,16 @@ private struct ClusterParser {
         return String(w.text)
     }
 
+    /// Keys the last `attributes` call saw written, well formed or not (a key written with a bad
+    /// value is reported for its value, not again as missing).
+    var given = Set<String>()
+
     /// Parses `key=value` words against `schema`. Returns the values found and whether all were well formed.
     mutating func attributes(_ words: ArraySlice<Word>, _ statement: String, _ line: Int,
                              _ schema: KeyValuePairs<String, AttributeType>) -> ([String: AttributeValue], Bool) {
         var values: [String: AttributeValue] = [:]
         var ok = true
+        given = []
         var i = words.startIndex
         while i < words.endIndex {
             let w = words[i]
@@ -165,11 +170,12 @@ private struct ClusterParser {
                 ok = false
                 continue
             }
-            if values[key] != nil {
+            if values[key] != nil || given.contains(key) {
                 error("attribute '\(key)' given twice", line, w.column)
                 ok = false
                 continue
             }
+            given.insert(key)
             guard !valueText.isEmpty else {
                 error("attribute '\(key)' has no value", line, valueColumn)
                 ok = false
@@ -192,7 +198,7 @@ private struct ClusterParser {
                 values[key] = .count(n)
             case .quantity(let q):
                 guard let (number, unitText) = splitNumber(valueText) else {
-                    error("expected a number for '\(key)', found '\(valueText)'", line, valueColumn)
+                    error("expected a number with a unit for '\(key)' (\(q.examples)), found '\(valueText)'", line, valueColumn)
                     ok = false
                     continue
                 }
@@ -214,19 +220,27 @@ private struct ClusterParser {
                     ok = false
                     continue
                 }
-                values[key] = .number(number * scale)
+                // Rates and sizes must be positive, times non-negative; every one finite.
+                let value = number * scale, positive = q != .time
+                guard value.isFinite, positive ? value > 0 : value >= 0 else {
+                    error("'\(key)' must be a finite, \(positive ? "positive" : "non-negative") \(q.noun.dropFirst(2)) (\(q.examples)), found '\(valueText)'",
+                          line, valueColumn)
+                    ok = false
+                    continue
+                }
+                values[key] = .number(value)
             }
         }
         return (values, ok)
     }
 
     mutating func require(_ keys: [String], in values: [String: AttributeValue], _ what: String, _ line: Int, _ column: Int) -> Bool {
-        let missing = keys.filter { values[$0] == nil }
+        let missing = keys.filter { values[$0] == nil && !given.contains($0) }
         guard missing.isEmpty else {
             error("\(what) needs " + missing.map { "\($0)=…" }.joined(separator: ", "), line, column)
             return false
         }
-        return true
+        return keys.allSatisfy { values[$0] != nil }
     }
 
     func number(_ values: [String: AttributeValue], _ key: String, default value: Double = .nan) -> Double {

@@ -113,3 +113,63 @@ public enum FileIO {
         return names.sorted()
     }
 }
+
+/// A file read in chunks, for readers that stream (the `.graph` lexer): memory stays at a chunk,
+/// whatever the file's size.
+public final class FileReader {
+    public let path: String
+    private let fd: Int32
+
+    /// Opens `path` for reading (not "-": standard input cannot be re-read for diagnostics).
+    public init(_ path: String) throws(FileError) {
+        self.path = path
+        fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw FileError(path: path, reason: FileIO.reason(errno)) }
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw FileError(path: path, reason: "is a directory")
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Appends up to `count` bytes to `buffer`; returns how many (0 at the end of the file).
+    public func read(into buffer: inout [UInt8], count: Int) throws(FileError) -> Int {
+        let old = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: count))
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + old, count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                buffer.removeLast(count)
+                throw FileError(path: path, reason: FileIO.reason(errno))
+            }
+            buffer.removeLast(count - n)
+            return n
+        }
+    }
+
+    /// The lines numbered in `wanted` (1-based, without terminators), read through the file once.
+    public static func lines(_ wanted: Set<Int>, of path: String) -> [Int: String] {
+        guard !wanted.isEmpty, let reader = try? FileReader(path), let last = wanted.max() else { return [:] }
+        var out: [Int: String] = [:], line = 1, current: [UInt8] = [], chunk: [UInt8] = []
+        chunk.reserveCapacity(1 << 16)
+        while line <= last {
+            chunk.removeAll(keepingCapacity: true)
+            guard let n = try? reader.read(into: &chunk, count: 1 << 16), n > 0 else { break }
+            for b in chunk {
+                if b == UInt8(ascii: "\n") {
+                    if wanted.contains(line) { out[line] = String(decoding: current, as: UTF8.self) }
+                    current.removeAll(keepingCapacity: true)
+                    line += 1
+                    if line > last { break }
+                } else if wanted.contains(line) && current.count < 1 << 20 {
+                    current.append(b)
+                }
+            }
+        }
+        if line <= last, wanted.contains(line) { out[line] = String(decoding: current, as: UTF8.self) }
+        return out
+    }
+}

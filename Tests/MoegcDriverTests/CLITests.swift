@@ -157,7 +157,7 @@ struct RunCLITests {
             (#"{"tokens": [[1, 2, 3], [5, 6, 7]], "targets": [[0,0,0,0],[0,0,0,0]]}"#, "error: input 'tokens' must have shape i32[batch, seq], got [2, 3]"),
             (#"{"tokens": [[1.5, 2, 3, 4], [5, 6, 7, 8]], "targets": [[0,0,0,0],[0,0,0,0]]}"#, "error: input 'tokens': value 0 (1.5) is not a 32-bit integer"),
             (#"{"tokens": [[1, 2, 3, 4], [5, 6, 7]], "targets": [[0,0,0,0],[0,0,0,0]]}"#, "error: input 'tokens' is ragged"),
-            (#"{"tokens": [[1, 2, 3, 4], [5, 6, 7, 99]], "targets": [[0,0,0,0],[0,0,0,0]]}"#, "error: index 99 out of range 0..<50 for the table of %emb"),
+            (#"{"tokens": [[1, 2, 3, 4], [5, 6, 7, 99]], "targets": [[0,0,0,0],[0,0,0,0]]}"#, ": error: input 'tokens' holds 99 at [1, 3] (flat index 7): its values index the rows of %emb.table and must be in 0..<50"),
             (#"{"tokens": [[1, 2, 3, 4], [5, 6, 7, 8]], "targets": [[0,0,0,0],[0,0,0,0]], "extra": 1}"#, "error: 'extra' is not an input of graph 'tiny_moe'"),
             ("{\"tokens\": [[1, 2,\n oops]]}", ":2:2: error: not valid JSON"),
         ]

@@ -86,12 +86,15 @@ struct PlanFileTests {
         let g = tiny.execution.graph
         let nodes = g.nodes.count
         return [
-            (Damage(name: "empty file", code: .notAPlan, message: "not a moegc plan (it does not start with MOEGCPLN; 0 bytes)"), []),
-            (Damage(name: "three bytes", code: .notAPlan, message: "not a moegc plan"), [0x4D, 0x4F, 0x45]),
+            (Damage(name: "empty file", code: .notAPlan, message: "the file is empty; a plan starts with MOEGCPLN"), []),
+            (Damage(name: "three bytes", code: .corrupted, message: "the plan is truncated: 3 bytes, less than its 8-byte magic MOEGCPLN"), [0x4D, 0x4F, 0x45]),
+            (Damage(name: "three other bytes", code: .notAPlan, message: "not a moegc plan"), [0x4D, 0x4F, 0x46]),
             (Damage(name: "wrong magic", code: .notAPlan, message: "not a moegc plan"), Array("MOEGCPLX".utf8) + Array(good.dropFirst(8))),
             (Damage(name: "a policy checkpoint", code: .notAPlan, message: "this is a policy checkpoint, not a compiled plan"), Array("MOEGCPOL".utf8) + [1, 2, 3]),
             (Damage(name: "a .graph text", code: .notAPlan, message: "this looks like a .graph text"), Array("graph g () -> () {}\n".utf8)),
-            (Damage(name: "magic only", code: .unsupportedVersion, message: "plan format version 0 is not supported"), PlanFile.magic),
+            (Damage(name: "magic only", code: .corrupted, message: "the plan is truncated: nothing follows its 8-byte magic MOEGCPLN"), PlanFile.magic),
+            (Damage(name: "empty envelope", code: .corrupted, message: "the plan is truncated or corrupted: its envelope (2 bytes after the magic) holds no format version"),
+             PlanFile.magic + [0x1A, 0x00]),
             (Damage(name: "truncated to half", code: .corrupted, message: "truncated or corrupted"), Array(good.prefix(good.count / 2))),
             (Damage(name: "last byte cut", code: .corrupted, message: "truncated or corrupted"), Array(good.dropLast())),
             (Damage(name: "newer version", code: .unsupportedVersion, message: "plan format version 2 is not supported (this moegc reads version 1); recompile the model"),

@@ -1,3 +1,5 @@
+import MoegcSupport
+
 /// Reading the op registry for one node of a graph: its context, inferred result types, parameters
 /// and cost. Everything here is generic over ops.
 extension Graph {
@@ -20,7 +22,23 @@ extension Graph {
         for t in types where t.byteCount == nil {
             throw ShapeError("result type \(t) holds more than 2^63 bytes")
         }
+        if ctx.schema.level == .layer { _ = try Graph.parameterBytes(ctx) }
         return types
+    }
+
+    /// Bytes of every parameter a layer's context declares, overflow-checked: a parameter rule
+    /// saturates at Int.max where its arithmetic overflows, and this turns that into an error
+    /// naming the parameter (`%y`'s 4611686018427387904 × f32[16, 8] experts).
+    public static func parameterBytes(_ ctx: OpContext) throws(ShapeError) -> Int {
+        var total = 0
+        for p in ctx.schema.parameters(ctx) {
+            let copies = p.count == 1 ? "" : "\(p.count) × "
+            guard let each = p.type.byteCount, let all = Sizes.product(p.count, each), let sum = Sizes.sum(total, all) else {
+                throw ShapeError("parameter '\(p.name)' of '\(ctx.schema.code)' (\(copies)\(p.type)) holds more than 2^63 bytes")
+            }
+            total = sum
+        }
+        return total
     }
 
     /// Explains how declared result types differ from inferred ones, or nil when they agree.

@@ -1,3 +1,5 @@
+import MoegcSupport
+
 /// Model layers other than the mixtures of experts. Each holds its parameters implicitly (declared
 /// here, created as `param` nodes by lowering) and is expanded to primitives by a lowering pass.
 extension OpRegistry {
@@ -5,7 +7,7 @@ extension OpRegistry {
 
     /// Xavier/Glorot uniform limit for a [fanIn, fanOut] weight.
     static func glorot(_ fanIn: Int, _ fanOut: Int) -> InitRule {
-        .uniform(limit: (6.0 / Double(fanIn + fanOut)).squareRoot())
+        .uniform(limit: (6.0 / (Double(fanIn) + Double(fanOut))).squareRoot())
     }
 
     static func paramBytes(_ ctx: OpContext) -> Double {
@@ -45,8 +47,10 @@ extension OpRegistry {
         parameters: { ctx in
             let n = ctx.operand(0).dims.last?.size ?? 0, h = ctx.int("hidden"), p = ctx.int("projection")
             let r = p > 0 ? p : h
-            var params = [ParamSpec("kernel", TensorType(.f32, shape: [n + r, 4 * h]), init: glorot(n + r, 4 * h)),
-                          ParamSpec("bias", TensorType(.f32, shape: [4 * h]), init: .zeros)]
+            // Saturating: an overflowing width becomes Int.max, which the parameter check rejects.
+            let rows = Sizes.saturatingSum(n, r), gates = Sizes.saturatingProduct(4, h)
+            var params = [ParamSpec("kernel", TensorType(.f32, shape: [rows, gates]), init: glorot(rows, gates)),
+                          ParamSpec("bias", TensorType(.f32, shape: [gates]), init: .zeros)]
             if p > 0 { params.append(ParamSpec("projection", TensorType(.f32, shape: [h, p]), init: glorot(h, p))) }
             return params
         },

@@ -1,3 +1,5 @@
+import MoegcSupport
+
 /// The sparsely-gated mixture-of-experts layers of Shazeer et al. 2017: flat (`moe`) and
 /// hierarchical (`hmoe`). Both return the combined expert output and the two auxiliary losses
 /// (importance and load, each already multiplied by its weight).
@@ -101,18 +103,18 @@ extension OpRegistry {
             let d = ctx.operand(0).dims.last?.size ?? 0, a = ctx.int("groups"), b = ctx.int("experts_per_group")
             let noisy = ctx.symbol("gating") == "noisy_topk"
             return gateParams("", d, a, count: 1, noisy: noisy) + gateParams("group.", d, b, count: a, noisy: noisy)
-                + expertParams(d, ctx.int("hidden"), count: a * b)
+                + expertParams(d, ctx.int("hidden"), count: Sizes.saturatingProduct(a, b))
         },
         cost: { ctx, results in
             let x = ctx.operand(0), d = Double(x.dims.last!.size)
             let a = ctx.int("groups"), b = ctx.int("experts_per_group"), k = ctx.ints("k")
             let noisy = ctx.symbol("gating") == "noisy_topk", tokens = Rules.rows(x)
             let groupRows = Double(k[0]) * tokens
-            let perExpert = expectedExpertRows(assignments: groupRows * Double(k[1]), experts: a * b,
+            let perExpert = expectedExpertRows(assignments: groupRows * Double(k[1]), experts: Sizes.saturatingProduct(a, b),
                                                capacityFactor: ctx.double("capacity_factor"))
             return gateCost(rows: tokens, d: d, n: Double(a), noisy: noisy)
                 + gateCost(rows: groupRows, d: d, n: Double(b), noisy: noisy)
-                + expertCost(rows: perExpert * Double(a * b), d: d, h: Double(ctx.int("hidden")), experts: Double(a * b))
+                + expertCost(rows: perExpert * Double(a) * Double(b), d: d, h: Double(ctx.int("hidden")), experts: Double(a) * Double(b))
         },
         verify: { ctx in
             let k = ctx.ints("k")

@@ -1,3 +1,5 @@
+import MoegcSupport
+
 /// Tensor primitives: contraction, data movement, reductions, normalisations, selection.
 extension OpRegistry {
     static let tensorOps: [OpSchema] = [
@@ -113,7 +115,8 @@ extension OpRegistry {
                 throw ShapeError("operand \(i) of 'concat' is \(t), which does not fit \(first) along axis \(axis)")
             }
             guard !t.dims[axis].isDynamic else { throw ShapeError("cannot concatenate along data-dependent \(t)") }
-            total += t.dims[axis].size
+            guard let sum = Sizes.sum(total, t.dims[axis].size) else { throw ShapeError("'concat' along axis \(axis) overflows a 64-bit dimension") }
+            total = sum
         }
         var r = first
         r.dims[axis] = Dim(total)

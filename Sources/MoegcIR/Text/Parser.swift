@@ -25,27 +25,72 @@ struct Parser {
     private struct Abort: Error {}
 
     init(bytes: [UInt8], path: String, overrides: [String: Int]) {
-        lexer = Lexer(bytes: bytes)
+        self.init(lexer: Lexer(bytes: bytes), path: path, overrides: overrides)
+    }
+
+    /// A parser reading a file as a stream (`Lexer(reader:)`).
+    init(reader: FileReader, path: String, overrides: [String: Int]) {
+        self.init(lexer: Lexer(reader: reader), path: path, overrides: overrides)
+    }
+
+    private init(lexer: Lexer, path: String, overrides: [String: Int]) {
+        self.lexer = lexer
         tok = Token(kind: .endOfFile, start: 0, end: 0, location: SourceLocation(line: 1, column: 1), newlinesBefore: 0)
         self.path = path
         self.overrides = overrides
         advance()
     }
 
+    /// Bytes that are not UTF-8, or a read error, end the parse with that one message.
+    private(set) var fatal = false
+
+    /// The next token from the lexer, or the end of the file once the bytes stop being UTF-8.
+    private mutating func nextToken() -> Token {
+        let t = lexer.next()
+        guard !fatal else { return Token(kind: .endOfFile, start: t.start, end: t.start, location: t.location, newlinesBefore: 0) }
+        if let (loc, byte) = lexer.invalidUTF8 {
+            fatal = true
+            diagnostics = [Diagnostic(.error, "the file is not valid UTF-8 (byte 0x\(String(byte, radix: 16, uppercase: true)))", file: path, at: loc)]
+        } else if let e = lexer.readError {
+            fatal = true
+            diagnostics = [Diagnostic(.error, e.reason, file: path)]
+        }
+        return fatal ? Token(kind: .endOfFile, start: t.start, end: t.start, location: t.location, newlinesBefore: 0) : t
+    }
+
+    /// Adds a comment line to the trivia: consecutive comment lines share one entry, joined by a
+    /// newline and the printer's indentation (`indent`), so a file of a million comment lines
+    /// keeps one string, not a million (the printer writes the entry back line by line).
+    private mutating func appendComment(_ text: String) {
+        if let last = trivia.last, !last.isEmpty, joinComments {
+            trivia[trivia.count - 1] += (inBody ? "\n  " : "\n") + text
+        } else {
+            trivia.append(text)
+        }
+        joinComments = true
+    }
+
+    /// Whether the next comment continues the last trivia entry (no blank line or token between).
+    private var joinComments = false
+    /// Whether the parser is inside the graph's body (body trivia is indented when printed).
+    private var inBody = false
+
     // MARK: Tokens
 
     private mutating func advance() {
-        tok = lexer.next()
+        tok = nextToken()
+        joinComments = false
         while tok.kind == .comment {
             let text = lexer.text(tok)
             if tok.newlinesBefore == 0 && sawToken {
                 trailing = text
+                joinComments = false
             } else {
-                if tok.newlinesBefore >= 2 && sawToken { trivia.append("") }
-                trivia.append(text)
+                if tok.newlinesBefore >= 2 && sawToken { trivia.append(""); joinComments = false }
+                appendComment(text)
             }
             sawToken = true
-            tok = lexer.next()
+            tok = nextToken()
         }
         if tok.newlinesBefore >= 2 && sawToken && tok.kind != .endOfFile { trivia.append("") }
         sawToken = true
@@ -54,10 +99,34 @@ struct Parser {
     private func describe(_ t: Token) -> String {
         switch t.kind {
         case .endOfFile: "the end of the file"
-        case .invalid: "'\(lexer.text(t))'"
+        case .invalid: Parser.visible(lexer.bytes(t))
         case .string: "a string"
         default: "'\(lexer.text(t))'"
         }
+    }
+
+    /// Bytes as a message shows them: quoted, with control characters, NUL and bytes that are not
+    /// UTF-8 escaped (`'\0' (U+0000)`, `'\u{1B}' (U+001B)`, `'\xFF'`), so a message never carries
+    /// a raw control character to the terminal.
+    static func visible(_ bytes: ArraySlice<UInt8>) -> String {
+        var out = "", codes: [String] = []
+        if let text = String(validating: bytes, as: UTF8.self) {
+            for u in text.unicodeScalars {
+                if u.value < 0x20 || (0x7F...0x9F).contains(u.value) {
+                    out += u.value == 0 ? "\\0" : "\\u{\(String(u.value, radix: 16, uppercase: true))}"
+                    let hex = String(u.value, radix: 16, uppercase: true)
+                    codes.append("U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        } else {
+            for b in bytes {
+                if b >= 0x20 && b < 0x7F { out.unicodeScalars.append(Unicode.Scalar(b)) }
+                else { out += "\\x" + (b < 0x10 ? "0" : "") + String(b, radix: 16, uppercase: true) }
+            }
+        }
+        return "'\(out)'" + (codes.isEmpty ? "" : " (\(codes.joined(separator: ", ")))")
     }
 
     private mutating func error(_ message: String, at loc: SourceLocation) {
@@ -112,6 +181,7 @@ struct Parser {
             return nil
         }
         g.headerComments = takeTrivia()
+        inBody = true
         let open: SourceLocation
         do {
             try parseHeader(&g)
@@ -221,7 +291,7 @@ struct Parser {
                 repeat {
                     let name = try expect(.identifier, "naming an attribute")
                     _ = try expect(.equal, "after the attribute name")
-                    let value = try parseAttributeValue()
+                    let value = try parseAttributeValue(named: lexer.text(name), depth: 0)
                     attributes.append(.init(name: lexer.text(name), value: value, location: name.location))
                 } while eat(.comma)
             }
@@ -242,7 +312,9 @@ struct Parser {
                                      types: types, leadingTrivia: leading, trailingComment: comment)
     }
 
-    private mutating func parseAttributeValue() throws(Abort) -> AttributeValue {
+    /// One attribute value; lists nest at most `ResourceLimits.nestingDepth` deep, so no input can
+    /// drive the recursion (or the printer, hashing and freeing of the value after it) off the stack.
+    private mutating func parseAttributeValue(named attribute: String, depth: Int) throws(Abort) -> AttributeValue {
         let t = tok
         switch t.kind {
         case .integer:
@@ -261,10 +333,14 @@ struct Parser {
             let s = lexer.text(t)
             return s == "true" ? .bool(true) : s == "false" ? .bool(false) : .symbol(s)
         case .lBracket:
+            let limit = ResourceLimits.current.nestingDepth
+            guard depth < limit else {
+                try fail("attribute '\(attribute)' nests lists more than \(limit) deep (at most \(limit) levels of '[' are read)", at: t.location)
+            }
             advance()
             var items: [AttributeValue] = []
             if tok.kind != .rBracket {
-                repeat { items.append(try parseAttributeValue()) } while eat(.comma)
+                repeat { items.append(try parseAttributeValue(named: attribute, depth: depth + 1)) } while eat(.comma)
             }
             _ = try expect(.rBracket, "to close the list")
             return .list(items)

@@ -75,15 +75,34 @@ public enum GraphText {
     /// and verifies structure against the op registry. Types the text left out are inferred later by
     /// the shape-inference pass. `overrides` re-sizes named dimensions (`["batch": 64]`).
     public static func parse(bytes: [UInt8], path: String, overrides: [String: Int] = [:]) throws(DiagnosticList) -> Graph {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            let loc = firstInvalidUTF8(bytes)
-            throw DiagnosticList([Diagnostic(.error, "the file is not valid UTF-8 (byte 0x\(String(bytes[loc.offset], radix: 16, uppercase: true)))",
-                                             file: path, at: loc.location)])
-        }
-        let source = SourceText(path: path, text: text)
         var parser = Parser(bytes: bytes, path: path, overrides: overrides)
         let syntax = parser.parseFile()
-        guard let syntax, parser.diagnostics.isEmpty else { throw DiagnosticList(parser.diagnostics, source: source) }
+        return try resolve(syntax, parser.diagnostics, path: path, overrides: overrides) { (_: [Diagnostic]) -> SourceText? in
+            String(validating: bytes, as: UTF8.self).map { SourceText(path: path, text: $0) }
+        }
+    }
+
+    /// Parses the `.graph` file at `path` as a stream: memory for what the graph keeps (its
+    /// statements and comments), not for the file's bytes; the lines a diagnostic shows are read
+    /// back from the file when there is one.
+    public static func parse(file path: String, overrides: [String: Int] = [:]) throws(DiagnosticList) -> Graph {
+        let reader: FileReader
+        do throws(FileError) { reader = try FileReader(path) } catch { throw DiagnosticList([Diagnostic(.error, error.reason, file: path)]) }
+        var parser = Parser(reader: reader, path: path, overrides: overrides)
+        let syntax = parser.parseFile()
+        return try resolve(syntax, parser.diagnostics, path: path, overrides: overrides, sourceFor: sourceLines(path))
+    }
+
+    /// Diagnostics' source lines read back from the file `path` (the lines they point at only).
+    public static func sourceLines(_ path: String) -> (([Diagnostic]) -> SourceText?) {
+        { diagnostics in
+            SourceText(path: path, lines: FileReader.lines(Set(diagnostics.compactMap { $0.location?.line }), of: path))
+        }
+    }
+
+    private static func resolve(_ syntax: GraphSyntax?, _ parseDiagnostics: [Diagnostic], path: String, overrides: [String: Int],
+                                sourceFor: ([Diagnostic]) -> SourceText?) throws(DiagnosticList) -> Graph {
+        guard let syntax, parseDiagnostics.isEmpty else { throw DiagnosticList(parseDiagnostics, source: sourceFor(parseDiagnostics)) }
         let names = Set(syntax.symbols.map(\.name))
         let unknown = overrides.keys.filter { !names.contains($0) }.sorted()
         if !unknown.isEmpty {
@@ -111,7 +130,7 @@ public enum GraphText {
                 return Diagnostic(.error, issue.message, file: path, at: loc)
             }
             let all = (resolver.diagnostics + located).sorted { ($0.location ?? SourceLocation(line: 0, column: 0)) < ($1.location ?? SourceLocation(line: 0, column: 0)) }
-            throw DiagnosticList(all, source: source)
+            throw DiagnosticList(all, source: sourceFor(all))
         }
         return graph
     }
@@ -125,20 +144,5 @@ public enum GraphText {
     public static func print(_ graph: Graph) -> String {
         var p = Printer()
         return p.print(graph)
-    }
-
-    /// Byte offset and line:col of the first byte that breaks UTF-8.
-    static func firstInvalidUTF8(_ bytes: [UInt8]) -> (offset: Int, location: SourceLocation) {
-        var line = 1, column = 1, i = 0
-        while i < bytes.count {
-            let b = bytes[i]
-            let len = b < 0x80 ? 1 : b >= 0xC2 && b < 0xE0 ? 2 : b >= 0xE0 && b < 0xF0 ? 3 : b >= 0xF0 && b < 0xF5 ? 4 : 0
-            let valid = len > 0 && i + len <= bytes.count && (1..<max(1, len)).allSatisfy { bytes[i + $0] & 0xC0 == 0x80 }
-                && String(validating: bytes[i..<i + len], as: UTF8.self) != nil
-            if !valid { return (i, SourceLocation(line: line, column: column)) }
-            if b == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
-            i += len
-        }
-        return (max(0, bytes.count - 1), SourceLocation(line: line, column: column))
     }
 }

@@ -1,4 +1,5 @@
 import MoegcIR
+import MoegcSupport
 
 /// The summary `moegc compile` prints: sizes, parameters and multiply-adds, counted the way
 /// Shazeer et al. (2017) count them in Tables 7 and 8 — parameters and "ops/timestep" exclude the
@@ -42,11 +43,13 @@ public struct ModelStatistics: Codable, Sendable, Equatable {
             counts[node.op.rawValue, default: 0] += 1
             var specs = g.parameters(nid)
             if node.op.schema.isWeight { specs = [ParamSpec("value", g.type(of: node.results[0]), init: .zeros)] }
+            // Saturating sums: shape inference has checked every layer's and the whole graph's
+            // parameter bytes against 2^63, so these never saturate for a graph the front end read.
             for p in specs {
-                let n = p.count * (p.type.elementCount ?? 0)
-                params += n
-                weightBytes += n * p.type.dtype.byteSize
-                if !schema.vocabularyLayer { paperParams += n }
+                let n = Sizes.saturatingProduct(p.count, p.type.elementCount ?? 0)
+                params = Sizes.saturatingSum(params, n)
+                weightBytes = Sizes.saturatingSum(weightBytes, Sizes.saturatingProduct(n, p.type.dtype.byteSize))
+                if !schema.vocabularyLayer { paperParams = Sizes.saturatingSum(paperParams, n) }
             }
             let cost = g.cost(nid)
             macs += cost.macs

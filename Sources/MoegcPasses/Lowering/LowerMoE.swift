@@ -43,7 +43,7 @@ extension Lowerer {
         let x = flatten(operand(nid, 0), "\(p).flat")
         let rows = type(x).dims[0].size
         let g = gate(x, wGate: params["w_gate"]![0], wNoise: params["w_noise"]?[0], n: n, k: k, gating: gating, "\(p).gate")
-        let cap = Lowerer.capacity(factor: ctx.double("capacity_factor"), assignments: Double(k * rows), experts: n)
+        let cap = Lowerer.capacity(factor: ctx.double("capacity_factor"), assignments: Double(k) * Double(rows), experts: n)
         let r = route(g, capacity: cap, p)
         var outs: [ValueID] = []
         outs.reserveCapacity(n)
@@ -83,7 +83,7 @@ extension Lowerer {
         let rows = type(x).dims[0].size
         let primary = gate(x, wGate: params["w_gate"]![0], wNoise: params["w_noise"]?[0], n: a, k: ks[0], gating: gating, "\(p).gate")
         let pr = route(primary, capacity: 0, p)
-        let cap = Lowerer.capacity(factor: ctx.double("capacity_factor"), assignments: Double(ks[0] * ks[1] * rows), experts: a * b)
+        let cap = Lowerer.capacity(factor: ctx.double("capacity_factor"), assignments: Double(ks[0]) * Double(ks[1]) * Double(rows), experts: a * b)
         var groupOuts: [ValueID] = [], importances: [ValueID] = [], loads: [ValueID] = []
         for i in 0..<a {
             let gp = MoELayout.group(p, i)

@@ -91,6 +91,7 @@ extension Lowerer {
 
     /// Capacity per expert: ⌈factor · assignments / experts⌉, or 0 (dropless) when factor is 0.
     static func capacity(factor: Double, assignments: Double, experts: Int) -> Int {
-        factor > 0 ? max(1, Int((factor * assignments / Double(experts)).rounded(.up))) : 0
+        // At most 2^62: a capacity beyond the rows is no limit at all (a huge factor must not trap).
+        factor > 0 ? max(1, Int(min((factor * assignments / Double(experts)).rounded(.up), 0x1p62))) : 0
     }
 }

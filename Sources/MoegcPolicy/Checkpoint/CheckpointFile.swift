@@ -31,6 +31,24 @@ public enum CheckpointFile {
         return out
     }
 
+    /// A policy file around an arbitrary `payload`: the magic, the length, an envelope of this
+    /// format version with the payload's true CRC-32. Fuzzers and tests wrap mutated payloads in
+    /// it so the mutations reach the payload decoder past the checksum.
+    public static func frame(payload: [UInt8]) -> [UInt8] {
+        let envelope = ProtoCodec.encodeEnvelope(version: formatVersion, kind: kind, crc: CRC32.checksum(payload), payload: payload)
+        var out = magic
+        var length = UInt64(envelope.count).littleEndian
+        withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
+        out.append(contentsOf: envelope)
+        return out
+    }
+
+    /// The payload of a policy file's bytes (no check beyond the framing), or nil.
+    public static func payload(of bytes: [UInt8]) -> [UInt8]? {
+        guard bytes.count >= magic.count + 8, Array(bytes.prefix(magic.count)) == magic else { return nil }
+        return ProtoCodec.decodeEnvelope(Array(bytes[(magic.count + 8)...]))?.payload
+    }
+
     /// Decodes a policy file's bytes.
     public static func decode(_ bytes: [UInt8], path: String? = nil) throws(PolicyError) -> PolicyCheckpoint {
         func fail(_ code: PolicyError.Code, _ message: String) -> PolicyError { PolicyError(code, message, path: path) }

@@ -1,6 +1,7 @@
 import CMoegcProto
 import MoegcNN
 import MoegcProto
+import MoegcSupport
 
 /// The only code that touches protoc-c's C structs. Encoding builds the C message in memory owned
 /// by a ``CArena`` and packs it into a Swift array; decoding unpacks, copies every field into Swift
@@ -159,9 +160,10 @@ enum ProtoCodec {
                 guard !product.overflow else { throw PolicyError(.invalidContents, "tensor '\(name)' is too large") }
                 count = product.partialValue
             }
+            guard let bytes = Sizes.product(count, 4) else { throw PolicyError(.invalidContents, "tensor '\(name)' of shape \(shape) needs more than 2^63 bytes") }
             let raw = CRead.binary(t.data)
-            guard raw.count == 4 * count else {
-                throw PolicyError(.invalidContents, "tensor '\(name)' of shape \(shape) holds \(raw.count) bytes, not \(4 * count)")
+            guard raw.count == bytes else {
+                throw PolicyError(.invalidContents, "tensor '\(name)' of shape \(shape) holds \(raw.count) bytes, not \(bytes)")
             }
             let values = LittleEndianFloats.floats(raw)
             out.append(NamedTensor(name: name, tensor: Tensor(shape: shape.map { Int($0) }, scalars: values)))

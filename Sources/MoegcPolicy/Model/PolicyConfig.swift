@@ -57,19 +57,39 @@ public struct PolicyConfig: Sendable, Hashable, Codable {
     /// ``fusionHead``, false when absent.
     public var usesFusionHead: Bool { fusionHead ?? false }
 
+    /// The sizes a configuration may take. They bound the network a file can ask for (at the
+    /// extremes about 400 million weights, 1.5 GiB, with Adam's moments three times that) and
+    /// every product of sizes the forward pass forms, so no policy file can drive moegc into a
+    /// terabyte allocation or an overflow (defaults: 64, 2, 2, 128, 128).
+    public static let hiddenSizes = 4...1024
+    public static let layerCounts = 0...16
+    public static let segmentSizes = 1...4096
+    public static let feedForwardSizes = 1...8192
+    public static let vocabularySizes = 1...4096
+
     /// Why this configuration cannot build a network, or nil.
     public var problem: String? {
-        if hiddenSize < 4 { return "hiddenSize must be at least 4, got \(hiddenSize)" }
-        if gatLayers < 0 || attentionLayers < 0 { return "layer counts must be ≥ 0" }
+        func range(_ r: ClosedRange<Int>) -> String { "\(r.lowerBound)...\(r.upperBound)" }
+        if !Self.hiddenSizes.contains(hiddenSize) { return "hiddenSize must be in \(range(Self.hiddenSizes)), got \(hiddenSize)" }
+        if !Self.layerCounts.contains(gatLayers) { return "gatLayers must be in \(range(Self.layerCounts)), got \(gatLayers)" }
+        if !Self.layerCounts.contains(attentionLayers) {
+            return "attentionLayers must be in \(range(Self.layerCounts)), got \(attentionLayers)"
+        }
         if gatHeads < 1 || hiddenSize % gatHeads != 0 { return "gatHeads (\(gatHeads)) must divide hiddenSize (\(hiddenSize))" }
         if attentionHeads < 1 || hiddenSize % attentionHeads != 0 {
             return "attentionHeads (\(attentionHeads)) must divide hiddenSize (\(hiddenSize))"
         }
-        if segmentSize < 1 { return "segmentSize must be ≥ 1, got \(segmentSize)" }
-        if feedForwardSize < 1 { return "feedForwardSize must be ≥ 1, got \(feedForwardSize)" }
+        if !Self.segmentSizes.contains(segmentSize) { return "segmentSize must be in \(range(Self.segmentSizes)), got \(segmentSize)" }
+        if !Self.feedForwardSizes.contains(feedForwardSize) {
+            return "feedForwardSize must be in \(range(Self.feedForwardSizes)), got \(feedForwardSize)"
+        }
         if let c = scoreClip, !(c > 0 && c.isFinite) { return "scoreClip must be positive and finite, got \(c)" }
-        if !(priorityInitialStd > 0) { return "priorityInitialStd must be positive, got \(priorityInitialStd)" }
+        if !(priorityInitialStd > 0 && priorityInitialStd.isFinite) { return "priorityInitialStd must be positive and finite, got \(priorityInitialStd)" }
+        if let l = fusionInitialLogit, !l.isFinite { return "fusionInitialLogit must be finite, got \(l)" }
         if let names = opVocabulary, names.isEmpty { return "opVocabulary names no op" }
+        if let names = opVocabulary, !Self.vocabularySizes.contains(names.count) {
+            return "opVocabulary must name \(range(Self.vocabularySizes)) ops, got \(names.count)"
+        }
         if let name = vocabulary.duplicate { return "opVocabulary names '\(name)' twice" }
         return nil
     }

@@ -57,11 +57,14 @@ public enum TrainingRun {
                              out: String, progress: Progress) throws(PolicyError) -> (trainer: PolicyTrainer, seconds: Double, samples: Int) {
         var trainer: PolicyTrainer
         if resume {
-            guard FileManager.default.fileExists(atPath: out) else {
-                throw PolicyError(.io, "there is no training run to resume: no checkpoint at \(out)", path: out)
+            guard !FileIO.isDirectory(out), FileManager.default.fileExists(atPath: out) else {
+                throw PolicyError(.io, "--resume: there is no training run to resume (no policy file here); train without --resume to start one, or name the run's policy with --out", path: out)
             }
             trainer = try PolicyTrainer(problems: problems, resuming: try CheckpointFile.read(out))
             if let n = settings.iterations { trainer.setIterations(n) }
+            if trainer.isFinished {
+                throw PolicyError(.io, "--resume: this run has finished its \(trainer.config.iterations) iterations; nothing is left to resume (give --iterations more than \(trainer.iteration) to continue it)", path: out)
+            }
         } else {
             let (policyConfig, config) = configuration(problemCount: problems.count, references: references, settings: settings)
             trainer = try PolicyTrainer(problems: problems, policyConfig: policyConfig, config: config)

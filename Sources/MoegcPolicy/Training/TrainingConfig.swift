@@ -90,18 +90,34 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
     }
 
     /// Why this configuration cannot train, or nil.
+    /// Counts a configuration may take: beyond them a run would only allocate or loop without end.
+    public static let iterationCounts = 0...10_000_000
+    public static let sampleCounts = 2...1024
+    public static let epochCounts = 1...1000
+    public static let problemCounts = 1...1024
+
     public var problem: String? {
-        if iterations < 0 { return "iterations must be ≥ 0, got \(iterations)" }
-        if samplesPerIteration < 2 { return "samplesPerIteration must be ≥ 2, got \(samplesPerIteration)" }
-        if epochs < 1 { return "epochs must be ≥ 1, got \(epochs)" }
+        func range(_ r: ClosedRange<Int>) -> String { "\(r.lowerBound)...\(r.upperBound)" }
+        if !Self.iterationCounts.contains(iterations) { return "iterations must be in \(range(Self.iterationCounts)), got \(iterations)" }
+        if !Self.sampleCounts.contains(samplesPerIteration) {
+            return "samplesPerIteration must be in \(range(Self.sampleCounts)), got \(samplesPerIteration)"
+        }
+        if !Self.epochCounts.contains(epochs) { return "epochs must be in \(range(Self.epochCounts)), got \(epochs)" }
         if !(clip > 0 && clip < 1) { return "clip must be in (0, 1), got \(clip)" }
-        if !(learningRate > 0) || !(cloningLearningRate > 0) { return "learning rates must be positive" }
-        if !(maxGradientNorm > 0) { return "maxGradientNorm must be positive" }
-        if cloningSteps < 0 { return "cloningSteps must be ≥ 0" }
-        if checkpointEvery < 1 { return "checkpointEvery must be ≥ 1" }
+        if !(learningRate > 0 && learningRate.isFinite) || !(cloningLearningRate > 0 && cloningLearningRate.isFinite) {
+            return "learning rates must be positive and finite, got \(learningRate) and \(cloningLearningRate)"
+        }
+        if !(maxGradientNorm > 0 && maxGradientNorm.isFinite) { return "maxGradientNorm must be positive and finite, got \(maxGradientNorm)" }
+        if !Self.iterationCounts.contains(cloningSteps) { return "cloningSteps must be in \(range(Self.iterationCounts)), got \(cloningSteps)" }
+        if checkpointEvery < 1 { return "checkpointEvery must be ≥ 1, got \(checkpointEvery)" }
         if !outOfMemoryReward.isFinite { return "outOfMemoryReward must be finite" }
-        if let m = explorationMoves, !(m > 0) { return "explorationMoves must be positive, got \(m)" }
-        if let p = problemsPerIteration, p < 1 { return "problemsPerIteration must be ≥ 1, got \(p)" }
+        for (name, x) in [("entropyStart", entropyStart), ("entropyEnd", entropyEnd), ("valueCoefficient", valueCoefficient),
+                          ("targetKL", targetKL), ("cloningTargetAccuracy", cloningTargetAccuracy), ("cloningTargetLoss", cloningTargetLoss)]
+            where !x.isFinite { return "\(name) must be finite, got \(x)" }
+        if let m = explorationMoves, !(m > 0 && m.isFinite) { return "explorationMoves must be positive and finite, got \(m)" }
+        if let p = problemsPerIteration, !Self.problemCounts.contains(p) {
+            return "problemsPerIteration must be in \(range(Self.problemCounts)), got \(p)"
+        }
         return nil
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import MoegcIR
+import MoegcSupport
 
 /// Tensors as JSON, keyed by value name: what `moegc run --inputs` reads and `--outputs` writes.
 ///
@@ -60,9 +61,9 @@ public enum TensorJSON {
             guard let s = obj["shape"] as? [Any], let data = obj["data"] as? [Any] else {
                 throw Failure(message: "\(what) must be nested arrays or {\"shape\": […], \"data\": […]}")
             }
-            shape = try s.map { (x) throws(Failure) -> Int in
-                guard let n = number(x), n == n.rounded(), n >= 0, n < 1e15 else {
-                    throw Failure(message: "\(what): shape entries must be non-negative integers")
+            shape = try s.enumerated().map { (i, x) throws(Failure) -> Int in
+                guard let n = number(x), n == n.rounded(), n >= 0, n < 0x1p63 else {
+                    throw Failure(message: "\(what): shape entry \(i) (\(x)) must be a non-negative integer below 2^63")
                 }
                 return Int(n)
             }
@@ -73,7 +74,7 @@ public enum TensorJSON {
         guard shape == type.shape || (type.dims.contains(where: \.isDynamic) && shape.count == type.rank) else {
             throw Failure(message: "\(what) must have shape \(type), got [\(shape.map(String.init).joined(separator: ", "))]")
         }
-        guard flat.count == shape.reduce(1, *) else {
+        guard flat.count == Sizes.product(shape) else {
             throw Failure(message: "\(what) has \(flat.count) values for shape [\(shape.map(String.init).joined(separator: ", "))]")
         }
         if type.dtype.isInteger {
@@ -104,6 +105,8 @@ public enum TensorJSON {
 
     /// Nested arrays → shape and flat values; ragged nesting is an error.
     static func flatten(_ x: Any, depth: Int, shape: inout [Int], into flat: inout [Any], what: String) throws(Failure) {
+        let limit = ResourceLimits.current.nestingDepth
+        guard depth <= limit else { throw Failure(message: "\(what) nests lists more than \(limit) deep") }
         guard let items = x as? [Any] else {
             if depth < shape.count { throw Failure(message: "\(what) is ragged (a number where a list was expected)") }
             if depth > shape.count { throw Failure(message: "\(what) is ragged") }

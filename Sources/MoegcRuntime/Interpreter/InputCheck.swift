@@ -28,4 +28,64 @@ public enum InputCheck {
             throw ExecutionError("input %\(graph.values[v.index].name) holds \(xs[i]) at flat index \(i) (checking for NaN and infinity was requested)")
         }
     }
+
+    /// Where the kernels index with an integer value: operand 1 of `gather` (rows of the table),
+    /// `pick` (the last axis) and `scatter_add` (the result's rows). nil for other operands.
+    static func indexBound(_ graph: Graph, _ node: Node, operand: Int) -> (bound: Int, what: String)? {
+        guard operand == 1 else { return nil }
+        func name(_ v: ValueID) -> String { "%" + graph.values[v.index].name }
+        switch node.op {
+        case .gather: return graph.values[node.operands[0].index].type.flatMap { $0.dims.first.map { ($0.size, "the rows of \(name(node.operands[0]))") } }
+        case .pick: return graph.values[node.operands[0].index].type.flatMap { $0.dims.last.map { ($0.size, "the classes of \(name(node.operands[0]))") } }
+        case .scatter_add: return node.attributes["rows"]?.intValue.map { ($0, "the rows of \(name(node.results[0]))") }
+        default: return nil
+        }
+    }
+
+    /// A range a graph input's values index: input `input` (its position among the graph's inputs)
+    /// must hold values in 0..<`bound`, `what` says what they index.
+    public struct IndexRange: Sendable, Hashable {
+        public var input: Int
+        public var bound: Int
+        public var what: String
+    }
+
+    /// The integer inputs the kernels use as indices (token ids into an embedding table, targets
+    /// into the softmax's classes, directly or through reshapes), each with the tightest range it
+    /// is read with. Computed once per graph (an interpreter or runtime keeps it).
+    public static func indexRanges(for graph: Graph) -> [IndexRange] {
+        var consumers = [[(Int, Int)]](repeating: [], count: graph.values.count)
+        for (i, node) in graph.nodes.enumerated() { for (k, v) in node.operands.enumerated() { consumers[v.index].append((i, k)) } }
+        var out: [IndexRange] = []
+        for (position, v) in graph.inputs.enumerated() where graph.values[v.index].type?.dtype.isInteger ?? false {
+            var bound: (bound: Int, what: String)? = nil
+            var frontier = [v.index], seen = Set<Int>()
+            while let x = frontier.popLast() {
+                guard seen.insert(x).inserted else { continue }
+                for (i, k) in consumers[x] {
+                    let node = graph.nodes[i]
+                    if node.op == .reshape { frontier.append(node.results[0].index); continue }
+                    if let b = indexBound(graph, node, operand: k), bound.map({ b.bound < $0.bound }) ?? true { bound = b }
+                }
+            }
+            if let bound { out.append(IndexRange(input: position, bound: bound.bound, what: bound.what)) }
+        }
+        return out
+    }
+
+    /// Checks the inputs against `ranges` before anything runs: the message names the input, the
+    /// position of the first value out of range, and the range.
+    public static func validateIndices(_ inputs: [HostTensor], for graph: Graph, ranges: [IndexRange]? = nil) throws(ExecutionError) {
+        for r in ranges ?? indexRanges(for: graph) where r.input < inputs.count {
+            let t = inputs[r.input]
+            guard case .i32(let ids) = t.storage, let flat = ids.firstIndex(where: { $0 < 0 || Int($0) >= r.bound }) else { continue }
+            var position: [Int] = [], rest = flat
+            for extent in t.shape.reversed() {
+                position.insert(extent > 0 ? rest % extent : 0, at: 0)
+                rest = extent > 0 ? rest / extent : 0
+            }
+            let name = graph.values[graph.inputs[r.input].index].name
+            throw ExecutionError("input '\(name)' holds \(ids[flat]) at [\(position.map(String.init).joined(separator: ", "))] (flat index \(flat)): its values index \(r.what) and must be in 0..<\(r.bound)")
+        }
+    }
 }

@@ -17,6 +17,8 @@ public struct ReferenceInterpreter: Sendable {
     /// Every weight, by the `param` node's index: the caller's where given, else from the init rule.
     public let weights: [Int: HostTensor]
     private let lastUse: [Int]
+    /// The integer inputs used as indices and their ranges, checked before every run.
+    let indexRanges: [InputCheck.IndexRange]
 
     /// Weights packed for the packed-weight kernel (a weight one matmul uses plain and another
     /// transposed counts twice); weights no matmul multiplies by are not packed.
@@ -24,8 +26,10 @@ public struct ReferenceInterpreter: Sendable {
     /// The memory those packed copies take beside the weights themselves, in bytes.
     public var packedWeightBytes: Int { executor.packed.byteCount }
 
-    /// Checks that `graph` can run here: every op is a primitive with a kernel, every type f32/i32.
-    public init(graph: Graph, seed: UInt64, weights: [String: HostTensor] = [:]) throws(ExecutionError) {
+    /// Checks that `graph` can run here: every op is a primitive with a kernel, every type f32/i32,
+    /// and (unless `checkMemory` is false: the runtime checks its own plan) the run fits the memory
+    /// limits (`RunMemory`).
+    public init(graph: Graph, seed: UInt64, weights: [String: HostTensor] = [:], checkMemory: Bool = true) throws(ExecutionError) {
         for node in graph.nodes where node.op.schema.level != .primitive {
             let name = graph.values[node.results[0].index].name
             throw ExecutionError(node.op.schema.level == .layer
@@ -38,6 +42,8 @@ public struct ReferenceInterpreter: Sendable {
                 throw ExecutionError("%\(v.name) is \(t); the CPU kernels handle f32 and i32 only")
             }
         }
+        // Sizes first: nothing below allocates before the run is known to fit (ResourceLimits).
+        if checkMemory { try RunMemory.checkInterpreter(graph) }
         for (name, w) in weights {
             guard let id = graph.value(named: name), let p = graph.values[id.index].producer, graph.nodes[p.index].op.schema.isWeight else {
                 throw ExecutionError("a weight was given for %\(name), which is not a parameter of the graph")
@@ -65,6 +71,7 @@ public struct ReferenceInterpreter: Sendable {
         for (i, node) in graph.nodes.enumerated() { for v in node.operands { last[v.index] = i } }
         for o in graph.outputs { last[o.index] = Int.max }
         self.lastUse = last
+        self.indexRanges = InputCheck.indexRanges(for: graph)
     }
 
     /// What a run produced: the outputs, any kept values, and (when profiling) each node's time.
@@ -78,6 +85,7 @@ public struct ReferenceInterpreter: Sendable {
     /// Runs the graph on `inputs` (one per graph input, in order), keeping the values in `keep`.
     public func run(_ inputs: [HostTensor], keep: Set<ValueID> = [], profile: Bool = false) throws(ExecutionError) -> Run {
         try InputCheck.validate(inputs, for: graph)
+        try InputCheck.validateIndices(inputs, for: graph, ranges: indexRanges)
         var values = [HostTensor?](repeating: nil, count: graph.values.count)
         for (v, t) in zip(graph.inputs, inputs) { values[v.index] = t }
         var kept: [ValueID: HostTensor] = [:]

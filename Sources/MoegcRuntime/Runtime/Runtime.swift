@@ -29,19 +29,22 @@ public struct Runtime: Sendable {
     let weights: [Int: HostTensor]
     let program: Program
     let pool: WorkerPoolHandle
+    let indexRanges: [InputCheck.IndexRange]
 
     public init(plan: ExecutionPlan, seed: UInt64, threads: Int? = nil, weights: [String: HostTensor] = [:]) throws(ExecutionError) {
         let problems = plan.problems()
         guard problems.isEmpty else { throw ExecutionError("invalid plan: " + problems.joined(separator: "; ")) }
         // The interpreter's checks (lowered, kernels exist, types), its weight materialisation and
         // packing: its executor is the runtime's, so both run the same kernels.
-        let reference = try ReferenceInterpreter(graph: plan.graph, seed: seed, weights: weights)
+        try RunMemory.checkRuntime(plan)
+        let reference = try ReferenceInterpreter(graph: plan.graph, seed: seed, weights: weights, checkMemory: false)
         self.plan = plan
         self.threads = max(1, min(threads ?? plan.deviceCount, plan.deviceCount))
         self.executor = reference.executor
         self.weights = reference.weights
         self.program = Program(plan)
         self.pool = WorkerPoolHandle(count: self.threads)
+        self.indexRanges = reference.indexRanges
     }
 
     /// One step: outputs, wall time, each device's measured peak of live bytes, and (when asked) the
@@ -55,6 +58,7 @@ public struct Runtime: Sendable {
 
     public func run(_ inputs: [HostTensor], trace: Bool = false) throws(ExecutionError) -> Step {
         try InputCheck.validate(inputs, for: plan.graph)
+        try InputCheck.validateIndices(inputs, for: plan.graph, ranges: indexRanges)
         let shared = SharedRun(deviceCount: plan.deviceCount, threads: threads)
         let clock = ContinuousClock()
         let start = clock.now

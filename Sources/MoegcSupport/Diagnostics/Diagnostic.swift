@@ -38,16 +38,47 @@ public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         var head = file
         if let location { head += head.isEmpty ? "\(location)" : ":\(location)" }
-        return (head.isEmpty ? "" : head + ": ") + "\(severity.rawValue): \(message)"
+        return Diagnostic.escapingControls((head.isEmpty ? "" : head + ": ") + "\(severity.rawValue): \(message)")
+    }
+
+    /// `s` with control characters other than newline and tab written `\u{1B}`: text from an
+    /// input file (a string attribute, a file name) never reaches the terminal as a raw control byte.
+    static func escapingControls(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || (0x7F...0x9F).contains($0.value) }) else { return s }
+        var out = ""
+        for u in s.unicodeScalars {
+            if (u.value < 0x20 && u != "\n" && u != "\t") || (0x7F...0x9F).contains(u.value) {
+                out += "\\u{\(String(u.value, radix: 16, uppercase: true))}"
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+        return out
     }
 
     /// The message followed by the offending source line and a caret under the column.
     public func rendered(source: SourceText?) -> String {
         guard let location, let source, let line = source.line(location.line) else { return description }
+        var scalars = Array(line.unicodeScalars)
+        var column = max(0, location.column - 1)
+        // A very long line (a generated file, 40,000 '[') is shown as a window around the column.
+        let window = 160
+        var lead = "", tail = ""
+        if scalars.count > window {
+            let start = max(0, min(column - window / 2, scalars.count - window))
+            if start > 0 { lead = "…" }
+            if start + window < scalars.count { tail = "…" }
+            scalars = Array(scalars[start..<(start + window)])
+            column = column - start + (lead.isEmpty ? 0 : 1)
+        }
         // Tabs are kept so the caret lines up in a terminal; other characters become spaces.
-        let prefix = line.unicodeScalars.prefix(max(0, location.column - 1))
-            .map { $0 == "\t" ? "\t" : " " }.joined()
-        return "\(description)\n\(line)\n\(prefix)^"
+        let prefix = (Array(lead.unicodeScalars) + scalars).prefix(column).map { $0 == "\t" ? "\t" : " " }.joined()
+        // Control characters (a NUL byte, an escape) are shown as their Unicode control pictures
+        // (␀, ␛), one column each, so the terminal gets no raw control byte and the caret stays put.
+        let shown = lead + String(String.UnicodeScalarView(scalars.map { u in
+            u.value < 0x20 && u != "\t" ? Unicode.Scalar(0x2400 + u.value)! : u.value == 0x7F ? "\u{2421}" : u
+        })) + tail
+        return "\(description)\n\(shown)\n\(prefix)^"
     }
 }
 
@@ -68,12 +99,16 @@ public struct DiagnosticList: Error, Sendable, CustomStringConvertible {
 }
 
 /// Source text for diagnostics: the line starts are found once, over the UTF-8 bytes (cheap even
-/// for the 100 MB text of a lowered 137B-parameter model).
+/// for the 100 MB text of a lowered 137B-parameter model); or, for a file read as a stream, only
+/// the lines the diagnostics point at (`SourceText(path:lines:)`), read back when they are rendered.
 public struct SourceText: Sendable {
     public let path: String
+    /// The whole text ("" when only some lines are held).
     public let text: String
     /// UTF-8 offsets where lines start.
     private let lineStarts: [Int]
+    /// Lines held on their own (a streamed file), by number.
+    private let someLines: [Int: String]
 
     public init(path: String, text: String) {
         self.path = path
@@ -85,10 +120,24 @@ public struct SourceText: Sendable {
             if b == UInt8(ascii: "\n") { starts.append(i) }
         }
         self.lineStarts = starts
+        self.someLines = [:]
+    }
+
+    /// Only the given lines (without terminators).
+    public init(path: String, lines: [Int: String]) {
+        self.path = path
+        self.text = ""
+        self.lineStarts = []
+        self.someLines = lines
     }
 
     /// The text of 1-based line `n` without its line terminator, or nil when out of range.
     public func line(_ n: Int) -> String? {
+        if lineStarts.isEmpty {
+            guard var l = someLines[n] else { return nil }
+            while l.hasSuffix("\r") { l.removeLast() }
+            return l
+        }
         guard n >= 1, n <= lineStarts.count else { return nil }
         let utf8 = text.utf8
         let start = lineStarts[n - 1]
