@@ -15,6 +15,7 @@
 //   MoegcProto     the Swift side of the protobuf-c formats (C arena, copies, f32 encoding), shared
 //   MoegcPlan      the compiled plan: what the runtime executes, and its file format
 //   MoegcRuntime   executes lowered graphs: the op→kernel table, the reference interpreter
+//   MoegcONNX      the ONNX front end: decodes a model (protobuf-c), imports it as primitives and weights
 //   MoegcModels    generators of model-graph families (training and evaluation sets for the policy)
 //   MoegcNN        tensors, reverse-mode autodiff, layers, Adam (knows nothing of graphs)
 //   MoegcPolicy    learned placement: featurizer, GAT + segment-recurrent-attention policy, PPO, checkpoints
@@ -55,9 +56,10 @@ let package = Package(
         .target(name: "MoegcPolicy", dependencies: ["MoegcNN", "MoegcSim", "MoegcIR", "MoegcPlacement", "MoegcKernels",
                                                     "MoegcSupport", "CMoegcProto", "MoegcProto"]),
         .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcPlan", "MoegcKernels", "MoegcSupport"]),
+        .target(name: "MoegcONNX", dependencies: ["MoegcIR", "MoegcRuntime", "MoegcSupport", "CMoegcProto", "MoegcProto"]),
         .target(name: "MoegcModels", dependencies: ["MoegcSupport"]),
         .target(name: "MoegcDriver", dependencies: [
-            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcModels",
+            "MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcModels", "MoegcONNX",
             "MoegcPolicy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -74,6 +76,8 @@ let package = Package(
         .testTarget(name: "MoegcPlacementTests", dependencies: ["MoegcPlacement", "MoegcPasses", "MoegcSim", "MoegcIR"]),
         .testTarget(name: "MoegcModelsTests", dependencies: ["MoegcModels", "MoegcPasses"]),
         .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver", "MoegcKernels"]),
+        .testTarget(name: "MoegcONNXTests", dependencies: ["MoegcONNX", "MoegcRuntime", "MoegcPasses", "MoegcIR"],
+                    exclude: ["Conformance", "Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
