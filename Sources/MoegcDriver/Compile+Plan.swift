@@ -16,7 +16,10 @@ extension Compile {
                                 peakMemory: r.peakMemory.map { Int($0) }, simulatedStepSeconds: r.makespan,
                                 seed: mode.seed, training: !mode.evaluation, placer: placer,
                                 source: input.graph)
-        if let weights { plan.weights = try readWeights(weights, graph: clean) }
+        for (name, w) in try ModelFiles.weights(for: input.graph, graph: clean, overrides: input.dimensions.overrides) {
+            plan.weights[name] = .init(shape: w.shape, values: w.floats)
+        }
+        if let weights { plan.weights.merge(try readWeights(weights, graph: clean)) { _, given in given } }
         do {
             try PlanFile.write(plan, to: path)
         } catch {

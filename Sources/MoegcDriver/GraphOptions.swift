@@ -38,6 +38,7 @@ struct DimensionOptions: ParsableArguments {
 
     /// Loads the graph at `path`, or prints the diagnostics and exits with status 1.
     func load(_ path: String) throws -> Graph {
+        if ModelFiles.isONNX(path) { return try ModelFiles.importONNX(path, overrides: overrides).graph }
         do {
             return try Frontend.load(path: path, overrides: overrides)
         } catch {

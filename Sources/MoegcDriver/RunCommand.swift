@@ -82,9 +82,10 @@ struct RunCommand: ParsableCommand {
         let layers = MoELayout.layers(source: source, lowered: graph)
         let keep = Set(layers.flatMap { $0.expertRoutes + [$0.importance, $0.groupRoute].compactMap { $0 } })
         let result: ReferenceInterpreter.Run
+        let weights = try ModelFiles.weights(for: input.graph, graph: graph, overrides: input.dimensions.overrides)
         do {
             if checkInputs { try InputCheck.requireFinite(values, for: graph) }
-            result = try ReferenceInterpreter(graph: graph, seed: mode.seed).run(values, keep: keep)
+            result = try ReferenceInterpreter(graph: graph, seed: mode.seed, weights: weights).run(values, keep: keep)
         } catch {
             Output.err("\(input.graph): \(error)")
             throw ExitCode(1)

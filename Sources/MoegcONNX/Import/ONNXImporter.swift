@@ -67,6 +67,7 @@ public enum ONNXImporter {
         }
         let order = try topologicalOrder(g, fail)
         var ctx = ImportContext(opset: opset, directory: directory, path: path)
+        ctx.graph.name = g.name.isEmpty ? "model" : ImportContext.identifier(g.name)
         try ctx.addInputs(g, dims: dims)
         try ctx.addInitializers(g)
         for i in order {

@@ -35,6 +35,11 @@ extension ONNXOps {
         },
         "Equal": binary(.equal), "Less": binary(.less), "LessOrEqual": binary(.less_equal),
         "Greater": binary(.greater), "GreaterOrEqual": binary(.greater_equal),
+        // NaN is the one value unequal to itself.
+        "IsNaN": { ctx, n throws(ONNXError) in
+            let x = try float(ctx, n, 0)
+            return [try ctx.emit(.not, [try ctx.emit(.equal, [x, x])])]
+        },
         "Not": { ctx, n throws(ONNXError) in [try ctx.emit(.not, [try ctx.input(n, 0)])] },
         "And": binary(.and), "Or": binary(.or), "Xor": binary(.xor),
         "Where": { ctx, n throws(ONNXError) in

@@ -9,8 +9,10 @@ extension ONNXOps {
             let a = try float(ctx, n, 0), b = try float(ctx, n, 1)
             guard ctx.rank(a) == 2, ctx.rank(b) == 2 else { throw ctx.fail("Gemm takes matrices, got \(ctx.type(a)) and \(ctx.type(b))", .invalidGraph) }
             let alpha = try n.float("alpha", 1), beta = try n.float("beta", 1)
-            var y = try ctx.emit(.matmul, [a, b], [("transpose_a", .bool(try n.int("transA", 0) != 0)),
-                                                 ("transpose_b", .bool(try n.int("transB", 0) != 0))])
+            var flags: [(String, AttributeValue)] = []
+            if try n.int("transA", 0) != 0 { flags.append(("transpose_a", .bool(true))) }
+            if try n.int("transB", 0) != 0 { flags.append(("transpose_b", .bool(true))) }
+            var y = try ctx.emit(.matmul, [a, b], flags)
             if alpha != 1 { y = try ctx.emit(.scale, [y], [("factor", .float(Double(alpha)))]) }
             if let c = try ctx.optionalInput(n, 2) {
                 var cc = c

@@ -10,6 +10,7 @@ enum ONNXOps {
     static func importer(domain: String, opType: String) -> Importer? {
         switch domain {
         case "", "ai.onnx": return standard[opType]
+        case "com.microsoft": return microsoft[opType]
         default: return nil
         }
     }

@@ -31,7 +31,7 @@ from onnx.backend.test.case.node import collect_testcases
 # equals ONNXImporter.supportedOps.
 CLAIMED = sorted("""
 Abs Add And Cast CastLike Concat Constant ConstantOfShape Cos CumSum Div Dropout Einsum Equal Erf
-Exp Expand Flatten Gather GatherElements GatherND Gelu Gemm Greater GreaterOrEqual Identity
+Exp Expand Flatten Gather GatherElements GatherND Gelu Gemm Greater GreaterOrEqual Identity IsNaN
 LayerNormalization Less LessOrEqual Log LogSoftmax MatMul Max Mean Min Mul Neg Not OneHot Or Pow
 RMSNormalization Range Reciprocal ReduceMax ReduceMean ReduceSum Relu Reshape ScatterElements
 ScatterND Shape Sigmoid Sin Size Slice Softmax Softplus Split Sqrt Squeeze Sub Sum Tanh Tile TopK
