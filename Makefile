@@ -14,7 +14,7 @@ ifneq ($(BLAS_CORE),)
 export OPENBLAS_CORETYPE ?= $(BLAS_CORE)
 endif
 
-.PHONY: all deps build demo test test-cores check-core test-tsan fuzz-plan replay clean
+.PHONY: all deps build demo test test-cores check-core test-tsan fuzz-plan fuzz-onnx replay clean
 
 all: build
 
@@ -87,6 +87,21 @@ fuzz-plan: build
 	  -artifact_prefix=fuzz/crashes/ fuzz/corpus 2> fuzz/last-run.log || true
 	@grep -E "stat::number_of_executed_units|stat::peak_rss_mb" fuzz/last-run.log
 	@echo "crashes found: $$(ls fuzz/crashes | wc -l) (fuzz/crashes/, log fuzz/last-run.log)"
+
+# libFuzzer on the ONNX reader (decode and import) for SECONDS seconds, from a corpus seeded with the
+# committed ONNX fixtures and conformance models (inputs that crash are kept in fuzz/onnx-crashes/).
+ONNX_FUZZER := .build-fuzz/release/moegc-fuzz-onnx
+fuzz-onnx: deps
+	$(SWIFT) build -c release --scratch-path .build-fuzz --product moegc-fuzz-onnx \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DMOEGC_FUZZ
+	@mkdir -p fuzz/onnx-corpus fuzz/onnx-crashes
+	@for m in Tests/MoegcONNXTests/Fixtures/*/model.onnx Tests/MoegcONNXTests/BadModels/*.onnx; do \
+	  cp $$m fuzz/onnx-corpus/$$(echo $$m | tr / _); done
+	@for c in Tests/MoegcONNXTests/Conformance/cases/test_[a-g]*; do cp $$c/model.onnx fuzz/onnx-corpus/$$(basename $$c).onnx; done
+	@SWIFT_BACKTRACE=enable=no $(ONNX_FUZZER) -max_total_time=$(SECONDS) -print_final_stats=1 -rss_limit_mb=4096 \
+	  -artifact_prefix=fuzz/onnx-crashes/ fuzz/onnx-corpus 2> fuzz/onnx-last-run.log || true
+	@grep -E "stat::number_of_executed_units|stat::peak_rss_mb" fuzz/onnx-last-run.log
+	@echo "crashes found: $$(ls fuzz/onnx-crashes | wc -l) (fuzz/onnx-crashes/, log fuzz/onnx-last-run.log)"
 
 # Process replay: every graph of graphs/ and graphs/eval/ through compile, place and run, compared
 # with Tests/Replay/expected.txt (~5 min). A refactor keeps it identical; a change meant to change

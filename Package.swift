@@ -65,6 +65,7 @@ let package = Package(
         ]),
         .executableTarget(name: "moegc", dependencies: ["MoegcDriver"]),
         .executableTarget(name: "moegc-fuzz-plan", dependencies: ["MoegcPlan"], path: "Sources/FuzzPlan"),
+        .executableTarget(name: "moegc-fuzz-onnx", dependencies: ["MoegcONNX"], path: "Sources/FuzzONNX"),
 
         .testTarget(name: "MoegcIRTests", dependencies: ["MoegcIR", "MoegcPasses"]),
         .testTarget(name: "MoegcKernelsTests", dependencies: ["MoegcKernels"]),
@@ -76,8 +77,8 @@ let package = Package(
         .testTarget(name: "MoegcPlacementTests", dependencies: ["MoegcPlacement", "MoegcPasses", "MoegcSim", "MoegcIR"]),
         .testTarget(name: "MoegcModelsTests", dependencies: ["MoegcModels", "MoegcPasses"]),
         .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver", "MoegcKernels", "MoegcONNX", "MoegcRuntime", "MoegcIR"]),
-        .testTarget(name: "MoegcONNXTests", dependencies: ["MoegcONNX", "MoegcRuntime", "MoegcPasses", "MoegcIR"],
-                    exclude: ["Conformance", "Fixtures"]),
+        .testTarget(name: "MoegcONNXTests", dependencies: ["MoegcONNX", "MoegcRuntime", "MoegcPasses", "MoegcIR", "MoegcPlan", "MoegcSupport"],
+                    exclude: ["Conformance", "Fixtures", "BadModels"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -219,9 +219,17 @@ struct ImportContext {
     mutating func addInitializers(_ g: ONNXGraph) throws(ONNXError) {
         for t in g.initializers {
             guard !t.name.isEmpty else { throw fail("an initializer has no name", .invalidGraph) }
-            let value = try t.value(directory: directory, "initializer '\(t.name)'")
+            let value: TensorValue
+            do { value = try t.value(directory: directory, "initializer '\(t.name)'") } catch {
+                throw ONNXError(error.code, "\(path): error: \(error.message)")
+            }
             names[t.name] = constant(value.tensor, name: t.name, clamped: value.clamped)
         }
+    }
+
+    /// The values of a tensor attribute of the current node, errors located at the node.
+    func value(of t: ONNXTensor) throws(ONNXError) -> TensorValue {
+        do { return try t.value(directory: directory, "its value") } catch { throw fail(error.message, error.code) }
     }
 
     /// moegc's dtype for an ONNX element type (booleans and 64-bit integers are held as i32).

@@ -195,7 +195,10 @@ extension ONNXImporter {
         let bytes: [UInt8]
         do { bytes = try FileIO.read(path) } catch { throw ONNXError(.notAModel, error.description) }
         let t = try ONNXDecoder.decodeTensor(bytes, path: path)
-        let v = try t.value(directory: directory(of: path), "\(path): tensor '\(t.name)'")
+        let v: TensorValue
+        do { v = try t.value(directory: directory(of: path), "tensor '\(t.name)'") } catch {
+            throw ONNXError(error.code, "\(path): error: \(error.message)")
+        }
         guard !v.clamped else { throw ONNXError(.unsupported, "\(path): error: tensor '\(t.name)' holds INT64 values outside i32") }
         return v.tensor
     }

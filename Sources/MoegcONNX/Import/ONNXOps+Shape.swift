@@ -176,7 +176,7 @@ extension ONNXOps {
         "Constant": { ctx, n throws(ONNXError) in
             switch (n.attribute("value"), n.attribute("value_float"), n.attribute("value_floats"), n.attribute("value_int"), n.attribute("value_ints")) {
             case (.tensor(let t)?, _, _, _, _):
-                let v = try t.value(directory: ctx.directory, "the value of node '\(n.label)'")
+                let v = try ctx.value(of: t)
                 return [ctx.constant(v.tensor, name: n.node.outputs.first ?? "c", clamped: v.clamped)]
             case (_, .float(let f)?, _, _, _): return [ctx.constant(floats: [f], shape: [])]
             case (_, _, .floats(let fs)?, _, _): return [ctx.constant(floats: fs)]
@@ -191,7 +191,7 @@ extension ONNXOps {
             let count = shape.reduce(1, *)
             var fill = HostTensor([], floats: [0])
             if case .tensor(let t)? = n.attribute("value") {
-                fill = try t.value(directory: ctx.directory, "the value of node '\(n.label)'").tensor
+                fill = try ctx.value(of: t).tensor
                 guard fill.count == 1 else { throw ctx.fail("its value must hold one element", .invalidGraph) }
             }
             switch fill.storage {

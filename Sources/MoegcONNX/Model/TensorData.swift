@@ -29,8 +29,8 @@ extension ONNXTensor {
     func value(directory: String, _ what: String) throws(ONNXError) -> TensorValue {
         let n = try elementCount(what)
         let shape = dims.map { Int($0) }
-        func mismatch(_ have: String) -> ONNXError {
-            ONNXError(.corrupted, "\(what) holds \(have), but its shape \(shape) of \(ONNXDataType.name(dataType)) needs \(n) elements")
+        func mismatch(_ have: String, needs: String? = nil) -> ONNXError {
+            ONNXError(.corrupted, "\(what) holds \(have), but its shape \(shape) of \(ONNXDataType.name(dataType)) needs \(needs ?? "\(n) elements")")
         }
         var bytes: [UInt8]
         switch data {
@@ -60,7 +60,7 @@ extension ONNXTensor {
               [ONNXDataType.float, ONNXDataType.int32, ONNXDataType.int64, ONNXDataType.bool].contains(dataType) else {
             throw unsupported(what)
         }
-        guard bytes.count == n * size else { throw mismatch("\(bytes.count) bytes") }
+        guard bytes.count == n * size else { throw mismatch("\(bytes.count) bytes", needs: "\(n * size) bytes") }
         switch dataType {
         case ONNXDataType.float:
             return TensorValue(tensor: HostTensor(shape, floats: (0..<n).map { Float(bitPattern: le32(bytes, 4 * $0)) }), clamped: false)
