@@ -14,7 +14,7 @@ ifneq ($(BLAS_CORE),)
 export OPENBLAS_CORETYPE ?= $(BLAS_CORE)
 endif
 
-.PHONY: all deps build demo test test-cores check-core test-tsan fuzz fuzz-build fuzz-seeds fuzz-plan replay clean
+.PHONY: all deps build demo test test-cores check-core test-tsan fuzz fuzz-build fuzz-seeds fuzz-plan fuzz-onnx replay clean
 
 all: build
 
@@ -72,13 +72,13 @@ test-cores: deps
 test-tsan: deps
 	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter 'RuntimeEquivalenceTests|PackedWeightTests'
 
-# libFuzzer on every reader (Sources/Fuzz: graph, cluster, policy, json, plan), SECONDS seconds
+# libFuzzer on every reader (Sources/Fuzz: graph, cluster, policy, json, plan, onnx), SECONDS seconds
 # each, one after the other, from corpora seeded with Tests/Fuzz/seeds/<target>/ (committed) and,
-# for graphs and plans, the tiny models and their compiled plans; prints each target's executions
+# for graphs, plans and ONNX, the tiny models, their compiled plans and the ONNX fixtures; prints each target's executions
 # and the crashes found (inputs kept in fuzz/crashes/<target>/, logs in fuzz/<target>.log).
-# `make fuzz TARGETS=graph SECONDS=60` runs one; `make fuzz-plan` is `make fuzz TARGETS=plan`.
+# `make fuzz TARGETS=graph SECONDS=60` runs one; `make fuzz-plan` is `make fuzz TARGETS=plan`, `make fuzz-onnx` `TARGETS=onnx`.
 SECONDS ?= 60
-TARGETS ?= graph cluster policy json plan
+TARGETS ?= graph cluster policy json plan onnx
 FUZZER  := .build-fuzz/release/moegc-fuzz
 fuzz-build:
 	$(SWIFT) build -c release --scratch-path .build-fuzz --product moegc-fuzz \
@@ -89,8 +89,11 @@ fuzz-seeds: fuzz-build
 	$(FUZZER) seeds Tests/Fuzz/seeds
 
 fuzz: build fuzz-build
-	@for t in graph cluster policy json plan; do mkdir -p fuzz/corpus/$$t fuzz/crashes/$$t; cp Tests/Fuzz/seeds/$$t/* fuzz/corpus/$$t/ 2>/dev/null || true; done
+	@for t in graph cluster policy json plan onnx; do mkdir -p fuzz/corpus/$$t fuzz/crashes/$$t; cp Tests/Fuzz/seeds/$$t/* fuzz/corpus/$$t/ 2>/dev/null || true; done
 	@cp graphs/tiny-*.graph graphs/moe-4.graph fuzz/corpus/graph/
+	@for m in Tests/MoegcONNXTests/Fixtures/*/model.onnx Tests/MoegcONNXTests/BadModels/*.onnx; do \
+	  cp $$m fuzz/corpus/onnx/$$(echo $$m | tr / _); done
+	@for c in Tests/MoegcONNXTests/Conformance/cases/test_[a-g]*; do cp $$c/model.onnx fuzz/corpus/onnx/$$(basename $$c).onnx; done
 	@for g in graphs/tiny-*.graph; do \
 	  $(MOEGC) compile $$g --cluster cpu2 --placer round-robin -o fuzz/corpus/plan/$$(basename $$g .graph).plan >/dev/null; \
 	  python3 .ci/plan_payload.py fuzz/corpus/plan/$$(basename $$g .graph).plan > fuzz/corpus/plan/$$(basename $$g .graph).payload; done
@@ -104,6 +107,9 @@ fuzz: build fuzz-build
 
 fuzz-plan:
 	$(MAKE) fuzz TARGETS=plan
+
+fuzz-onnx:
+	$(MAKE) fuzz TARGETS=onnx
 
 # Process replay: every graph of graphs/ and graphs/eval/ through compile, place and run, compared
 # with Tests/Replay/expected.txt (~5 min). A refactor keeps it identical; a change meant to change

@@ -1,4 +1,5 @@
 import MoegcIR
+import MoegcONNX
 import MoegcPasses
 import MoegcPlan
 import MoegcPolicy
@@ -20,6 +21,18 @@ enum FuzzTargets {
         let message = Array("moegc-fuzz: property violated: \(what)\n".utf8)
         _ = message.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
         abort()
+    }
+
+    /// The ONNX reader: decoded as a model and imported (symbolic dimensions given a size), and
+    /// decoded as a bare tensor file. External data is looked up in a folder that does not exist,
+    /// so a model naming some is an error, never a read of a file the fuzzer did not give.
+    static func onnx(_ data: UnsafeBufferPointer<UInt8>) {
+        let bytes = Array(data)
+        if let model = try? ONNXDecoder.decode(bytes, path: "fuzz.onnx") {
+            _ = try? ONNXImporter.importModel(model, directory: "/nonexistent-moegc-fuzz", path: "fuzz.onnx",
+                                              dims: ["batch": 2, "seq": 4, "sequence": 4, "batch_size": 2])
+        }
+        _ = try? ONNXDecoder.decodeTensor(bytes, path: "fuzz.pb")
     }
 
     /// The `.graph` front end and everything `moegc compile` does with what it reads before

@@ -5,6 +5,7 @@
 //     moegc-fuzz policy  [libFuzzer flags] CORPUS…   policy checkpoints, as files and as payloads in a valid frame and CRC
 //     moegc-fuzz json    [libFuzzer flags] CORPUS…   JSON tensors (`run --inputs`, `compile --weights`)
 //     moegc-fuzz plan    [libFuzzer flags] CORPUS…   compiled plans, as files and as payloads in a valid frame and CRC
+//     moegc-fuzz onnx    [libFuzzer flags] CORPUS…   ONNX models (decode and import) and tensor files
 //     moegc-fuzz seeds DIR                         writes the binary seeds (a small policy) into DIR/<target>/
 //
 // Every input must be read to a value or a clear error — never a crash, a hang or an allocation
@@ -19,7 +20,7 @@ import MoegcSupport
 
 let targets: [String: (UnsafeBufferPointer<UInt8>) -> Void] = [
     "graph": FuzzTargets.graph, "cluster": FuzzTargets.cluster, "policy": FuzzTargets.policy,
-    "json": FuzzTargets.json, "plan": FuzzTargets.plan,
+    "json": FuzzTargets.json, "plan": FuzzTargets.plan, "onnx": FuzzTargets.onnx,
 ]
 
 let arguments = CommandLine.arguments

@@ -120,7 +120,12 @@ struct Compile: ParsableCommand {
         if emit.flatMap(Compilation.Emit.init) == .placed { Output.out(GraphText.print(compilation.placedGraph)) }
         if let trace { try write(trace, simulatedTrace(compilation)) }
         if let output {
-            let data = try weights.map { try Self.readWeights($0, graph: compilation.graph) } ?? [:]
+            // The model's own weights (an ONNX model's initializers, a .graph's safetensors), then --weights over them.
+            var data: [String: CompiledPlan.WeightData] = [:]
+            for (name, w) in try ModelFiles.weights(for: input.graph, graph: compilation.graph, overrides: input.dimensions.overrides) {
+                data[name] = .init(shape: w.shape, values: w.floats)
+            }
+            if let weights { data.merge(try Self.readWeights(weights, graph: compilation.graph)) { _, given in given } }
             do { try PlanFile.write(try compilation.plan(placer: placer.name, weights: data), to: output) } catch {
                 Output.err("\(error)")
                 throw ExitCode(1)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import MoegcCompiler
 import MoegcIR
+import MoegcONNX
 import MoegcSupport
 
 /// Options re-sizing a graph's named dimensions.
@@ -37,8 +38,14 @@ struct DimensionOptions: ParsableArguments {
         return o
     }
 
-    /// The model at `path` through the front end, or the diagnostics printed and exit status 1.
+    /// The model at `path` through its front end (`.onnx`: the ONNX importer; else `.graph` text),
+    /// or the diagnostics printed and exit status 1.
     func load(_ path: String, options: Compilation.Options = Compilation.Options()) throws -> Compilation {
+        if ModelFiles.isONNX(path) {
+            var options = options
+            options.file = path
+            return Compilation(source: try ModelFiles.importONNX(path, overrides: overrides).graph, options: options)
+        }
         do {
             return try Compilation.load(path: path, overrides: overrides, options: options)
         } catch {

@@ -92,9 +92,11 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let source = compilation.source, graph = compilation.graph
-        // The interpreter first: it checks the run's memory before any input or weight is made.
+        // The model's own weights (read or mapped, never copied), then the interpreter: it checks the
+        // run's memory before any input or other weight is made.
+        let weights = try ModelFiles.weights(for: input.graph, graph: graph, overrides: input.dimensions.overrides)
         let interpreter: ReferenceInterpreter
-        do { interpreter = try ReferenceInterpreter(graph: graph, seed: mode.seed) } catch {
+        do { interpreter = try ReferenceInterpreter(graph: graph, seed: mode.seed, weights: weights) } catch {
             Output.err("\(input.graph): \(error)")
             throw ExitCode(1)
         }

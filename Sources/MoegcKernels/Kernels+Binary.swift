@@ -1,5 +1,11 @@
 // Elementwise functions of two tensors, with the second broadcast over rows or columns.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An elementwise function of two floats.
 public enum BinaryOp: Sendable, Hashable, CaseIterable {
     /// a + b.
@@ -14,6 +20,8 @@ public enum BinaryOp: Sendable, Hashable, CaseIterable {
     case max
     /// min(a, b) (as `b < a ? b : a`).
     case min
+    /// a^b (libm's powf: NaN for a negative a and a non-integer b).
+    case pow
 
     /// The function on one pair (the kernels inline the same code in their loops).
     @inline(__always)
@@ -25,6 +33,7 @@ public enum BinaryOp: Sendable, Hashable, CaseIterable {
         case .div: return a / b
         case .max: return b > a ? b : a
         case .min: return b < a ? b : a
+        case .pow: return powf(a, b)
         }
     }
 }
@@ -67,6 +76,7 @@ extension Kernels {
         case .div: zip(a, b, broadcast, out, rows, cols) { $0 / $1 }
         case .max: zip(a, b, broadcast, out, rows, cols) { $1 > $0 ? $1 : $0 }
         case .min: zip(a, b, broadcast, out, rows, cols) { $1 < $0 ? $1 : $0 }
+        case .pow: zip(a, b, broadcast, out, rows, cols) { powf($0, $1) }
         }
     }
 

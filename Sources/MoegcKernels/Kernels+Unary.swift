@@ -36,6 +36,14 @@ public enum UnaryOp: Sendable, Hashable {
     case abs
     /// x².
     case square
+    /// 1/x (±∞ at ±0).
+    case reciprocal
+    /// sin x (libm's sinf).
+    case sin
+    /// cos x (libm's cosf).
+    case cos
+    /// GELU, tanh form: ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+    case geluTanh
 
     /// The function on one value (the kernels inline the same code in their loops).
     @inline(__always)
@@ -54,6 +62,10 @@ public enum UnaryOp: Sendable, Hashable {
         case .gelu: return x * FastMath.normalCDF(x)
         case .abs: return Swift.abs(x)
         case .square: return x * x
+        case .reciprocal: return 1 / x
+        case .sin: return sinf(x)
+        case .cos: return cosf(x)
+        case .geluTanh: return Kernels.geluTanh(x)
         }
     }
 }
@@ -62,7 +74,7 @@ extension Kernels {
     /// out[i] = op(x[i]) for i in 0..<count.
     ///
     /// In place allowed: `out` may be `x` (same address); partial overlap is a precondition failure.
-    /// All but erf, normalCDF and gelu vectorise (those call libm's erff/erfcf per element).
+    /// All but erf, normalCDF, gelu, sin and cos vectorise (those call libm per element).
     public static func unary(_ op: UnaryOp, _ x: UnsafePointer<Float>,
                              out: UnsafeMutablePointer<Float>, count: Int) {
         precondition(count >= 0, "negative count")
@@ -80,7 +92,19 @@ extension Kernels {
         case .gelu: map(x, out, count) { $0 * FastMath.normalCDF($0) }
         case .abs: map(x, out, count) { Swift.abs($0) }
         case .square: map(x, out, count) { $0 * $0 }
+        case .reciprocal: map(x, out, count) { 1 / $0 }
+        case .sin: map(x, out, count) { sinf($0) }
+        case .cos: map(x, out, count) { cosf($0) }
+        case .geluTanh: map(x, out, count) { geluTanh($0) }
         }
+    }
+
+    /// ½x(1 + tanh(√(2/π)(x + 0.044715x³))), the tanh approximation of GELU (ONNX Gelu with
+    /// approximate = "tanh").
+    @inline(__always)
+    static func geluTanh(_ x: Float) -> Float {
+        let inner: Float = 0.797_884_56 * (x + 0.044_715 * x * x * x)
+        return 0.5 * x * (1 + FastMath.tanh(inner))
     }
 
     /// buffer[i] = op(buffer[i]) for i in 0..<count.

@@ -22,6 +22,10 @@ private func reference(_ op: UnaryOp, _ x: Double) -> Double {
     case .gelu: return x * 0.5 * erfc(-x / 2.0.squareRoot())
     case .abs: return abs(x)
     case .square: return x * x
+    case .reciprocal: return 1 / x
+    case .sin: return sin(x)
+    case .cos: return cos(x)
+    case .geluTanh: return 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
     }
 }
 
@@ -42,6 +46,10 @@ private let unaryCases: [(op: UnaryOp, low: Float, high: Float, relative: Double
     (.gelu, -6, 6, 1e-5, 1e-7),
     (.abs, -4, 4, 0, 0),
     (.square, -4, 4, 1e-7, 0),
+    (.reciprocal, 0.25, 8, 1e-7, 0),
+    (.sin, -6, 6, 1e-6, 1e-7),
+    (.cos, -6, 6, 1e-6, 1e-7),
+    (.geluTanh, -6, 6, 1e-5, 1e-7),
 ]
 
 @Suite struct UnaryTests {
@@ -156,6 +164,7 @@ private let unaryCases: [(op: UnaryOp, low: Float, high: Float, relative: Double
         case .div: return a / b
         case .max: return Swift.max(a, b)
         case .min: return Swift.min(a, b)
+        case .pow: return pow(a, b)
         }
     }
 
@@ -163,7 +172,8 @@ private let unaryCases: [(op: UnaryOp, low: Float, high: Float, relative: Double
     func againstNaiveLoops(op: BinaryOp, broadcast: Broadcast) {
         for (index, shape) in testShapes.enumerated() {
             let (rows, cols) = shape
-            let a = randomFloats(rows * cols, seed: UInt64(index))
+            // pow: a positive base (a negative one with a fractional exponent is NaN, which == cannot compare).
+            let a = randomFloats(rows * cols, seed: UInt64(index), low: op == .pow ? 0.1 : -1)
             // b away from 0 so that division stays well conditioned.
             let b = randomFloats(broadcast.count(rows: rows, cols: cols), seed: UInt64(index + 50), low: 0.5, high: 2)
             var expected: [Double] = []

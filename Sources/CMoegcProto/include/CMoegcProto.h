@@ -5,4 +5,5 @@
 #define CMOEGC_PROTO_H
 #include "moegc_checkpoint.pb-c.h"
 #include "moegc_plan.pb-c.h"
+#include "onnx.pb-c.h"
 #endif

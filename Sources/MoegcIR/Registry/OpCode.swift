@@ -8,18 +8,26 @@ public enum OpCode: String, CaseIterable, Hashable, Sendable, CustomStringConver
     // Elementwise primitives (Ops+Elementwise.swift).
     case add, sub, mul, div, maximum, minimum, fma
     case relu, sigmoid, tanh, exp, log, neg, sqrt, erf, normal_cdf, softplus, scale, dropout
+    case pow, abs, reciprocal, gelu, sin, cos
+
+    // Comparisons and logic on booleans held as i32 0/1, and selection (Ops+Logic.swift).
+    case equal, less, less_equal, greater, greater_equal
+    case not, and, or, xor, `where`
 
     // Tensor primitives (Ops+Tensor.swift).
     case matmul, reshape, transpose, concat, slice, cast
     case reduce_sum, reduce_mean, reduce_max
     case softmax, log_softmax, normalize, top_k, gather, scatter_add, pick, mask_causal
 
+    // Indexing and layout primitives of imported models (Ops+Indexing.swift).
+    case expand, gather_elements, gather_nd, scatter_elements, scatter_nd, cumsum, one_hot, trilu
+
     // Mixture-of-experts routing primitives (Ops+Routing.swift).
     case moe_route, moe_dispatch, moe_segment, moe_combine, moe_importance, moe_load_estimate, moe_load_count, moe_group_load
     case cv_squared
 
     // Sources and foreign ops (Ops+Sources.swift).
-    case param, fill, random_normal, random_ids, opaque
+    case param, fill, constant, random_normal, random_ids, opaque
 
     public var description: String { rawValue }
 

@@ -149,7 +149,7 @@ public struct OpSchema: Sendable {
 /// The registry: every op's schema, looked up by code.
 public enum OpRegistry {
     /// All schemas, one per `OpCode` (a test checks the table is complete).
-    public static let all: [OpSchema] = layerOps + moeOps + elementwiseOps + tensorOps + routingOps + sourceOps
+    public static let all: [OpSchema] = layerOps + moeOps + elementwiseOps + logicOps + tensorOps + indexingOps + routingOps + sourceOps
 
     /// Every schema at its op's ordinal (nil where an op has none: a test checks there is none).
     static let table: [OpSchema?] = {

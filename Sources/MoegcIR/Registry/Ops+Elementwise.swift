@@ -26,6 +26,18 @@ extension OpRegistry {
               flops: 3,
               attributes: [AttributeSpec("rate", .float(0...0.999), "probability of dropping an element"),
                            AttributeSpec("stream", .int(0...Int.max), default: .int(0), "index of the random stream")]),
+        OpSchema(.pow, "a^b", fusion: .elementwise, operands: .exactly(2),
+                 cost: OpSchema.streamingCost(flopsPerElement: 8)) { ctx throws(ShapeError) in
+            try Rules.float(ctx.operand(0), "the base of 'pow'")
+            return [try Rules.broadcast(ctx.operand(0), ctx.operand(1))]
+        },
+        unary(.abs, "|x|", flops: 1),
+        unary(.reciprocal, "1 / x", flops: 1),
+        unary(.gelu, "GELU: x·Φ(x) exactly, or ½x(1 + tanh(√(2/π)(x + 0.044715x³)))", flops: 12,
+              attributes: [AttributeSpec("approximate", .symbol(["none", "tanh"]), default: .symbol("none"),
+                                         "none: the exact x·Φ(x); tanh: the tanh approximation")]),
+        unary(.sin, "sin x", flops: 8),
+        unary(.cos, "cos x", flops: 8),
     ]
 
     static func unary(_ code: OpCode, _ summary: String, flops: Double, attributes: [AttributeSpec] = []) -> OpSchema {

@@ -1,12 +1,13 @@
 /// Ops that define data rather than compute it from operands, and foreign ops known by their costs.
 extension OpRegistry {
-    static let sourceOps: [OpSchema] = [param, fill, randomNormal, randomIds, opaque]
+    static let sourceOps: [OpSchema] = [param, fill, constant, randomNormal, randomIds, opaque]
 
     static let param = OpSchema(
         .param, "a weight tensor with an init rule; its type is written in the text", fusion: .source,
         operands: .exactly(0),
         attributes: [
-            AttributeSpec("init", .symbol(["zeros", "ones", "normal", "uniform"]), "how the weight starts"),
+            AttributeSpec("init", .symbol(["zeros", "ones", "normal", "uniform", "data"]),
+                          "how the weight starts; data: its values are the model's own (imported from ONNX, read from a weights file) and must be given"),
             AttributeSpec("scale", .float(0...Double.greatestFiniteMagnitude), default: .float(0),
                           "standard deviation (normal) or limit (uniform)"),
         ],
@@ -22,6 +23,24 @@ extension OpRegistry {
         explicitResultTypes: true,
         cost: { _, results in OpCost(bytesWritten: results[0].expectedBytes) }
     ) { ctx throws(ShapeError) in [try ctx.declared(0)] }
+
+    static let constant = OpSchema(
+        .constant, "an integer tensor written out in the text (indices, shapes of imported models); its type is written in the text",
+        fusion: .source, operands: .exactly(0),
+        attributes: [AttributeSpec("values", .intList(count: 0...Int.max, each: Int(Int32.min)...Int(Int32.max)),
+                                   "the elements in row-major order (one value fills the whole tensor)")],
+        explicitResultTypes: true,
+        cost: { _, _ in OpCost() },
+        verify: { ctx in
+            guard let t = ctx.declaredResultTypes.first ?? nil, let n = t.elementCount else { return nil }
+            let count = ctx.ints("values").count
+            return count == n || count == 1 ? nil : "'values' holds \(count) elements; the type \(t) needs \(n) (or one to fill it)"
+        }
+    ) { ctx throws(ShapeError) in
+        let t = try ctx.declared(0)
+        guard t.dtype.isInteger else { throw ShapeError("'constant' holds integers: its type must be i32 or i64, got \(t)") }
+        return [t]
+    }
 
     static let randomIds = OpSchema(
         .random_ids, "integers drawn uniformly from 0..<high (sampled-softmax negatives), from the run's seed and this node's stream",

@@ -214,7 +214,11 @@ extension OpRegistry {
     }
 
     static let gather = OpSchema(
-        .gather, "rows of a table: out[i…, :] = table[idx[i…], :]", fusion: .injective, operands: .exactly(2),
+        .gather, "slices of a table along an axis: out[o…, i…, r…] = table[o…, idx[i…], r…] (axis 0: rows, out[i…, :] = table[idx[i…], :])",
+        fusion: .injective, operands: .exactly(2),
+        attributes: [AttributeSpec("axis", .int(anyInt), default: .int(0), "the axis indexed (negative counts from the end)"),
+                     AttributeSpec("wrap_negative", .bool, default: .bool(false),
+                                   "an index −s ≤ i < 0 counts from the end, as in ONNX and NumPy (false: a negative index is an error)")],
         cost: { ctx, results in
             OpCost(bytesRead: ctx.operand(1).expectedBytes + results[0].expectedBytes, bytesWritten: results[0].expectedBytes)
         }
@@ -222,7 +226,9 @@ extension OpRegistry {
         let table = ctx.operand(0), idx = ctx.operand(1)
         try Rules.rank(table, atLeast: 1, "the table of 'gather'")
         try Rules.integer(idx, "the indices of 'gather'")
-        return [TensorType(table.dtype, idx.dims + table.dims.dropFirst())]
+        let axis = try Rules.axis(ctx.int("axis"), rank: table.rank, "'axis'")
+        guard !table.dims[axis].isDynamic else { throw ShapeError("cannot gather along data-dependent \(table)") }
+        return [TensorType(table.dtype, Array(table.dims[..<axis]) + idx.dims + table.dims[(axis + 1)...])]
     }
 
     static let scatterAdd = OpSchema(

@@ -58,6 +58,12 @@ extension NodeExecutor {
         return strides
     }
 
+    /// add, sub, mul, div, maximum and minimum: the f32 kernels, or their integer forms on i32.
+    func arithmetic(_ op: BinaryOp, _ a: HostTensor, _ b: HostTensor, _ name: String) throws(ExecutionError) -> HostTensor {
+        if case .i32 = a.storage { return try integerBinary(op, a, b, name) }
+        return try binary(op, a, b)
+    }
+
     func binary(_ op: BinaryOp, _ a: HostTensor, _ b: HostTensor) throws(ExecutionError) -> HostTensor {
         let shape = NodeExecutor.broadcastShape(a.shape, b.shape)
         let count = shape.reduce(1, *)

@@ -25,17 +25,28 @@ public struct NodeExecutor: Sendable {
     /// attributes and the inputs' concrete types.
     public func execute(_ node: Node, name: String, _ inputs: [HostTensor], _ ctx: OpContext) throws(ExecutionError) -> [HostTensor] {
         switch node.op {
-        case .add, .sub, .mul, .div, .maximum, .minimum:
+        case .add, .sub, .mul, .div, .maximum, .minimum, .pow:
             guard case .binary(let op) = Self.elementwiseKernel(node) else { preconditionFailure("\(node.op): no binary kernel") }
-            return [try binary(op, inputs[0], inputs[1])]
+            // Integer operands (shape arithmetic of imported models) take the integer kernels.
+            return [try node.op == .pow ? binary(op, inputs[0], inputs[1]) : arithmetic(op, inputs[0], inputs[1], name)]
         case .fma: return [try fma(inputs[0], inputs[1], inputs[2])]
-        case .relu, .sigmoid, .tanh, .exp, .log, .neg, .sqrt, .erf, .normal_cdf, .softplus:
+        case .relu, .sigmoid, .tanh, .exp, .log, .neg, .sqrt, .erf, .normal_cdf, .softplus, .abs, .reciprocal, .gelu, .sin, .cos:
             guard case .unary(let op) = Self.elementwiseKernel(node) else { preconditionFailure("\(node.op): no unary kernel") }
             return [unary(op, inputs[0])]
         case .scale:
             guard case .affine(let factor) = Self.elementwiseKernel(node) else { preconditionFailure("scale: no affine kernel") }
             return [scale(inputs[0], factor)]
         case .dropout: return [dropout(inputs[0], rate: ctx.double("rate"), stream: ctx.int("stream"))]
+        case .equal: return [compare(.equal, inputs[0], inputs[1])]
+        case .less: return [compare(.less, inputs[0], inputs[1])]
+        case .less_equal: return [compare(.lessEqual, inputs[0], inputs[1])]
+        case .greater: return [compare(.greater, inputs[0], inputs[1])]
+        case .greater_equal: return [compare(.greaterEqual, inputs[0], inputs[1])]
+        case .not: return [logicalNot(inputs[0])]
+        case .and: return [logical(.and, inputs[0], inputs[1])]
+        case .or: return [logical(.or, inputs[0], inputs[1])]
+        case .xor: return [logical(.xor, inputs[0], inputs[1])]
+        case .where: return [select(inputs[0], inputs[1], inputs[2])]
         case .cast: return [cast(inputs[0], to: DType(rawValue: ctx.symbol("to")) ?? .f32)]
         case .matmul: return [try matmul(inputs[0], inputs[1], ctx, packed: packed.matrices(for: node))]
         case .reshape: return [HostTensor(reshaping: inputs[0], to: try resultShape(ctx, 0))]
@@ -49,12 +60,21 @@ public struct NodeExecutor: Sendable {
         case .log_softmax: return [try softmax(inputs[0], axis: ctx.int("axis"), log: true)]
         case .normalize: return [normalize(inputs[0], eps: Float(ctx.double("eps")))]
         case .top_k: return topK(inputs[0], k: ctx.int("k"))
-        case .gather: return [try gather(inputs[0], inputs[1], name)]
+        case .gather: return [try gatherAxis(inputs[0], inputs[1], axis: ctx.int("axis"), wrap: ctx.bool("wrap_negative"), name)]
+        case .expand: return [expand(inputs[0], to: try resultShape(ctx, 0))]
+        case .gather_elements: return [try gatherElements(inputs[0], inputs[1], axis: ctx.int("axis"), name)]
+        case .gather_nd: return [try gatherND(inputs[0], inputs[1], batchDims: ctx.int("batch_dims"), try resultShape(ctx, 0), name)]
+        case .scatter_elements: return [try scatterElements(inputs[0], inputs[1], inputs[2], axis: ctx.int("axis"), reduction: ctx.symbol("reduction"), name)]
+        case .scatter_nd: return [try scatterND(inputs[0], inputs[1], inputs[2], reduction: ctx.symbol("reduction"), name)]
+        case .cumsum: return [cumulativeSum(inputs[0], axis: ctx.int("axis"), exclusive: ctx.bool("exclusive"), reverse: ctx.bool("reverse"))]
+        case .one_hot: return [oneHot(inputs[0], inputs[1], depth: ctx.int("depth"), axis: ctx.int("axis"))]
+        case .trilu: return [triangle(inputs[0], upper: ctx.bool("upper"), k: ctx.int("k"))]
         case .scatter_add: return [try scatterAdd(inputs[0], inputs[1], inputs.count > 2 ? inputs[2] : nil, rows: ctx.int("rows"), name)]
         case .pick: return [try pick(inputs[0], inputs[1], name)]
         case .mask_causal: return [maskCausal(inputs[0])]
         case .param: return [initialise(try resultShape(ctx, 0), ctx, name)]
         case .fill: return [fill(try resultShape(ctx, 0), Float(ctx.double("value")))]
+        case .constant: return [constant(try resultShape(ctx, 0), ctx.ints("values"))]
         case .random_normal: return [randomNormal(like: inputs[0], stream: ctx.int("stream"))]
         case .random_ids: return [randomIds(try resultShape(ctx, 0), high: ctx.int("high"), stream: ctx.int("stream"))]
         case .moe_route: return try route(inputs[0], inputs[1], experts: ctx.int("experts"), capacity: ctx.int("capacity"), name)
@@ -88,6 +108,11 @@ public struct NodeExecutor: Sendable {
         case .erf: .unary(.erf)
         case .normal_cdf: .unary(.normalCDF)
         case .softplus: .unary(.softplus(plus: Float(node.attributes["offset"]?.doubleValue ?? 0)))
+        case .abs: .unary(.abs)
+        case .reciprocal: .unary(.reciprocal)
+        case .gelu: .unary(node.attributes["approximate"]?.symbolValue == "tanh" ? .geluTanh : .gelu)
+        case .sin: .unary(.sin)
+        case .cos: .unary(.cos)
         case .scale: .affine(Float(node.attributes["factor"]?.doubleValue ?? 1))
         case .add: .binary(.add)
         case .sub: .binary(.sub)
@@ -95,6 +120,7 @@ public struct NodeExecutor: Sendable {
         case .div: .binary(.div)
         case .maximum: .binary(.max)
         case .minimum: .binary(.min)
+        case .pow: .binary(.pow)
         default: nil
         }
     }

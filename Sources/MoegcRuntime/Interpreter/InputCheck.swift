@@ -29,23 +29,31 @@ public enum InputCheck {
         }
     }
 
-    /// Where the kernels index with an integer value: operand 1 of `gather` (rows of the table),
-    /// `pick` (the last axis) and `scatter_add` (the result's rows). nil for other operands.
-    static func indexBound(_ graph: Graph, _ node: Node, operand: Int) -> (bound: Int, what: String)? {
+    /// Where the kernels index with an integer value: operand 1 of `gather` (its axis of the table;
+    /// with `wrap_negative`, −size..<0 counts from the end), `pick` (the last axis) and
+    /// `scatter_add` (the result's rows). nil for other operands.
+    static func indexBound(_ graph: Graph, _ node: Node, operand: Int) -> (bound: Int, what: String, wraps: Bool)? {
         guard operand == 1 else { return nil }
         func name(_ v: ValueID) -> String { "%" + graph.values[v.index].name }
         switch node.op {
-        case .gather: return graph.values[node.operands[0].index].type.flatMap { $0.dims.first.map { ($0.size, "the rows of \(name(node.operands[0]))") } }
-        case .pick: return graph.values[node.operands[0].index].type.flatMap { $0.dims.last.map { ($0.size, "the classes of \(name(node.operands[0]))") } }
-        case .scatter_add: return node.attributes["rows"]?.intValue.map { ($0, "the rows of \(name(node.results[0]))") }
+        case .gather:
+            guard let table = graph.values[node.operands[0].index].type, table.rank > 0 else { return nil }
+            let given = node.attributes["axis"]?.intValue ?? 0, axis = given < 0 ? given + table.rank : given
+            guard (0..<table.rank).contains(axis) else { return nil }
+            let what = axis == 0 ? "the rows of \(name(node.operands[0]))" : "axis \(axis) of \(name(node.operands[0]))"
+            return (table.dims[axis].size, what, node.attributes["wrap_negative"]?.boolValue ?? false)
+        case .pick: return graph.values[node.operands[0].index].type.flatMap { $0.dims.last.map { ($0.size, "the classes of \(name(node.operands[0]))", false) } }
+        case .scatter_add: return node.attributes["rows"]?.intValue.map { ($0, "the rows of \(name(node.results[0]))", false) }
         default: return nil
         }
     }
 
     /// A range a graph input's values index: input `input` (its position among the graph's inputs)
-    /// must hold values in 0..<`bound`, `what` says what they index.
+    /// must hold values in `lower`..<`bound` (`lower` 0, or −`bound` where negative indices count
+    /// from the end), `what` says what they index.
     public struct IndexRange: Sendable, Hashable {
         public var input: Int
+        public var lower: Int
         public var bound: Int
         public var what: String
     }
@@ -58,17 +66,18 @@ public enum InputCheck {
         for (i, node) in graph.nodes.enumerated() { for (k, v) in node.operands.enumerated() { consumers[v.index].append((i, k)) } }
         var out: [IndexRange] = []
         for (position, v) in graph.inputs.enumerated() where graph.values[v.index].type?.dtype.isInteger ?? false {
-            var bound: (bound: Int, what: String)? = nil
+            var bound: (bound: Int, what: String, wraps: Bool)? = nil
             var frontier = [v.index], seen = Set<Int>()
             while let x = frontier.popLast() {
                 guard seen.insert(x).inserted else { continue }
                 for (i, k) in consumers[x] {
                     let node = graph.nodes[i]
                     if node.op == .reshape { frontier.append(node.results[0].index); continue }
-                    if let b = indexBound(graph, node, operand: k), bound.map({ b.bound < $0.bound }) ?? true { bound = b }
+                    if let b = indexBound(graph, node, operand: k),
+                       bound.map({ b.bound < $0.bound || (b.bound == $0.bound && !b.wraps) }) ?? true { bound = b }
                 }
             }
-            if let bound { out.append(IndexRange(input: position, bound: bound.bound, what: bound.what)) }
+            if let bound { out.append(IndexRange(input: position, lower: bound.wraps ? -bound.bound : 0, bound: bound.bound, what: bound.what)) }
         }
         return out
     }
@@ -78,14 +87,14 @@ public enum InputCheck {
     public static func validateIndices(_ inputs: [HostTensor], for graph: Graph, ranges: [IndexRange]? = nil) throws(ExecutionError) {
         for r in ranges ?? indexRanges(for: graph) where r.input < inputs.count {
             let t = inputs[r.input]
-            guard case .i32(let ids) = t.storage, let flat = ids.firstIndex(where: { $0 < 0 || Int($0) >= r.bound }) else { continue }
+            guard case .i32(let ids) = t.storage, let flat = ids.firstIndex(where: { Int($0) < r.lower || Int($0) >= r.bound }) else { continue }
             var position: [Int] = [], rest = flat
             for extent in t.shape.reversed() {
                 position.insert(extent > 0 ? rest % extent : 0, at: 0)
                 rest = extent > 0 ? rest / extent : 0
             }
             let name = graph.values[graph.inputs[r.input].index].name
-            throw ExecutionError("input '\(name)' holds \(ids[flat]) at [\(position.map(String.init).joined(separator: ", "))] (flat index \(flat)): its values index \(r.what) and must be in 0..<\(r.bound)")
+            throw ExecutionError("input '\(name)' holds \(ids[flat]) at [\(position.map(String.init).joined(separator: ", "))] (flat index \(flat)): its values index \(r.what) and must be in \(r.lower)..<\(r.bound)")
         }
     }
 }

@@ -6,7 +6,7 @@ import MoegcKernels
 ///
 /// Weights come from their `param` init rules, seeded by the run's seed and the weight's name
 /// (so the same seed gives the same weights however the graph is placed), unless the caller
-/// supplies them by name; they are materialised once, when the interpreter is made, and every run
+/// supplies them by name (a weight whose rule is `data`, an imported model's own, must be given); they are materialised once, when the interpreter is made, and every run
 /// reuses them (as a loaded model would). Every weight a `matmul` multiplies by is then also packed
 /// for the packed-weight kernel (`PackedWeights`: a second copy of those weights, read-only, shared
 /// with a `Runtime` made from this interpreter, so both run the same kernel on every matmul). Values
@@ -59,6 +59,8 @@ public struct ReferenceInterpreter: Sendable {
             let name = graph.values[node.results[0].index].name
             if let w = weights[name] {
                 materialised[i] = w
+            } else if node.attributes["init"] == .symbol("data") {
+                throw ExecutionError("weight %\(name) holds the model's own data (init = data), which was not given: pass the model's weights file")
             } else {
                 let ctx = OpContext(schema: node.op.schema, operandTypes: [], attributes: node.attributes,
                                     declaredResultTypes: [graph.values[node.results[0].index].type])

@@ -80,7 +80,10 @@ final class WorkerState: @unchecked Sendable {
     /// every operand is local.
     private func receive(_ d: Int, _ node: Node, ignoring made: Set<Int>) -> Bool {
         var missing: [Int] = []
-        for v in node.operands where states[d]!.local[v.index] == nil && !made.contains(v.index) { missing.append(v.index) }
+        // Once per value: a node may read one value twice (mul(x, x)), which arrives once.
+        for v in node.operands where states[d]!.local[v.index] == nil && !made.contains(v.index) && !missing.contains(v.index) {
+            missing.append(v.index)
+        }
         guard !missing.isEmpty else { return true }
         var arrived: [(Int, HostTensor)] = []
         let box = shared.mailboxes[index]
