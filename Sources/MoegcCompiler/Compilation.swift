@@ -113,11 +113,12 @@ public struct Compilation: Sendable {
 
     /// Builds the placement problem on `cluster`: one task per fusion group, their costs, the
     /// lower bounds.
-    public mutating func adapt(to cluster: Cluster) throws(PlacementError) {
+    public mutating func adapt(to cluster: Cluster, weightFraction: Double = PlacementProblem.defaultWeightFraction) throws(PlacementError) {
         precondition(stage == .fused, "adapt: the model must be fused first (it is \(stage))")
         let graph = self.graph, fusion = options.fusion
         let (made, seconds) = try WallClock.timed { () throws(PlacementError) in
-            try PlacementProblem(graph: graph, cluster: cluster, plan: fusion ? nil : FusionPlan.singletons(graph))
+            try PlacementProblem(graph: graph, cluster: cluster, plan: fusion ? nil : FusionPlan.singletons(graph),
+                                 weightFraction: weightFraction)
         }
         problem = made
         timings.adapt = seconds

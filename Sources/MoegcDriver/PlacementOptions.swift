@@ -19,6 +19,11 @@ struct PlacementOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Simulations local-search may run (default: 3·10⁶ / tasks, clamped to 8…300).", valueName: "n"))
     var budget: Int?
 
+    @Option(name: .customLong("memory-reserve"), parsing: .unconditional,
+            help: ArgumentHelp("Percent of each device's memory the placers keep free of weights, for the activations live during the step (0–90; default 10). The simulator still checks every device's peak against its whole capacity.",
+                               valueName: "percent"))
+    var memoryReserve: Double?
+
     @Flag(name: .customLong("no-fusion"), help: "Place every node as its own task (weights still go with their consumer).")
     var noFusion = false
 
@@ -28,6 +33,9 @@ struct PlacementOptions: ParsableArguments {
         }
         if let placer, !PlacerChoice.names.contains(placer) {
             throw ValidationError("unknown placer '\(placer)'; placers: \(PlacerChoice.names.joined(separator: ", "))")
+        }
+        if let memoryReserve, !(0...90).contains(memoryReserve) {
+            throw ValidationError("--memory-reserve must be a percent in 0...90 (of each device's memory kept free of weights), got \(memoryReserve)")
         }
         if !Placers.startingNames.contains(start) {
             throw ValidationError("--start must be one of \(Placers.startingNames.joined(separator: ", ")), got '\(start)'")
@@ -52,7 +60,7 @@ struct PlacementOptions: ParsableArguments {
             throw ExitCode(1)
         }
         let cluster = try loadCluster()
-        do { try compilation.adapt(to: cluster) } catch {
+        do { try compilation.adapt(to: cluster, weightFraction: memoryReserve.map { 1 - $0 / 100 } ?? PlacementProblem.defaultWeightFraction) } catch {
             Output.err("error: \(error.description)")
             throw ExitCode(1)
         }

@@ -48,7 +48,11 @@ public struct PlacementProblem: Sendable {
     /// A node's `devices` annotation (device kind names of the cluster) restricts its task, and its
     /// unit, to the devices of those kinds: a kind the cluster lacks, or a unit whose restrictions
     /// leave no device, is an error naming the node.
-    public init(graph: Graph, cluster: Cluster, plan: FusionPlan? = nil, weightFraction: Double = 0.9) throws(PlacementError) {
+    /// The share of each device's memory memory-aware placers fill with weights unless told
+    /// otherwise (`--memory-reserve` keeps the rest for activations).
+    public static let defaultWeightFraction = 0.9
+
+    public init(graph: Graph, cluster: Cluster, plan: FusionPlan? = nil, weightFraction: Double = defaultWeightFraction) throws(PlacementError) {
         do { try cluster.validate() } catch { throw .invalidCluster(error.description) }
         let tasks: TaskGraph
         do { tasks = try TaskGraph(graph, plan: plan) } catch { throw .invalidGraph(error.description) }

@@ -24,6 +24,36 @@ struct PlacementCLITests {
         #expect(again.stdout == r.stdout)
     }
 
+    /// Weights of 95% of a device fit with --memory-reserve 2 and not with the default 10%; the
+    /// error says which option moves the budget.
+    @Test func memoryReserveSetsTheWeightBudget() throws {
+        let dir = NSTemporaryDirectory() + "moegc-reserve-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+            cluster one
+            kind acc flops=1TFLOP/s membw=100GB/s memory=1GB launch=1us
+            host h0
+            device acc count=2 kind=acc link=10GB/s latency=5us
+
+            """.write(toFile: dir + "/one.cluster", atomically: true, encoding: .utf8)
+        try """
+            graph big (%x: f32[256]) -> (%y) {
+              %y = opaque(%x) {flops = 1e9, weights = 950000000} : f32[256]
+            }
+
+            """.write(toFile: dir + "/big.graph", atomically: true, encoding: .utf8)
+        let args = ["compile", dir + "/big.graph", "--cluster", dir + "/one.cluster", "--placer", "m-etf"]
+        let tight = try CLITests.moegc(args)
+        #expect(tight.status == 1)
+        #expect(tight.stderr.contains("weight budget (90% of capacity; --memory-reserve sets the share kept for activations)"), "\(tight.stderr)")
+        let roomy = try CLITests.moegc(args + ["--memory-reserve", "2"])
+        #expect(roomy.status == 0, "\(roomy.stderr)")
+        #expect(roomy.stdout.contains("step time"))
+        let bad = try CLITests.moegc(args + ["--memory-reserve", "95"])
+        #expect(bad.status == 1 && bad.stderr.contains("--memory-reserve must be a percent in 0...90"), "\(bad.stderr)")
+    }
+
     @Test func emitFusedAnnotatesGroups() throws {
         let r = try CLITests.moegc(["compile", "graphs/tiny-moe.graph", "--emit", "fused", "--eval"])
         #expect(r.status == 0)
