@@ -60,6 +60,22 @@ struct PaperModelTests {
         #expect(stats.parameters > 137_000_000_000)
     }
 
+    /// A profiled graph's opaque ops declare their weights in bytes: they count in the weight bytes,
+    /// and as f32 parameters (bytes / 4), beside a param's own.
+    @Test func opaqueWeightsCountInTheSummary() throws {
+        let g = try Frontend.load(bytes: Array("""
+            graph p (%x: f32[8]) -> (%z) {
+              %w = param() {init = normal} : f32[8]
+              %y = opaque(%x) {flops = 10, weights = 4000} : f32[8]
+              %z = opaque(%y, %w) {flops = 10, weights = 1e6} : f32[8]
+            }
+
+            """.utf8), path: "p.graph")
+        let stats = ModelStatistics(g)
+        #expect(stats.weightBytes == 32 + 4000 + 1_000_000)
+        #expect(stats.parameters == 8 + 1000 + 250_000)
+    }
+
     /// `--batch` re-sizes the graph through its named dimensions; per-token counts do not change.
     @Test func batchOverride() throws {
         let g = try Frontend.load(path: graphPath("moe-32.graph"), overrides: ["batch": 7])

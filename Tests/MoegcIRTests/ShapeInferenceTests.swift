@@ -1,5 +1,6 @@
 import MoegcIR
 import MoegcPasses
+import MoegcSupport
 import Testing
 
 /// Shape rules from the registry, as the shape-inference pass applies them: IR in, typed IR out.

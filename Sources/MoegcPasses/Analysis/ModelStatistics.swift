@@ -51,6 +51,13 @@ public struct ModelStatistics: Codable, Sendable, Equatable {
                 weightBytes = Sizes.saturatingSum(weightBytes, Sizes.saturatingProduct(n, p.type.dtype.byteSize))
                 if !schema.vocabularyLayer { paperParams = Sizes.saturatingSum(paperParams, n) }
             }
+            // An opaque op's declared weights (bytes on its device) count as f32 parameters.
+            if node.op == .opaque, let declared = node.attributes["weights"]?.doubleValue, declared.isFinite, declared > 0 {
+                let bytes = declared < 0x1p62 ? Int(declared.rounded(.up)) : 1 << 62
+                weightBytes = Sizes.saturatingSum(weightBytes, bytes)
+                params = Sizes.saturatingSum(params, bytes / 4)
+                paperParams = Sizes.saturatingSum(paperParams, bytes / 4)
+            }
             let cost = g.cost(nid)
             macs += cost.macs
             flops += cost.flops

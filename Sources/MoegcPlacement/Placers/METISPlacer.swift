@@ -129,7 +129,6 @@ public struct METISPlacer: Placer {
 
     /// Moves the heaviest tasks off devices over their weight budget to the roomiest devices.
     func repair(_ problem: PlacementProblem, _ part: [Int32]) throws(PlacementError) -> [Int32] {
-        let g = problem.costGraph
         var devices = part
         var ledger = WeightLedger(problem)
         for t in 0..<problem.taskCount { ledger.add(problem.weights[t], on: Int(devices[t])) }
