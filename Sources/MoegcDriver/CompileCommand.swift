@@ -61,7 +61,7 @@ struct Compile: ParsableCommand {
     @Flag(name: .customLong("verify-each"), help: "Run the verifier after every pass (always on in debug builds).")
     var verifyEach = false
 
-    @Flag(help: "Print the summary as JSON.")
+    @Flag(help: "Print the summary as JSON; when the model is placed (--cluster, --placer, -o, --trace), the placement report (schema \"moegc.placement/1\": step time, bounds, ratio, per-device busy time, utilisation and peak memory).")
     var json = false
 
     @OptionGroup var mode: ModeOptions
@@ -132,7 +132,7 @@ struct Compile: ParsableCommand {
             }
         }
         if emit != nil { return }
-        Output.out(PlacementReport.render(compilation, placer: placer))
+        Output.out(json ? JSON.encode(PlacementJSON(compilation, placer: placer)) : PlacementReport.render(compilation, placer: placer))
     }
 
     /// The simulated step of the placement as a Chrome trace.

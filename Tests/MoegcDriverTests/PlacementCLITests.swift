@@ -54,6 +54,29 @@ struct PlacementCLITests {
         #expect(bad.status == 1 && bad.stderr.contains("--memory-reserve must be a percent in 0...90"), "\(bad.stderr)")
     }
 
+    /// `compile --json` with a cluster prints the placement, not the summary, and agrees with the
+    /// text report's step time.
+    @Test func compileJSONWithAClusterIsThePlacementReport() throws {
+        let args = ["compile", "graphs/tiny-moe.graph", "--cluster", "k40x4", "--placer", "heft"]
+        let r = try CLITests.moegc(args + ["--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(obj["schema"] as? String == "moegc.placement/1")
+        #expect(obj["cluster"] as? String == "k40x4" && obj["placer"] as? String == "heft")
+        let devices = try #require(obj["devices"] as? [[String: Any]])
+        #expect(devices.count == 4)
+        #expect(devices.allSatisfy { ($0["peakMemoryBytes"] as? Int ?? -1) <= ($0["capacityBytes"] as? Int ?? 0) })
+        let step = try #require(obj["stepSeconds"] as? Double), bound = try #require((obj["bound"] as? [String: Any])?["seconds"] as? Double)
+        let ratio = try #require(obj["ratio"] as? Double)
+        #expect(step >= bound && abs(ratio - step / bound) < 1e-9)
+        // The text report's step time, to its printed precision.
+        let text = try CLITests.moegc(args)
+        let line = try #require(text.stdout.split(separator: "\n").first { $0.contains("step time") })
+        let printed = try #require(Double(line.split(separator: " ").dropFirst(2).first ?? ""))
+        let unit = line.hasSuffix(" ms") ? 1e-3 : line.hasSuffix(" µs") ? 1e-6 : 1
+        #expect(abs(printed * unit - step) <= 0.01 * step, "\(line) against \(step) s")
+    }
+
     @Test func emitFusedAnnotatesGroups() throws {
         let r = try CLITests.moegc(["compile", "graphs/tiny-moe.graph", "--emit", "fused", "--eval"])
         #expect(r.status == 0)

@@ -67,3 +67,71 @@ public enum CompareReport {
         return out
     }
 }
+
+/// The machine-readable form of ``PlacementReport`` (`moegc compile … --cluster C --json`): what a
+/// script needs to compare placements. `schema` names the layout and its version; a field is only
+/// ever added under the same version. Times are seconds, memory bytes, wall times left out (they
+/// differ from run to run).
+public struct PlacementJSON: Codable, Sendable, Equatable {
+    public static let schemaName = "moegc.placement/1"
+
+    public struct Bound: Codable, Sendable, Equatable {
+        public var name: String
+        public var seconds: Double
+    }
+
+    public struct Device: Codable, Sendable, Equatable {
+        public var name: String
+        public var kind: String
+        public var tasks: Int
+        public var busySeconds: Double
+        public var utilization: Double
+        public var peakMemoryBytes: Int
+        public var capacityBytes: Int
+    }
+
+    public var schema = PlacementJSON.schemaName
+    public var graph: String
+    public var file: String
+    public var cluster: String
+    public var placer: String
+    public var nodes: Int
+    public var tasks: Int
+    public var edges: Int
+    public var stepSeconds: Double
+    public var bound: Bound
+    public var bounds: [Bound]
+    public var ratio: Double
+    public var feasible: Bool
+    public var transfers: Int
+    public var bytesTransferred: Double
+    public var mergedTasks: Int
+    public var devices: [Device]
+
+    public init(_ compilation: Compilation, placer: any Placer) {
+        guard let placed = compilation.placed else { preconditionFailure("PlacementJSON: the model is not placed") }
+        let problem = placed.problem, evaluation = placed.evaluation, r = evaluation.report, cluster = problem.cluster
+        graph = problem.graph.name
+        file = compilation.options.file
+        self.cluster = cluster.name
+        self.placer = placer.name
+        nodes = problem.graph.nodes.count
+        tasks = problem.taskCount
+        edges = problem.costGraph.edgeCount
+        stepSeconds = r.makespan
+        bound = Bound(name: problem.bounds.best.name, seconds: problem.bounds.best.seconds)
+        bounds = problem.bounds.all.map { Bound(name: $0.name, seconds: $0.seconds) }
+        ratio = evaluation.ratio
+        feasible = r.isFeasible
+        transfers = r.transferCount
+        bytesTransferred = r.bytesTransferred
+        mergedTasks = placed.merges
+        var count = [Int](repeating: 0, count: cluster.deviceCount)
+        for d in evaluation.placement.taskDevice { count[Int(d)] += 1 }
+        devices = (0..<cluster.deviceCount).map { d in
+            Device(name: cluster.devices[d].name, kind: cluster.kinds[cluster.devices[d].kind].name, tasks: count[d],
+                   busySeconds: r.deviceBusy[d], utilization: r.utilization[d], peakMemoryBytes: r.peakMemory[d],
+                   capacityBytes: cluster.memoryCapacity(d))
+        }
+    }
+}
