@@ -59,7 +59,7 @@ struct Place: ParsableCommand {
                 Output.err("error: \(placer.name) on \(cluster.name): \(error.description)")
                 throw ExitCode(1)
             }
-            Output.out(PlacementReport.render(compilation, placer: placer))
+            Output.out(learned.json ? JSON.encode(PlacementJSON(compilation, placer: placer)) : PlacementReport.render(compilation, placer: placer))
             return
         }
         do { try MemoryCheck.feasibility(problem) } catch {
@@ -67,6 +67,6 @@ struct Place: ParsableCommand {
             throw ExitCode(1)
         }
         let rows = HeuristicSweep.run(problem, set: .all, seed: mode.seed, budget: placement.budget)
-        Output.out(CompareReport.render(problem, rows: rows, path: path))
+        Output.out(learned.json ? JSON.encode(CompareJSON(problem, rows: rows, path: path)) : CompareReport.render(problem, rows: rows, path: path))
     }
 }

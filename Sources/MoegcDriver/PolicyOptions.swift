@@ -28,7 +28,7 @@ struct PolicyOptions: ParsableArguments {
     @Flag(help: "With --policy and --graphs: evaluate the policy on every graph (heuristics, zero-shot greedy and best of 16, fine-tuned, lower bound).")
     var evaluate = false
 
-    @Flag(help: "With --evaluate: print the evaluation as JSON.")
+    @Flag(help: "Print as JSON: the placement report (schema \"moegc.placement/1\"), the --compare table (\"moegc.compare/1\") or the --evaluate table.")
     var json = false
 
     @Option(parsing: .unconditional, help: "PPO iterations to train (default: 200 on one graph, 2000 over --graphs — the shipped policy's; a 24000-iteration run collapsed, see policies/README.md — or the resumed run's own).")
@@ -78,7 +78,9 @@ struct PolicyOptions: ParsableArguments {
             }
         }
         try check("convergence", convergence, 1...TrainingConfig.iterationCounts.upperBound)
-        if json && !evaluate { throw ValidationError("--json goes with --evaluate") }
+        if json && isActive && !evaluate {
+            throw ValidationError("--json goes with a placement, --compare or --evaluate, not with training or placing with a policy")
+        }
         try check("iterations", iterations, 1...TrainingConfig.iterationCounts.upperBound)
         try check("fine-tune", fineTune, 0...TrainingConfig.iterationCounts.upperBound)
         try check("samples", samples, 0...1_000_000)

@@ -77,6 +77,31 @@ struct PlacementCLITests {
         #expect(abs(printed * unit - step) <= 0.01 * step, "\(line) against \(step) s")
     }
 
+    /// `place --compare --json`: one row per placer of the sweep, in its order, each feasible one
+    /// with its step time no lower than the bound; `place --placer P --json` is the placement report.
+    @Test func placeCompareJSONHasEveryPlacer() throws {
+        let r = try CLITests.moegc(["place", "graphs/tiny-moe.graph", "--cluster", "k40x4", "--compare", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(obj["schema"] as? String == "moegc.compare/1")
+        let bound = try #require((obj["bound"] as? [String: Any])?["seconds"] as? Double)
+        let rows = try #require(obj["rows"] as? [[String: Any]])
+        let placers = rows.compactMap { $0["placer"] as? String }
+        for name in ["single", "round-robin", "expert-parallel", "m-etf", "heft", "linear", "local-search"] {
+            #expect(placers.contains(name), "\(name) missing from \(placers)")
+        }
+        for row in rows where row["feasible"] as? Bool == true {
+            let step = try #require(row["stepSeconds"] as? Double)
+            #expect(step >= bound * (1 - 1e-12))
+        }
+        let one = try CLITests.moegc(["place", "graphs/tiny-moe.graph", "--cluster", "k40x4", "--placer", "heft", "--json"])
+        #expect(one.status == 0, "\(one.stderr)")
+        let oneObject = try #require(try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [String: Any])
+        #expect(oneObject["schema"] as? String == "moegc.placement/1" && oneObject["placer"] as? String == "heft")
+        let training = try CLITests.moegc(["place", "graphs/tiny-moe.graph", "--train-policy", "--json"])
+        #expect(training.status == 1 && training.stderr.contains("--json goes with a placement, --compare or --evaluate"), "\(training.stderr)")
+    }
+
     @Test func emitFusedAnnotatesGroups() throws {
         let r = try CLITests.moegc(["compile", "graphs/tiny-moe.graph", "--emit", "fused", "--eval"])
         #expect(r.status == 0)

@@ -135,3 +135,56 @@ public struct PlacementJSON: Codable, Sendable, Equatable {
         }
     }
 }
+
+/// The machine-readable form of ``CompareReport`` (`moegc place --compare --json`): every
+/// heuristic's step on one problem. Rows keep the sweep's order; an infeasible placer has
+/// `feasible: false`, its error, and no times.
+public struct CompareJSON: Codable, Sendable, Equatable {
+    public static let schemaName = "moegc.compare/1"
+
+    public struct Row: Codable, Sendable, Equatable {
+        public var placer: String
+        /// Local search names its start: "local-search ← m-etf".
+        public var label: String
+        public var feasible: Bool
+        public var stepSeconds: Double?
+        public var ratio: Double?
+        public var peakMemoryBytes: Int?
+        public var bytesTransferred: Double?
+        /// The placer's own wall time (not the ordering or the simulation): differs run to run.
+        public var placeSeconds: Double?
+        public var error: String?
+    }
+
+    public var schema = CompareJSON.schemaName
+    public var graph: String
+    public var file: String
+    public var cluster: String
+    public var nodes: Int
+    public var tasks: Int
+    public var bound: PlacementJSON.Bound
+    public var bounds: [PlacementJSON.Bound]
+    public var rows: [Row]
+
+    public init(_ problem: PlacementProblem, rows sweep: [HeuristicSweep.Row], path: String) {
+        graph = problem.graph.name
+        file = path
+        cluster = problem.cluster.name
+        nodes = problem.graph.nodes.count
+        tasks = problem.taskCount
+        bound = PlacementJSON.Bound(name: problem.bounds.best.name, seconds: problem.bounds.best.seconds)
+        bounds = problem.bounds.all.map { PlacementJSON.Bound(name: $0.name, seconds: $0.seconds) }
+        rows = sweep.map { row in
+            switch row.outcome {
+            case .success(let placed):
+                let e = placed.evaluation
+                return Row(placer: row.placer, label: row.label, feasible: e.report.isFeasible, stepSeconds: e.report.makespan,
+                           ratio: e.ratio, peakMemoryBytes: e.report.peakMemory.max() ?? 0,
+                           bytesTransferred: e.report.bytesTransferred, placeSeconds: placed.placeSeconds, error: nil)
+            case .failure(let error):
+                return Row(placer: row.placer, label: row.label, feasible: false, stepSeconds: nil, ratio: nil,
+                           peakMemoryBytes: nil, bytesTransferred: nil, placeSeconds: nil, error: error.description)
+            }
+        }
+    }
+}
