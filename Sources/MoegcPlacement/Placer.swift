@@ -168,8 +168,21 @@ public enum MemoryCheck {
 
     /// Throws when no placement can hold the weights: their total exceeds the cluster's memory, or one
     /// task's exceed every device.
+    /// Throws, naming the ops and the sizes, when memory rules every placement out (the
+    /// simulator's `MemoryFeasibility`, in the model's terms).
     public static func feasibility(_ problem: PlacementProblem) throws(PlacementError) {
         let m = problem.bounds.memory
-        if !m.isFeasible { throw .infeasible(m.problems.joined(separator: "; ")) }
+        guard !m.isFeasible else { return }
+        var problems: [String] = []
+        if m.totalResident > m.totalCapacity {
+            problems.append("the weights need \(formatBytes(m.totalResident)) (\(m.totalResident) bytes); all \(problem.deviceCount) devices "
+                + "of '\(problem.cluster.name)' together hold \(formatBytes(m.totalCapacity))")
+        }
+        if let t = m.largestWorkingSetTask, m.largestWorkingSet > m.largestCapacity {
+            problems.append("\(problem.tasks.name(of: t, in: problem.graph)) needs \(formatBytes(m.largestWorkingSet)) "
+                + "(\(m.largestWorkingSet) bytes) live at once (its weights, inputs and outputs); the largest device holds "
+                + "\(formatBytes(m.largestCapacity))")
+        }
+        throw .infeasible(problems.isEmpty ? m.problems.joined(separator: "; ") : problems.joined(separator: "; "))
     }
 }

@@ -118,6 +118,22 @@ import Testing
         }
     }
 
+    /// Memory that rules out every placement is reported in the model's terms: the op, human units.
+    @Test func anOpLargerThanEveryDeviceIsNamedWithItsSize() throws {
+        let text = """
+            graph g (%x: f32[4]) -> (%y) {
+              %y = opaque(%x) {flops = 1, weights = 2e9} : f32[4]
+            }
+
+            """
+        let problem = try PlacementProblem(graph: try Fixture.graph(text), cluster: try Cluster.parse(Self.cluster))
+        #expect {
+            try MemoryCheck.feasibility(problem)
+        } throws: { error in
+            "\(error)".contains("opaque %y needs 1.86 GiB (2000000016 bytes) live at once (its weights, inputs and outputs); the largest device holds 953.67 MiB")
+        }
+    }
+
     @Test func lowerLayersPassTheirConstraintsToTheirPrimitives() throws {
         let text = """
             graph g (%x: f32[8, 16]) -> (%y) {
