@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "MoegcPlan", dependencies: ["MoegcIR", "MoegcPlacement", "MoegcSim", "MoegcSupport", "CMoegcProto", "MoegcProto"]),
         .target(name: "MoegcPolicy", dependencies: ["MoegcNN", "MoegcSim", "MoegcIR", "MoegcPasses", "MoegcPlacement", "MoegcKernels", "MoegcSupport", "CMoegcProto", "MoegcProto"]),
         .target(name: "MoegcCompiler", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcPlacement", "MoegcPolicy", "MoegcPlan", "MoegcSupport"]),
-        .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcPlan", "MoegcKernels", "MoegcSupport"]),
+        .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcPasses", "MoegcPlan", "MoegcKernels", "MoegcSupport"]),
         .target(name: "MoegcONNX", dependencies: ["MoegcIR", "MoegcRuntime", "MoegcSupport", "CMoegcProto", "MoegcProto"]),
         .target(name: "MoegcModels", dependencies: ["MoegcSupport"]),
         .target(name: "MoegcBench", dependencies: ["MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcPolicy", "MoegcCompiler", "MoegcSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

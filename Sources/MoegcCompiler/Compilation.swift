@@ -138,6 +138,17 @@ public struct Compilation: Sendable {
 
     /// The placed graph: `group`, `device` and `order` on every node (what `--emit placed` prints;
     /// it re-parses to the same placement).
+    /// The placed step, simulated again with its timeline kept, as a Chrome trace (Perfetto opens it).
+    public func simulatedTrace() throws(SimulationError) -> String {
+        guard let placed else { preconditionFailure("simulatedTrace: the model is not placed") }
+        let problem = placed.problem
+        var simulator = try Simulator(graph: problem.costGraph, cluster: problem.cluster)
+        _ = try simulator.run(placed.evaluation.placement.schedule)
+        return ChromeTrace.json(timeline: simulator.timeline(), graph: problem.costGraph, cluster: problem.cluster) {
+            problem.tasks.name(of: $0, in: problem.graph)
+        }
+    }
+
     public var placedGraph: Graph {
         guard let placed else { preconditionFailure("placedGraph: the model is not placed") }
         var g = placed.problem.graph

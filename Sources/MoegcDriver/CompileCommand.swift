@@ -118,11 +118,15 @@ struct Compile: ParsableCommand {
             throw ExitCode(1)
         }
         if emit.flatMap(Compilation.Emit.init) == .placed { Output.out(GraphText.print(compilation.placedGraph)) }
-        if let trace { try write(trace, simulatedTrace(compilation)) }
+        if let trace {
+            do { try write(trace, try compilation.simulatedTrace()) } catch let error as SimulationError {
+                Moegc.fail("error: \(error)")
+            }
+        }
         if let output {
             // The model's own weights (an ONNX model's initializers, a .graph's safetensors), then --weights over them.
             var data: [String: CompiledPlan.WeightData] = [:]
-            for (name, w) in try ModelFiles.weights(for: input.graph, graph: compilation.graph, overrides: input.dimensions.overrides) {
+            for (name, w) in input.dimensions.weights(for: input.graph, graph: compilation.graph) {
                 data[name] = .init(shape: w.shape, values: w.floats)
             }
             if let weights { data.merge(try Self.readWeights(weights, graph: compilation.graph)) { _, given in given } }
@@ -133,21 +137,6 @@ struct Compile: ParsableCommand {
         }
         if emit != nil { return }
         Output.out(json ? JSON.encode(PlacementJSON(compilation, placer: placer)) : PlacementReport.render(compilation, placer: placer))
-    }
-
-    /// The simulated step of the placement as a Chrome trace.
-    private func simulatedTrace(_ compilation: Compilation) throws -> String {
-        let placed = compilation.placed!, problem = placed.problem
-        do {
-            var simulator = try Simulator(graph: problem.costGraph, cluster: problem.cluster)
-            _ = try simulator.run(placed.evaluation.placement.schedule)
-            return ChromeTrace.json(timeline: simulator.timeline(), graph: problem.costGraph, cluster: problem.cluster) {
-                problem.tasks.name(of: $0, in: problem.graph)
-            }
-        } catch {
-            Output.err("error: \(error)")
-            throw ExitCode(1)
-        }
     }
 
     private func write(_ path: String, _ text: String) throws {

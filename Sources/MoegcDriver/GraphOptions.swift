@@ -1,5 +1,6 @@
 import ArgumentParser
 import MoegcCompiler
+import MoegcRuntime
 import MoegcIR
 import MoegcONNX
 import MoegcSupport
@@ -38,13 +39,24 @@ struct DimensionOptions: ParsableArguments {
         return o
     }
 
+    /// The ONNX model at `path` (`ModelFiles`), or the error printed and exit status 1.
+    func importONNX(_ path: String) throws -> ImportedModel {
+        do { return try ModelFiles.importONNX(path, overrides: overrides) } catch { Moegc.fail("\(error)") }
+    }
+
+    /// The model's own weights for `graph` read from `path` (`ModelFiles.weights`), or the error
+    /// printed and exit status 1.
+    func weights(for path: String, graph: Graph) -> [String: HostTensor] {
+        do { return try ModelFiles.weights(for: path, graph: graph, overrides: overrides) } catch { Moegc.fail("\(error)") }
+    }
+
     /// The model at `path` through its front end (`.onnx`: the ONNX importer; else `.graph` text),
     /// or the diagnostics printed and exit status 1.
     func load(_ path: String, options: Compilation.Options = Compilation.Options()) throws -> Compilation {
         if ModelFiles.isONNX(path) {
             var options = options
             options.file = path
-            return Compilation(source: try ModelFiles.importONNX(path, overrides: overrides).graph, options: options)
+            return Compilation(source: try importONNX(path).graph, options: options)
         }
         do {
             return try Compilation.load(path: path, overrides: overrides, options: options)

@@ -3,7 +3,6 @@ import MoegcIR
 import MoegcONNX
 import MoegcRuntime
 import MoegcSupport
-import Synchronization
 
 /// `moegc import model.onnx -o model.graph`: the imported graph as canonical `.graph` text, and the
 /// model's weights beside it as `model.safetensors` (every `param {init = data}` of the graph).
@@ -31,7 +30,7 @@ struct Import: ParsableCommand {
     }
 
     func run() throws {
-        let model = try ModelFiles.importONNX(input.graph, overrides: input.dimensions.overrides)
+        let model = try input.dimensions.importONNX(input.graph)
         var graph = model.graph
         let weightsPath = ModelFiles.weightsPath(beside: output)
         graph.headerComments = ["# Imported by `moegc import` from \(input.graph) (opset \(model.opset)\(model.producer.isEmpty ? "" : ", made by \(model.producer)")).",
@@ -46,56 +45,5 @@ struct Import: ParsableCommand {
         let bytes = model.weights.values.reduce(0) { $0 + $1.count * 4 }
         Output.out("\(output): \(graph.nodes.count) nodes from \(model.onnxNodes) ONNX nodes; \(graph.inputs.count) inputs, \(graph.outputs.count) outputs\n"
                    + "\(weightsPath): \(model.weights.count) weights, \(Quantity.bytes(Double(bytes)))")
-    }
-}
-
-/// The model files the driver reads besides `.graph` text: ONNX models (imported, their weights
-/// kept for the run or plan), and the weights file beside an imported `.graph`.
-enum ModelFiles {
-    static func isONNX(_ path: String) -> Bool { path.hasSuffix(".onnx") }
-
-    /// `model.safetensors` for `model.graph` (or `model.onnx`).
-    static func weightsPath(beside path: String) -> String {
-        for suffix in [".graph", ".onnx"] where path.hasSuffix(suffix) { return String(path.dropLast(suffix.count)) + ".safetensors" }
-        return path + ".safetensors"
-    }
-
-    /// Imports already made in this process, by path and dimension sizes (a command reads its
-    /// model once for the graph and again for its weights).
-    static let imported = Mutex<[String: ImportedModel]>([:])
-
-    /// The imported ONNX model at `path`, or the error printed and exit status 1.
-    static func importONNX(_ path: String, overrides: [String: Int]) throws -> ImportedModel {
-        let key = path + "|" + overrides.keys.sorted().map { "\($0)=\(overrides[$0]!)" }.joined(separator: ",")
-        if let m = imported.withLock({ $0[key] }) { return m }
-        do {
-            let m = try ONNXImporter.load(path: path, dims: overrides)
-            imported.withLock { $0[key] = m }
-            return m
-        } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
-        }
-    }
-
-    /// The model's own weights for `graph` (loaded from `path`): an ONNX model's initializers, or
-    /// for a `.graph` with `init = data` parameters the safetensors file beside it. Empty when
-    /// the graph has no such parameter.
-    static func weights(for path: String, graph: Graph, overrides: [String: Int]) throws -> [String: HostTensor] {
-        if isONNX(path) { return try importONNX(path, overrides: overrides).weights }
-        let wanted = graph.nodes.filter { $0.op == .param && $0.attributes["init"] == .symbol("data") }
-        guard !wanted.isEmpty else { return [:] }
-        let file = weightsPath(beside: path)
-        let all: [String: HostTensor]
-        do { all = try SafeTensors.read(path: file) } catch {
-            Output.err("\(error.description)\n\(path): error: the graph's \(wanted.count) weights with init = data are read from \(file)")
-            throw ExitCode(1)
-        }
-        var out: [String: HostTensor] = [:]
-        for node in wanted {
-            let name = graph[node.results[0]].name
-            if let w = all[name] { out[name] = w }
-        }
-        return out
     }
 }

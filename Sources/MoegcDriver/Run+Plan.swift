@@ -68,7 +68,7 @@ extension RunCommand {
         let width = graph.outputs.map { graph[$0].name.count }.max().map { $0 + 3 } ?? 8
         text += "outputs\n"
         for (v, t) in zip(graph.outputs, outputs) {
-            text += "  " + Quantity.pad("%" + graph[v].name, width) + Quantity.pad(t.type.description, 20) + RunCommand.summary(t) + "\n"
+            text += "  " + Quantity.pad("%" + graph[v].name, width) + Quantity.pad(t.type.description, 20) + t.summary + "\n"
         }
         Output.out(text)
         if let path = self.outputs {

@@ -3,6 +3,15 @@ import Foundation
 /// The summary statistics moegc's reports and benchmarks use: one implementation each.
 public enum Statistics {
     /// The median (the mean of the two middle values for an even count; 0 for none).
+    /// Coefficient of variation: population standard deviation over mean (0 for an empty or
+    /// zero-mean sample).
+    public static func coefficientOfVariation(_ v: [Double]) -> Double {
+        guard !v.isEmpty else { return 0 }
+        let m = v.reduce(0, +) / Double(v.count)
+        guard m != 0 else { return 0 }
+        return (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count)).squareRoot() / m
+    }
+
     public static func median(_ values: [Double]) -> Double {
         guard !values.isEmpty else { return 0 }
         let s = values.sorted()

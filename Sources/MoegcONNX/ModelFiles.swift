@@ -1,0 +1,57 @@
+import MoegcIR
+import MoegcRuntime
+import MoegcSupport
+import Synchronization
+
+/// The model files a command reads besides `.graph` text: ONNX models (imported once per process,
+/// their weights kept for the run or the plan), and the safetensors file `moegc import` writes
+/// beside an imported `.graph`.
+public enum ModelFiles {
+    /// Why a model's weights could not be read; the description is the whole message.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func isONNX(_ path: String) -> Bool { path.hasSuffix(".onnx") }
+
+    /// `model.safetensors` for `model.graph` (or `model.onnx`).
+    public static func weightsPath(beside path: String) -> String {
+        for suffix in [".graph", ".onnx"] where path.hasSuffix(suffix) { return String(path.dropLast(suffix.count)) + ".safetensors" }
+        return path + ".safetensors"
+    }
+
+    /// Imports already made in this process, by path and dimension sizes (a command reads its
+    /// model once for the graph and again for its weights).
+    private static let imported = Mutex<[String: ImportedModel]>([:])
+
+    /// The ONNX model at `path`, imported with the symbolic dimensions `overrides` gives.
+    public static func importONNX(_ path: String, overrides: [String: Int]) throws(ONNXError) -> ImportedModel {
+        let key = path + "|" + overrides.keys.sorted().map { "\($0)=\(overrides[$0]!)" }.joined(separator: ",")
+        if let m = imported.withLock({ $0[key] }) { return m }
+        let m = try ONNXImporter.load(path: path, dims: overrides)
+        imported.withLock { $0[key] = m }
+        return m
+    }
+
+    /// The model's own weights for `graph` (loaded from `path`): an ONNX model's initializers, or
+    /// for a `.graph` with `init = data` parameters the safetensors file beside it. Empty when
+    /// the graph has no such parameter.
+    public static func weights(for path: String, graph: Graph, overrides: [String: Int]) throws(Failure) -> [String: HostTensor] {
+        if isONNX(path) {
+            do { return try importONNX(path, overrides: overrides).weights } catch { throw Failure(description: "\(error)") }
+        }
+        let wanted = graph.nodes.filter { $0.op == .param && $0.attributes["init"] == .symbol("data") }
+        guard !wanted.isEmpty else { return [:] }
+        let file = weightsPath(beside: path)
+        let all: [String: HostTensor]
+        do { all = try SafeTensors.read(path: file) } catch {
+            throw Failure(description: "\(error.description)\n\(path): error: the graph's \(wanted.count) weights with init = data are read from \(file)")
+        }
+        var out: [String: HostTensor] = [:]
+        for node in wanted {
+            let name = graph[node.results[0]].name
+            if let w = all[name] { out[name] = w }
+        }
+        return out
+    }
+}
