@@ -125,6 +125,13 @@ public struct Compilation: Sendable {
         stage = .adapted
     }
 
+    /// Pins the problem's tasks to the devices (and orders) `file` gives (`PlacementProblem.pinned(by:)`):
+    /// the placer then places only the rest; `PinnedPlacer` takes a file that places every node as it is.
+    public mutating func pin(_ file: PlacementFile) throws(DiagnosticList) {
+        guard let problem, stage == .adapted else { preconditionFailure("pin: adapt the model to a cluster first") }
+        self.problem = try problem.pinned(by: file)
+    }
+
     /// Places the problem with `placer` (applying any regrouping it makes), orders each device and
     /// simulates one step.
     public mutating func place(with placer: any Placer) throws(PlacementError) {
@@ -136,8 +143,6 @@ public struct Compilation: Sendable {
         stage = .placed
     }
 
-    /// The placed graph: `group`, `device` and `order` on every node (what `--emit placed` prints;
-    /// it re-parses to the same placement).
     /// The placed step, simulated again with its timeline kept, as a Chrome trace (Perfetto opens it).
     public func simulatedTrace() throws(SimulationError) -> String {
         guard let placed else { preconditionFailure("simulatedTrace: the model is not placed") }
@@ -149,11 +154,20 @@ public struct Compilation: Sendable {
         }
     }
 
+    /// The placed graph: `group`, `device` and `order` on every node (what `--emit placed` prints;
+    /// it re-parses to the same placement).
     public var placedGraph: Graph {
         guard let placed else { preconditionFailure("placedGraph: the model is not placed") }
         var g = placed.problem.graph
         placed.evaluation.placement.annotate(&g, tasks: placed.problem.tasks)
         return g
+    }
+
+    /// The placement as a placement file (what `--emit placement` prints; `--placement` reads it
+    /// back to the same schedule).
+    public func placementText(placer: String) -> String {
+        guard let placed else { preconditionFailure("placementText: the model is not placed") }
+        return PlacementFile.render(placed, placer: placer)
     }
 
     /// The compiled plan of the placement, for the runtime.
@@ -173,11 +187,16 @@ extension Compilation {
         case pass(String)
         /// Lowered (every layer expanded), fused (`group` annotations), or placed.
         case lowered, fused, placed
+        /// The placement as a placement file (`PlacementFile.render`): not a graph.
+        case placement
 
         /// The stage and pass names `--emit` takes.
         public static var names: [String] {
-            ["graph", "lowered", "fused", "placed"] + PassRegistry.Pipeline.allCases.flatMap { $0.passes.map(\.name) }
+            ["graph", "lowered", "fused", "placed", "placement"] + PassRegistry.Pipeline.allCases.flatMap { $0.passes.map(\.name) }
         }
+
+        /// Whether emitting this needs the model placed.
+        public var needsPlacement: Bool { self == .placed || self == .placement }
 
         public init?(_ name: String) {
             switch name {
@@ -185,6 +204,7 @@ extension Compilation {
             case "lowered": self = .lowered
             case "fused": self = .fused
             case "placed": self = .placed
+            case "placement": self = .placement
             default:
                 guard PassRegistry.pipeline(containing: name) != nil else { return nil }
                 self = .pass(name)
@@ -193,7 +213,7 @@ extension Compilation {
     }
 
     /// Runs the compilation up to `emit` (before placement: `.placed` needs `adapt` and `place`)
-    /// and returns the graph there.
+    /// and returns the graph there (for `.placement`, the placed graph).
     public mutating func graph(at emit: Emit) throws(DiagnosticList) -> Graph {
         switch emit {
         case .parsed: return source
@@ -201,7 +221,7 @@ extension Compilation {
         case .fused: if stage < .fused { try fuse() }
         case .pass(let name):
             if PassRegistry.pipeline(containing: name) == .lowering { try lower(stopAfter: name) } else { try fuse() }
-        case .placed: return placedGraph
+        case .placed, .placement: return placedGraph
         }
         return graph
     }

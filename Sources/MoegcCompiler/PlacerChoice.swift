@@ -54,9 +54,19 @@ public struct PlacerChoice: Sendable {
         }
     }
 
-    /// The placer, and a warning to print when the default policy could not be used.
-    public func make(default fallback: Default) throws(Failure) -> (placer: any Placer, warning: String?) {
+    /// The placer, and a warning to print when the default policy could not be used. For a
+    /// `problem` whose placement file placed every node, no placer named means the file's
+    /// placement as it is (`PinnedPlacer`); a named placer then only orders the devices, and with
+    /// the file's orders too it has nothing left to decide (an error).
+    public func make(default fallback: Default, for problem: PlacementProblem? = nil) throws(Failure) -> (placer: any Placer, warning: String?) {
         let wantsPolicy = name == Self.policyName || policyFile != nil
+        if let constraints = problem?.constraints, constraints.pinsEveryTask {
+            if !wantsPolicy && name == nil { return (PinnedPlacer(), nil) }
+            if constraints.pinsOrders {
+                throw .placement(.invalidPlacement("the placement file fixes every device and every order: "
+                    + "\(name.map { "--placer \($0)" } ?? "--policy") has nothing left to decide (drop it, or the file's orders)"))
+            }
+        }
         if case .heuristic(let heuristic) = fallback, !wantsPolicy {
             return (try heuristicPlacer(name ?? heuristic), nil)
         }

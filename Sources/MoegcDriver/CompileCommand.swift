@@ -54,7 +54,7 @@ struct Compile: ParsableCommand {
 
     @OptionGroup var input: GraphOptions
 
-    @Option(help: ArgumentHelp("Print the IR after a stage instead of the summary: graph (as parsed), lowered, fused, placed, or any pass: \(Compilation.Emit.names.dropFirst(4).joined(separator: ", ")).",
+    @Option(help: ArgumentHelp("Print the IR after a stage instead of the summary: graph (as parsed), lowered, fused, placed, placement (the placement file --placement reads back), or any pass: \(Compilation.Emit.names.dropFirst(5).joined(separator: ", ")).",
                                valueName: "stage"))
     var emit: String?
 
@@ -94,9 +94,9 @@ struct Compile: ParsableCommand {
     func run() throws {
         var compilation = try input.load(mode.compilation(file: input.graph, fusion: !placement.noFusion, verifyEachPass: verifyEach))
         let emit = self.emit.flatMap(Compilation.Emit.init)
-        let places = emit == .fused || emit == .placed || trace != nil || output != nil || placement.cluster != nil
-            || placement.placer != nil || policy != nil
-        if let emit, emit != .placed, !(places && emit == .parsed) {
+        let places = emit == .fused || emit?.needsPlacement == true || trace != nil || output != nil || placement.cluster != nil
+            || placement.placer != nil || policy != nil || placement.target.placementFile != nil
+        if let emit, !emit.needsPlacement, !(places && emit == .parsed) {
             do { Output.out(GraphText.print(try compilation.graph(at: emit))) } catch {
                 Output.err(error.description)
                 throw ExitCode(1)
@@ -112,17 +112,17 @@ struct Compile: ParsableCommand {
     /// the trace and the plan.
     private func compileAndPlace(_ compilation: inout Compilation) throws {
         let cluster = try placement.adapt(&compilation)
-        let placer = try placement.makePlacer(seed: mode.seed, policyFile: policy, default: .policy)
+        let placer = try placement.makePlacer(for: compilation.problem, seed: mode.seed, policyFile: policy, default: .policy)
         do { try compilation.place(with: placer) } catch {
             Output.err("error: \(placer.name) on \(cluster.name): \(error.description)")
             throw ExitCode(1)
         }
-        if emit.flatMap(Compilation.Emit.init) == .placed { Output.out(GraphText.print(compilation.placedGraph)) }
-        if let trace {
-            do { try write(trace, try compilation.simulatedTrace()) } catch let error as SimulationError {
-                Moegc.fail("error: \(error)")
-            }
+        switch emit.flatMap(Compilation.Emit.init) {
+        case .placed?: Output.out(GraphText.print(compilation.placedGraph))
+        case .placement?: Output.out(compilation.placementText(placer: placer.name))
+        default: break
         }
+        if let trace { try Moegc.writeTrace(compilation, to: trace) }
         if let output {
             // The model's own weights (an ONNX model's initializers, a .graph's safetensors), then --weights over them.
             var data: [String: CompiledPlan.WeightData] = [:]
@@ -137,13 +137,6 @@ struct Compile: ParsableCommand {
         }
         if emit != nil { return }
         Output.out(json ? JSON.encode(PlacementJSON(compilation, placer: placer)) : PlacementReport.render(compilation, placer: placer))
-    }
-
-    private func write(_ path: String, _ text: String) throws {
-        do { try FileIO.writeAtomically(path, text: text) } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
-        }
     }
 
     /// The weights of a JSON file of named tensors, checked against the graph's parameters.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import MoegcBench
+import MoegcCompiler
+import MoegcSim
 import MoegcSupport
 
 /// The `moegc` command: a thin layer that wires the compiler's stages together.
@@ -14,13 +16,28 @@ public struct Moegc: ParsableCommand {
 
         Start with `moegc compile graphs/moe-4.graph` for a model summary.
         """,
-        subcommands: [Compile.self, Place.self, RunCommand.self, Inspect.self, Import.self, Ops.self, Gen.self, Format.self, Bench.self]
+        subcommands: [Compile.self, Place.self, Simulate.self, RunCommand.self, Inspect.self, Import.self, Ops.self, Gen.self, Format.self, Bench.self]
     )
 
     public init() {}
 
     /// Prints a warning on standard error.
     public static func warn(_ message: String) { Output.err("warning: \(message)") }
+
+    /// Writes `text` to `path` atomically; prints why it could not and exits 1.
+    static func write(_ path: String, _ text: String) throws {
+        do { try FileIO.writeAtomically(path, text: text) } catch {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
+    }
+
+    /// Writes the placed step's simulated timeline to `path` as a Chrome trace.
+    static func writeTrace(_ compilation: Compilation, to path: String) throws {
+        do { try write(path, try compilation.simulatedTrace()) } catch let error as SimulationError {
+            fail("error: \(error)")
+        }
+    }
 
     /// Prints an error on standard error and exits with status 1.
     public static func fail(_ message: String) -> Never {

@@ -54,7 +54,7 @@ struct Place: ParsableCommand {
             return
         }
         if !compare {
-            let placer = try placement.makePlacer(seed: mode.seed, default: .heuristic("m-etf"))
+            let placer = try placement.makePlacer(for: problem, seed: mode.seed, default: .heuristic("m-etf"))
             do { try compilation.place(with: placer) } catch {
                 Output.err("error: \(placer.name) on \(cluster.name): \(error.description)")
                 throw ExitCode(1)

@@ -4,20 +4,17 @@ import MoegcPlacement
 import MoegcSim
 import MoegcSupport
 
-/// Options of the stages after the front end: fusion, cluster, placer.
-struct PlacementOptions: ParsableArguments {
+/// What a model is placed on and what is fixed before any placer runs: the cluster, the memory
+/// kept for activations, fusion, and a placement file's pins (`compile`, `place`, `simulate`).
+struct TargetOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The simulated cluster: a preset (\(Cluster.presetNames.joined(separator: ", "))) or a cluster file.",
                                valueName: "name|file"))
     var cluster: String?
 
-    @Option(help: ArgumentHelp("The placer: \(Placers.names.joined(separator: ", ")), or policy (compile: the trained policy, its default; place: m-etf by default).", valueName: "placer"))
-    var placer: String?
-
-    @Option(help: ArgumentHelp("The placer local-search starts from.", valueName: "placer"))
-    var start: String = "expert-parallel"
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Simulations local-search may run (default: 3·10⁶ / tasks, clamped to 8…300).", valueName: "n"))
-    var budget: Int?
+    @Option(name: .customLong("placement"),
+            help: ArgumentHelp("A placement to keep: a file of 'SELECTOR -> DEVICE [@ ORDER]' lines (SELECTOR: %name — that node and every node under it —, expert E or colocate NAME; DEVICE: the cluster's device name or index), or the placed IR of --emit placed. A file that places some nodes pins them and the placer places the rest; one that places every node is the placement (--emit placement writes one).",
+                               valueName: "file"))
+    var placementFile: String?
 
     @Option(name: .customLong("memory-reserve"), parsing: .unconditional,
             help: ArgumentHelp("Percent of each device's memory the placers keep free of weights, for the activations live during the step (0–90; default 10). The simulator still checks every device's peak against its whole capacity.",
@@ -28,17 +25,8 @@ struct PlacementOptions: ParsableArguments {
     var noFusion = false
 
     func validate() throws {
-        if let budget, !(1...10_000_000).contains(budget) {
-            throw ValidationError("--budget must be in 1...10000000 (simulations local-search may run), got \(budget)")
-        }
-        if let placer, !PlacerChoice.names.contains(placer) {
-            throw ValidationError("unknown placer '\(placer)'; placers: \(PlacerChoice.names.joined(separator: ", "))")
-        }
         if let memoryReserve, !(0...90).contains(memoryReserve) {
             throw ValidationError("--memory-reserve must be a percent in 0...90 (of each device's memory kept free of weights), got \(memoryReserve)")
-        }
-        if !Placers.startingNames.contains(start) {
-            throw ValidationError("--start must be one of \(Placers.startingNames.joined(separator: ", ")), got '\(start)'")
         }
     }
 
@@ -52,8 +40,9 @@ struct PlacementOptions: ParsableArguments {
         }
     }
 
-    /// Fuses `compilation` and adapts it to the cluster named by --cluster; prints the diagnostics
-    /// or the placement error and exits 1 when either fails. Returns the cluster.
+    /// Fuses `compilation`, adapts it to the cluster named by --cluster and pins what --placement
+    /// gives; prints the diagnostics or the placement error and exits 1 when any fails. Returns the
+    /// cluster.
     func adapt(_ compilation: inout Compilation) throws -> Cluster {
         do { try compilation.fuse() } catch {
             Output.err(error.description)
@@ -64,15 +53,54 @@ struct PlacementOptions: ParsableArguments {
             Output.err("error: \(error.description)")
             throw ExitCode(1)
         }
+        if let placementFile {
+            do { try compilation.pin(try PlacementFile.read(placementFile)) } catch {
+                Output.err(error.description)
+                throw ExitCode(1)
+            }
+        }
         return cluster
     }
+}
+
+/// Options of the stages after the front end: the target, and the placer.
+struct PlacementOptions: ParsableArguments {
+    @OptionGroup var target: TargetOptions
+
+    @Option(help: ArgumentHelp("The placer: \(Placers.names.joined(separator: ", ")), or policy (compile: the trained policy, its default; place: m-etf by default).", valueName: "placer"))
+    var placer: String?
+
+    @Option(help: ArgumentHelp("The placer local-search starts from.", valueName: "placer"))
+    var start: String = "expert-parallel"
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Simulations local-search may run (default: 3·10⁶ / tasks, clamped to 8…300).", valueName: "n"))
+    var budget: Int?
+
+    var cluster: String? { target.cluster }
+    var noFusion: Bool { target.noFusion }
+
+    func validate() throws {
+        if let budget, !(1...10_000_000).contains(budget) {
+            throw ValidationError("--budget must be in 1...10000000 (simulations local-search may run), got \(budget)")
+        }
+        if let placer, !PlacerChoice.names.contains(placer) {
+            throw ValidationError("unknown placer '\(placer)'; placers: \(PlacerChoice.names.joined(separator: ", "))")
+        }
+        if !Placers.startingNames.contains(start) {
+            throw ValidationError("--start must be one of \(Placers.startingNames.joined(separator: ", ")), got '\(start)'")
+        }
+    }
+
+    func adapt(_ compilation: inout Compilation) throws -> Cluster { try target.adapt(&compilation) }
 
     /// The placer these options name (with `policyFile`, a policy file), or `fallback` when they
-    /// name none; a warning is printed when the default policy could not be used.
-    func makePlacer(seed: UInt64, policyFile: String? = nil, default fallback: PlacerChoice.Default) throws -> any Placer {
+    /// name none (`PlacerChoice.make`: a placement file that places every node is its own placer);
+    /// a warning is printed when the default policy could not be used.
+    func makePlacer(for problem: PlacementProblem?, seed: UInt64, policyFile: String? = nil,
+                    default fallback: PlacerChoice.Default) throws -> any Placer {
         let choice = PlacerChoice(name: placer, policyFile: policyFile, start: start, seed: seed, budget: budget)
         do {
-            let (made, warning) = try choice.make(default: fallback)
+            let (made, warning) = try choice.make(default: fallback, for: problem)
             if let warning { Output.err(warning) }
             return made
         } catch {

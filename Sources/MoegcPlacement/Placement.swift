@@ -64,10 +64,17 @@ public struct Placement: Hashable, Sendable {
             device[t] = Int32(d)
             position[t] = o
         }
+        return .success(Placement(taskDevice: device, schedule: .ordered(devices: device, positions: position, deviceCount: deviceCount)))
+    }
+}
+
+extension Schedule {
+    /// Each device's tasks in the order of their `positions` (ties in task order).
+    public static func ordered<P: BinaryInteger>(devices: [Int32], positions: [P], deviceCount: Int) -> Schedule {
         var orders = [[Int]](repeating: [], count: deviceCount)
-        for t in 0..<tasks.taskCount { orders[Int(device[t])].append(t) }
-        for d in 0..<deviceCount { orders[d].sort { (position[$0], $0) < (position[$1], $1) } }
-        return .success(Placement(taskDevice: device, schedule: Schedule(placement: device.map(Int.init), orders: orders)))
+        for t in devices.indices { orders[Int(devices[t])].append(t) }
+        for d in 0..<deviceCount { orders[d].sort { (positions[$0], $0) < (positions[$1], $1) } }
+        return Schedule(placement: devices.map(Int.init), orders: orders)
     }
 }
 
@@ -78,6 +85,9 @@ public enum PriorityRule: Sendable {
     case bLevel
     /// Priorities given per task (larger runs earlier among ready tasks).
     case given([Double])
+    /// Each task's position in its device's order, given (a placement file's orders): no list
+    /// scheduling; an order that breaks a dependence is the simulator's deadlock error.
+    case positions([Int32])
 
     public func schedule(_ problem: PlacementProblem, devices: [Int32]) -> Schedule {
         let placement = devices.map(Int.init)
@@ -87,6 +97,8 @@ public enum PriorityRule: Sendable {
         case .given(let priority):
             return ListScheduler.schedule(graph: problem.costGraph, placement: placement,
                                           deviceCount: problem.deviceCount, priority: priority)
+        case .positions(let position):
+            return .ordered(devices: devices, positions: position, deviceCount: problem.deviceCount)
         }
     }
 }

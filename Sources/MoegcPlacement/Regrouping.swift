@@ -5,7 +5,7 @@ extension PlacementProblem {
     /// The problem a placer's regrouping makes, and its decision carried over to the new tasks: the
     /// graph's `group` annotations rewritten so each new group is one fusion group, the problem
     /// rebuilt from them; a merged task takes its members' device (which they must share) and, with
-    /// given priorities, the highest of theirs. Without a regrouping, both come back unchanged.
+    /// given priorities, the highest of theirs (given positions, the first). Without a regrouping, both come back unchanged.
     public func regrouped(by decision: PlacementDecision) throws(PlacementError) -> (problem: PlacementProblem, decision: PlacementDecision) {
         guard let groups = decision.regrouping else { return (self, decision) }
         guard groups.count == taskCount else {
@@ -19,8 +19,13 @@ extension PlacementProblem {
             let new = Int(merged.tasks.nodeTask[node])
             merged.constraints.pin[new] = constraints.pin[Int(task)]
         }
+        for (node, task) in tasks.nodeTask.enumerated() where constraints.pinnedOrder[Int(task)] >= 0 {
+            let new = Int(merged.tasks.nodeTask[node]), o = constraints.pinnedOrder[Int(task)]
+            merged.constraints.pinnedOrder[new] = merged.constraints.pinnedOrder[new] < 0 ? o : min(merged.constraints.pinnedOrder[new], o)
+        }
         var devices = [Int32](repeating: -1, count: merged.taskCount)
         var highest: [Double]? = nil
+        var first: [Int32]? = nil
         if case .given(let old) = decision.priority {
             var h = [Double](repeating: -.infinity, count: merged.taskCount)
             for (node, task) in tasks.nodeTask.enumerated() {
@@ -28,6 +33,14 @@ extension PlacementProblem {
                 h[new] = max(h[new], old[Int(task)])
             }
             highest = h
+        }
+        if case .positions(let old) = decision.priority {
+            var p = [Int32](repeating: .max, count: merged.taskCount)
+            for (node, task) in tasks.nodeTask.enumerated() {
+                let new = Int(merged.tasks.nodeTask[node])
+                p[new] = min(p[new], old[Int(task)])
+            }
+            first = p
         }
         for (node, task) in tasks.nodeTask.enumerated() {
             let new = Int(merged.tasks.nodeTask[node]), device = decision.devices[Int(task)]
@@ -38,7 +51,7 @@ extension PlacementProblem {
         }
         var out = decision
         out.devices = devices
-        out.priority = highest.map { .given($0) } ?? .bLevel
+        out.priority = highest.map { .given($0) } ?? first.map { .positions($0) } ?? .bLevel
         out.regrouping = nil
         return (merged, out)
     }
