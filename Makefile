@@ -78,7 +78,7 @@ test-tsan: deps
 # and the crashes found (inputs kept in fuzz/crashes/<target>/, logs in fuzz/<target>.log).
 # `make fuzz TARGETS=graph SECONDS=60` runs one; `make fuzz-plan` is `make fuzz TARGETS=plan`, `make fuzz-onnx` `TARGETS=onnx`.
 SECONDS ?= 60
-TARGETS ?= graph cluster policy json plan onnx
+TARGETS ?= graph cluster policy json plan onnx placement
 FUZZER  := .build-fuzz/release/moegc-fuzz
 fuzz-build:
 	$(SWIFT) build -c release --scratch-path .build-fuzz --product moegc-fuzz \
@@ -89,7 +89,7 @@ fuzz-seeds: fuzz-build
 	$(FUZZER) seeds Tests/Fuzz/seeds
 
 fuzz: build fuzz-build
-	@for t in graph cluster policy json plan onnx; do mkdir -p fuzz/corpus/$$t fuzz/crashes/$$t; cp Tests/Fuzz/seeds/$$t/* fuzz/corpus/$$t/ 2>/dev/null || true; done
+	@for t in graph cluster policy json plan onnx placement; do mkdir -p fuzz/corpus/$$t fuzz/crashes/$$t; cp Tests/Fuzz/seeds/$$t/* fuzz/corpus/$$t/ 2>/dev/null || true; done
 	@cp graphs/tiny-*.graph graphs/moe-4.graph fuzz/corpus/graph/
 	@for m in Tests/MoegcONNXTests/Fixtures/*/model.onnx Tests/MoegcONNXTests/BadModels/*.onnx; do \
 	  cp $$m fuzz/corpus/onnx/$$(echo $$m | tr / _); done

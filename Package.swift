@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "MoegcBench", dependencies: ["MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcPolicy", "MoegcCompiler", "MoegcSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "MoegcDriver", dependencies: ["MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcModels", "MoegcONNX", "MoegcPolicy", "MoegcCompiler", "MoegcBench", "MoegcSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "moegc", dependencies: ["MoegcDriver", "MoegcKernels", "MoegcSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "moegc-fuzz", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcPlan", "MoegcRuntime", "MoegcONNX", "MoegcPolicy", "MoegcSupport"],
+        .executableTarget(name: "moegc-fuzz", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcONNX", "MoegcPolicy", "MoegcSupport"],
                           path: "Sources/Fuzz"),
 
         .testTarget(name: "MoegcIRTests", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSupport"]),

@@ -1,6 +1,7 @@
 import MoegcIR
 import MoegcONNX
 import MoegcPasses
+import MoegcPlacement
 import MoegcPlan
 import MoegcPolicy
 import MoegcRuntime
@@ -123,6 +124,51 @@ enum FuzzTargets {
         if let plan = decoded {
             _ = try? RunMemory.checkRuntime(plan.execution)
             _ = GraphText.print(PlanFile.annotatedGraph(plan.execution))
+        }
+    }
+}
+
+extension FuzzTargets {
+    /// The problem placement files are read against: dotted names (prefix selectors), an expert
+    /// group, a `colocate` group, a kind restriction and weights, on two kinds of device.
+    static let placementProblem: PlacementProblem = {
+        let text = """
+        graph p (%x: f32[64]) -> (%out) {
+          %l.a = opaque(%x) {flops = 1e6, weights = 1e6} : f32[64]
+          %l.b.c = opaque(%l.a) {flops = 2e6, colocate = "k"} : f32[64]
+          %l.b.d = opaque(%l.a) {flops = 2e6, colocate = "k"} : f32[64]
+          %e0 = opaque(%l.b.c) {flops = 1e6, expert = 0} : f32[64]
+          %e1 = opaque(%l.b.d) {flops = 1e6, expert = 1, devices = [slow]} : f32[64]
+          %out = opaque(%e0, %e1) {flops = 1e6} : f32[64]
+        }
+        """
+        let cluster = try! Cluster.parse("""
+            cluster two
+            kind fast flops=4TFLOP/s membw=400GB/s memory=64MB launch=1us
+            kind slow flops=1TFLOP/s membw=100GB/s memory=64MB launch=1us
+            host h0
+            device f count=2 kind=fast link=10GB/s latency=5us
+            device s count=2 kind=slow link=10GB/s latency=5us
+            """)
+        return try! PlacementProblem(graph: try! Frontend.load(bytes: Array(text.utf8), path: "placement.graph"), cluster: cluster)
+    }()
+
+    /// Placement files (`--placement`), in both spellings: read, pinned against the problem above
+    /// (every mistake an error), and, when every node is placed, placed as given and simulated; a
+    /// placement that simulates writes back (`--emit placement`) to a file that reads to the same step.
+    static func placement(_ data: UnsafeBufferPointer<UInt8>) {
+        guard let text = String(validating: data, as: UTF8.self),
+              let file = try? PlacementFile.parse(text, path: "fuzz.placement"),
+              let pinned = try? placementProblem.pinned(by: file) else { return }
+        let placer: any Placer = pinned.constraints.pinsEveryTask ? PinnedPlacer() : METFPlacer()
+        guard let placed = try? pinned.place(with: placer) else { return }
+        let written = PlacementFile.render(placed, placer: placer.name)
+        guard let again = try? PlacementFile.parse(written, path: "written.placement"),
+              let back = try? placementProblem.pinned(by: again).place(with: PinnedPlacer()) else {
+            violated("a placement that simulates writes a file that does not read back:\n\(written)")
+        }
+        guard back.evaluation.report.makespan == placed.evaluation.report.makespan else {
+            violated("a placement written back simulates to another step:\n\(written)")
         }
     }
 }

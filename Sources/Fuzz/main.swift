@@ -6,6 +6,7 @@
 //     moegc-fuzz json    [libFuzzer flags] CORPUS…   JSON tensors (`run --inputs`, `compile --weights`)
 //     moegc-fuzz plan    [libFuzzer flags] CORPUS…   compiled plans, as files and as payloads in a valid frame and CRC
 //     moegc-fuzz onnx    [libFuzzer flags] CORPUS…   ONNX models (decode and import) and tensor files
+//     moegc-fuzz placement [libFuzzer flags] CORPUS… placement files: parse, pin, place as given, write back
 //     moegc-fuzz seeds DIR                         writes the binary seeds (a small policy) into DIR/<target>/
 //
 // Every input must be read to a value or a clear error — never a crash, a hang or an allocation
@@ -20,7 +21,7 @@ import MoegcSupport
 
 let targets: [String: (UnsafeBufferPointer<UInt8>) -> Void] = [
     "graph": FuzzTargets.graph, "cluster": FuzzTargets.cluster, "policy": FuzzTargets.policy,
-    "json": FuzzTargets.json, "plan": FuzzTargets.plan, "onnx": FuzzTargets.onnx,
+    "json": FuzzTargets.json, "plan": FuzzTargets.plan, "onnx": FuzzTargets.onnx, "placement": FuzzTargets.placement,
 ]
 
 let arguments = CommandLine.arguments

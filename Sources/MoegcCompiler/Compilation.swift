@@ -112,13 +112,13 @@ public struct Compilation: Sendable {
     }
 
     /// Builds the placement problem on `cluster`: one task per fusion group, their costs, the
-    /// lower bounds.
-    public mutating func adapt(to cluster: Cluster, weightFraction: Double = PlacementProblem.defaultWeightFraction) throws(PlacementError) {
+    /// lower bounds. `reserve` overrides the memory each device keeps free of weights (`PlacementProblem.reserve`).
+    public mutating func adapt(to cluster: Cluster, reserve: MemoryReserve? = nil) throws(PlacementError) {
         precondition(stage == .fused, "adapt: the model must be fused first (it is \(stage))")
         let graph = self.graph, fusion = options.fusion
         let (made, seconds) = try WallClock.timed { () throws(PlacementError) in
             try PlacementProblem(graph: graph, cluster: cluster, plan: fusion ? nil : FusionPlan.singletons(graph),
-                                 weightFraction: weightFraction)
+                                 reserve: reserve)
         }
         problem = made
         timings.adapt = seconds

@@ -43,9 +43,9 @@ extension Place {
                 return
             }
             let (decision, outcome) = try PolicyPlacer(checkpoint).place(policyProblem, samples: learned.samples, seed: mode.seed)
+            // Out of memory, the hint is the result (`TrainingReport.chosen`), as compile keeps it.
             Output.out(TrainingReport.placement(policyProblem, decision: decision, outcome: outcome, samples: learned.samples))
-            if outcome.outOfMemory { throw ExitCode(1) }
-        } catch let error as PolicyError {
+        } catch {
             bar.finish()
             Output.err(error.description)
             throw ExitCode(1)

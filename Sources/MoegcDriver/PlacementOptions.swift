@@ -17,7 +17,7 @@ struct TargetOptions: ParsableArguments {
     var placementFile: String?
 
     @Option(name: .customLong("memory-reserve"), parsing: .unconditional,
-            help: ArgumentHelp("Percent of each device's memory the placers keep free of weights, for the activations live during the step (0–90; default 10). The simulator still checks every device's peak against its whole capacity.",
+            help: ArgumentHelp("Percent of each device's memory the placers keep free of weights, for the values live during the step (0–90), over the cluster file's reserve=. Default: what the hungriest task holds at once, at most 10%, raised on a device whose simulated peak runs over. The simulator checks every device's peak against its whole capacity.",
                                valueName: "percent"))
     var memoryReserve: Double?
 
@@ -49,7 +49,7 @@ struct TargetOptions: ParsableArguments {
             throw ExitCode(1)
         }
         let cluster = try loadCluster()
-        do { try compilation.adapt(to: cluster, weightFraction: memoryReserve.map { 1 - $0 / 100 } ?? PlacementProblem.defaultWeightFraction) } catch {
+        do { try compilation.adapt(to: cluster, reserve: memoryReserve.map { .percent($0) }) } catch {
             Output.err("error: \(error.description)")
             throw ExitCode(1)
         }

@@ -21,9 +21,18 @@ public struct PlacementProblem: Sendable {
     public let unitCount: Int
     /// Which devices each task may use, and the pins a placement file set (``PlacementConstraints``).
     public internal(set) var constraints: PlacementConstraints
-    /// Fraction of each device's capacity that memory-aware placers fill with weights, leaving the
-    /// rest for the activations live during the step.
-    public var weightFraction: Double
+    /// The reserve the command line set for every device (`--memory-reserve`), over the cluster's.
+    public let reserveOverride: MemoryReserve?
+    /// Bytes of each device memory-aware placers keep free of weights, for the values live during
+    /// the step: `reserveOverride`, else the cluster's `reserve=` for the device, else the default
+    /// — the activations the hungriest task holds at once (`activationHeadroom`), at most
+    /// `defaultReservePercent` of the device — which `place` raises on a device whose simulated
+    /// peak ran over.
+    public internal(set) var reserve: [Int]
+    /// Whether each device's reserve is the default one (`place` may raise those).
+    public let reserveIsDefault: [Bool]
+    /// The most bytes of values (inputs and outputs, not weights) one task holds at once.
+    public let activationHeadroom: Int
 
     public var costGraph: CostGraph { tasks.costGraph }
     /// Weights each task keeps on its device (`TaskGraph.weightBytes`): what memory budgets count.
@@ -48,11 +57,10 @@ public struct PlacementProblem: Sendable {
     /// A node's `devices` annotation (device kind names of the cluster) restricts its task, and its
     /// unit, to the devices of those kinds: a kind the cluster lacks, or a unit whose restrictions
     /// leave no device, is an error naming the node.
-    /// The share of each device's memory memory-aware placers fill with weights unless told
-    /// otherwise (`--memory-reserve` keeps the rest for activations).
-    public static let defaultWeightFraction = 0.9
+    /// The most of a device the default reserve keeps (the fixed 10% reserve of earlier versions).
+    public static let defaultReservePercent = 10.0
 
-    public init(graph: Graph, cluster: Cluster, plan: FusionPlan? = nil, weightFraction: Double = defaultWeightFraction) throws(PlacementError) {
+    public init(graph: Graph, cluster: Cluster, plan: FusionPlan? = nil, reserve reserveOverride: MemoryReserve? = nil) throws(PlacementError) {
         do { try cluster.validate() } catch { throw .invalidCluster(error.description) }
         let tasks: TaskGraph
         do { tasks = try TaskGraph(graph, plan: plan) } catch { throw .invalidGraph(error.description) }
@@ -60,7 +68,22 @@ public struct PlacementProblem: Sendable {
         self.tasks = tasks
         self.cluster = cluster
         self.costs = CostModel(cluster)
-        self.weightFraction = weightFraction
+        self.reserveOverride = reserveOverride
+        let headroom = Self.activationHeadroom(tasks.costGraph)
+        activationHeadroom = headroom
+        var reserve = [Int](), isDefault = [Bool]()
+        for d in 0..<cluster.deviceCount {
+            let capacity = cluster.memoryCapacity(d)
+            if let given = reserveOverride ?? cluster.memoryReserve(d) {
+                reserve.append(given.bytes(ofCapacity: capacity))
+                isDefault.append(false)
+            } else {
+                reserve.append(min(headroom, MemoryReserve.percent(Self.defaultReservePercent).bytes(ofCapacity: capacity)))
+                isDefault.append(true)
+            }
+        }
+        self.reserve = reserve
+        reserveIsDefault = isDefault
         let t = tasks.taskCount
         var expert = [Int32](repeating: -1, count: t), group = [Int32](repeating: -1, count: t)
         var nodeExpert = [Int32](repeating: -1, count: graph.nodes.count)
@@ -110,9 +133,31 @@ public struct PlacementProblem: Sendable {
                              extra: MoEAllToAllBound.bounds(graph: graph, tasks: tasks, costs: costs))
     }
 
-    /// Bytes of weights each device can take under `weightFraction`.
+    /// Bytes of weights device `d` can take: its capacity less its `reserve`.
     public func weightBudget(_ d: Int) -> Int {
-        Int(Double(cluster.memoryCapacity(d)) * weightFraction)
+        max(0, cluster.memoryCapacity(d) - reserve[d])
+    }
+
+    /// Where device `d`'s reserve comes from, for messages.
+    public func reserveSource(_ d: Int) -> String {
+        if let r = reserveOverride { return "--memory-reserve \(r)" }
+        if let r = cluster.memoryReserve(d) { return "reserve=\(r) in cluster '\(cluster.name)'" }
+        return "the default: the activations one task holds at once, at most \(Int(Self.defaultReservePercent))% of the device; "
+            + "--memory-reserve or a cluster's reserve= sets it"
+    }
+
+    /// The most bytes of values one task reads and writes, graph inputs included (weights aside):
+    /// what a device must keep free beside its weights to run it.
+    static func activationHeadroom(_ g: CostGraph) -> Int {
+        var most = 0
+        for t in 0..<g.taskCount {
+            var bytes = 0
+            for e in Int(g.inputStart[t])..<Int(g.inputStart[t + 1]) { bytes &+= g.valueBytes[Int(g.edgeValue[Int(g.inputEdges[e])])] }
+            for o in Int(g.outputStart[t])..<Int(g.outputStart[t + 1]) { bytes &+= g.valueBytes[Int(g.outputValues[o])] }
+            if !g.graphInputBytesPerTask.isEmpty { bytes &+= g.graphInputBytesPerTask[t] }
+            most = max(most, bytes)
+        }
+        return most
     }
 
     /// The tasks of each unit, in task order.

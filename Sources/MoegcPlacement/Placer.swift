@@ -136,7 +136,7 @@ public struct Evaluation: Sendable {
         if let oom = report.outOfMemory.first {
             let peak = report.peakMemory[oom.device]
             throw .outOfMemory(device: oom.device, deviceName: oom.deviceName, bytes: peak, capacity: oom.capacity,
-                               what: "weights and live values at their simulated peak")
+                               what: MemoryCheck.simulatedPeak)
         }
         return Evaluation(placement: placement, report: report, ratio: problem.bounds.ratio(makespan: report.makespan))
     }
@@ -155,6 +155,8 @@ public struct Evaluation: Sendable {
 
 /// Memory checks shared by the placers.
 public enum MemoryCheck {
+    /// What an out-of-memory error from the simulation counts.
+    public static let simulatedPeak = "weights and live values at their simulated peak"
     /// Throws when the weights placed on some device exceed its capacity, or when the whole
     /// cluster cannot hold them.
     public static func weights(_ problem: PlacementProblem, devices: [Int32]) throws(PlacementError) {

@@ -18,19 +18,36 @@ extension PlacementProblem {
     /// Places the problem with `placer`, makes the decision meet the constraints (`enforce`: pins,
     /// device kinds, co-location), applies the placer's regrouping if it made one, schedules and
     /// simulates the result. `priority` overrides the placer's ordering rule.
+    ///
+    /// When the simulated peak of a device whose reserve is the default runs over its capacity,
+    /// that reserve grows by the excess and the placer places again (at most twice, and only while
+    /// its decision changes): the default starts from what one task needs, and the step's real
+    /// peak — many values live at once — tells a memory-aware placer how much more to leave free.
     public func place(with placer: any Placer, priority: PriorityRule? = nil) throws(PlacementError) -> PlacedProblem {
         try MemoryCheck.feasibility(self)
-        var (decided, placeSeconds) = try WallClock.timed { () throws(PlacementError) in try placer.decide(self) }
-        guard decided.devices.count == taskCount,
-              decided.devices.allSatisfy({ (0..<Int32(deviceCount)).contains($0) }) else {
-            throw .invalidPlacement("placer '\(placer.name)' returned \(decided.devices.count) devices for \(taskCount) tasks, or a device out of range")
+        var problem = self, seconds = 0.0, last: [Int32]? = nil
+        for attempt in 0... {
+            var (decided, placeSeconds) = try WallClock.timed { () throws(PlacementError) in try placer.decide(problem) }
+            seconds += placeSeconds
+            guard decided.devices.count == taskCount,
+                  decided.devices.allSatisfy({ (0..<Int32(deviceCount)).contains($0) }) else {
+                throw .invalidPlacement("placer '\(placer.name)' returned \(decided.devices.count) devices for \(taskCount) tasks, or a device out of range")
+            }
+            decided.devices = try problem.enforce(decided.devices)
+            do {
+                let (placed, decision) = try problem.regrouped(by: decided)
+                if placed.taskCount != taskCount { try MemoryCheck.feasibility(placed) }
+                let rule = priority ?? decision.priority
+                let evaluation = try Evaluation.run(placed, devices: decision.devices, priority: rule)
+                return PlacedProblem(problem: placed, evaluation: evaluation, placeSeconds: seconds,
+                                     merges: taskCount - placed.taskCount, notes: decision.notes, priority: rule)
+            } catch {
+                guard case .outOfMemory(let d, _, let bytes, let capacity, let what) = error, what == MemoryCheck.simulatedPeak,
+                      problem.reserveIsDefault[d], attempt < 2, decided.devices != last else { throw error }
+                last = decided.devices
+                problem.reserve[d] += bytes - capacity
+            }
         }
-        decided.devices = try enforce(decided.devices)
-        let (placed, decision) = try regrouped(by: decided)
-        if placed.taskCount != taskCount { try MemoryCheck.feasibility(placed) }
-        let rule = priority ?? decision.priority
-        let evaluation = try Evaluation.run(placed, devices: decision.devices, priority: rule)
-        return PlacedProblem(problem: placed, evaluation: evaluation, placeSeconds: placeSeconds,
-                             merges: taskCount - placed.taskCount, notes: decision.notes, priority: rule)
+        preconditionFailure("unreachable")
     }
 }

@@ -14,7 +14,8 @@ extension PlacementProblem {
         var graph = self.graph
         let plan = FusionPlan(renumbering: tasks.nodeTask.map { Int32(truncatingIfNeeded: groups[Int($0)]) })
         plan.annotate(&graph)
-        var merged = try PlacementProblem(graph: graph, cluster: cluster, plan: plan, weightFraction: weightFraction)
+        var merged = try PlacementProblem(graph: graph, cluster: cluster, plan: plan, reserve: reserveOverride)
+        merged.reserve = reserve
         for (node, task) in tasks.nodeTask.enumerated() where constraints.pin[Int(task)] >= 0 {
             let new = Int(merged.tasks.nodeTask[node])
             merged.constraints.pin[new] = constraints.pin[Int(task)]

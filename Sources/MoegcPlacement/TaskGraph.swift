@@ -169,11 +169,22 @@ public struct TaskGraph: Sendable {
         let resident = ContiguousArray((0..<n).map { weightsOnly[$0] ? 0 : weights[$0] })
         let accounting = FusionAccounting(edgeReadBytes: reads, valueWriteBytes: writes, valueIsGraphOutput: graphOutput,
                                           weightBytes: weights, weightsOnly: weightsOnly)
+        // The graph's inputs, with the nodes that read them (the simulator holds each on every
+        // device that runs a reader).
+        var inputBytes: [Int] = [], inputReaders: [[Int]] = []
+        for (vi, value) in graph.values.enumerated() where value.producer == nil && useStart[vi] < useStart[vi + 1] {
+            inputBytes.append(TaskGraph.clampedBytes(graph.type(of: ValueID(vi)).expectedBytes))
+            inputReaders.append((Int(useStart[vi])..<Int(useStart[vi + 1])).map { Int(uses[$0]) })
+        }
+        for b in inputBytes { total = Sizes.saturatingSum(total, b) }
+        guard total <= TaskGraph.maxTotalBytes else {
+            throw CostGraphError(problems: ["the model's inputs, weights and values add up to more than \(TaskGraph.maxTotalBytes) bytes (2^62), more than moegc can place"])
+        }
         let g = try CostGraph(flops: flops, bytesAccessed: bytes, launches: launches, residentBytes: resident,
                               valueProducer: producer, valueBytes: valueBytes,
                               valueIsOutput: ContiguousArray(zip(graphOutput, producer).map { $0 || weightsOnly[Int($1)] }),
                               consumerStart: consumerStart, consumers: consumers, accounting: accounting)
-        return (g, irValue)
+        return (inputBytes.isEmpty ? g : try g.withGraphInputs(bytes: inputBytes, readers: inputReaders), irValue)
     }
 
     /// The most bytes a cost graph's weights and values may add up to: any device's memory stays

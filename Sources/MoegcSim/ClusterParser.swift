@@ -15,9 +15,10 @@ import MoegcSupport
 ///     file      := line*
 ///     line      := [statement] ['#' comment] newline
 ///     statement := 'cluster' NAME
-///                | 'kind'   NAME 'flops=' RATE 'membw=' BANDWIDTH 'memory=' SIZE ['launch=' TIME]
+///                | 'kind'   NAME 'flops=' RATE 'membw=' BANDWIDTH 'memory=' SIZE ['launch=' TIME] ['reserve=' RESERVE]
 ///                | 'host'   NAME ['net=' BANDWIDTH 'latency=' TIME]
-///                | 'device' NAME ['count=' INT] ['host=' NAME] 'kind=' NAME 'link=' BANDWIDTH ['latency=' TIME]
+///                | 'device' NAME ['count=' INT] ['host=' NAME] 'kind=' NAME 'link=' BANDWIDTH ['latency=' TIME] ['reserve=' RESERVE]
+///     RESERVE   := NUMBER '%' | SIZE
 ///     NAME      := [A-Za-z0-9_.\-/]+
 ///     RATE      := NUMBER ('FLOP/s' | 'KFLOP/s' | 'MFLOP/s' | 'GFLOP/s' | 'TFLOP/s' | 'PFLOP/s')
 ///     BANDWIDTH := NUMBER ('B/s' | 'KB/s' | 'MB/s' | 'GB/s' | 'TB/s' | 'KiB/s' | 'MiB/s' | 'GiB/s' | 'TiB/s'
@@ -26,7 +27,9 @@ import MoegcSupport
 ///     TIME      := NUMBER ('s' | 'ms' | 'us' | 'ns')
 ///     NUMBER    := decimal with optional fraction and exponent; the unit may follow after a blank
 ///
-/// - `kind` lines define device classes; `launch` defaults to 0.
+/// - `kind` lines define device classes; `launch` defaults to 0. `reserve` is the memory the placers
+///   keep free of weights for the step's live values, a percent of `memory` or a size; a device's
+///   own `reserve` overrides its kind's (default: `PlacementProblem`'s, from the model's activations).
 /// - `host` starts a host; `net`/`latency` are its network link (required when there are several hosts).
 /// - `device` adds a device to `host=` or, without it, to the last host declared (a first device with
 ///   no host declared creates host `host0`). `count=N` adds N identical devices named NAME0 … NAME{N-1}.
@@ -52,12 +55,14 @@ private enum AttributeType {
     case quantity(PhysicalQuantity)
     case name
     case count
+    case reserve
 }
 
 private enum AttributeValue {
     case number(Double)
     case name(String)
     case count(Int)
+    case reserve(MemoryReserve)
 }
 
 private struct ClusterParser {
@@ -189,6 +194,23 @@ private struct ClusterParser {
                     continue
                 }
                 values[key] = .name(String(valueText))
+            case .reserve:
+                if valueText.hasSuffix("%") {
+                    guard let p = Double(valueText.dropLast()), p.isFinite, p >= 0, p < 100 else {
+                        error("'\(key)' must be a percent in [0, 100) of the memory or a size (10%, 512MiB), found '\(valueText)'", line, valueColumn)
+                        ok = false
+                        continue
+                    }
+                    values[key] = .reserve(.percent(p))
+                } else {
+                    guard let (number, unit) = splitNumber(valueText), let scale = PhysicalQuantity.bytes.scale(of: unit.isEmpty ? "B" : unit),
+                          (number * scale).isFinite, number * scale >= 0, number * scale < 0x1p62 else {
+                        error("'\(key)' must be a percent in [0, 100) of the memory or a size (10%, 512MiB), found '\(valueText)'", line, valueColumn)
+                        ok = false
+                        continue
+                    }
+                    values[key] = .reserve(.bytes(Int((number * scale).rounded())))
+                }
             case .count:
                 guard let n = Int(valueText), n >= 1 else {
                     error("'\(key)' must be a whole number ≥ 1, found '\(valueText)'", line, valueColumn)
@@ -243,6 +265,11 @@ private struct ClusterParser {
         return keys.allSatisfy { values[$0] != nil }
     }
 
+    func reserve(_ values: [String: AttributeValue]) -> MemoryReserve? {
+        if case .reserve(let r)? = values["reserve"] { return r }
+        return nil
+    }
+
     func number(_ values: [String: AttributeValue], _ key: String, default value: Double = .nan) -> Double {
         if case .number(let x)? = values[key] { return x }
         return value
@@ -263,7 +290,7 @@ private struct ClusterParser {
         guard let n = statementName(keyword, rest, line) else { return }
         let (v, ok) = attributes(rest.dropFirst(), "kind", line, [
             "flops": .quantity(.flopRate), "membw": .quantity(.byteRate),
-            "memory": .quantity(.bytes), "launch": .quantity(.time),
+            "memory": .quantity(.bytes), "launch": .quantity(.time), "reserve": .reserve,
         ])
         let complete = require(["flops", "membw", "memory"], in: v, "kind '\(n)'", line, keyword.column)
         var memory = number(v, "memory")
@@ -274,7 +301,7 @@ private struct ClusterParser {
         if !ok || !complete || memory.isNaN { broken.insert(.kind(kinds.count)) }
         kinds.append(DeviceKind(name: n, peakFlops: number(v, "flops"), memoryBandwidth: number(v, "membw"),
                                 memoryCapacity: memory.isFinite ? Int(memory.rounded()) : 0,
-                                launchOverhead: number(v, "launch", default: 0)))
+                                launchOverhead: number(v, "launch", default: 0), memoryReserve: reserve(v)))
         kindLocation.append(SourceLocation(line: line, column: keyword.column))
     }
 
@@ -297,7 +324,7 @@ private struct ClusterParser {
         guard let n = statementName(keyword, rest, line) else { return }
         let (v, ok) = attributes(rest.dropFirst(), "device", line, [
             "count": .count, "host": .name, "kind": .name,
-            "link": .quantity(.byteRate), "latency": .quantity(.time),
+            "link": .quantity(.byteRate), "latency": .quantity(.time), "reserve": .reserve,
         ])
         var good = ok && require(["kind", "link"], in: v, "device '\(n)'", line, keyword.column)
         var kindIndex = -1
@@ -337,7 +364,7 @@ private struct ClusterParser {
         for i in 0..<count {
             if !good { broken.insert(.device(devices.count)) }
             let deviceName = v["count"] == nil ? n : n + String(i)
-            devices.append(Device(name: deviceName, kind: kindIndex, host: hostIndex, link: link))
+            devices.append(Device(name: deviceName, kind: kindIndex, host: hostIndex, link: link, memoryReserve: reserve(v)))
             deviceLocation.append(SourceLocation(line: line, column: keyword.column))
         }
     }

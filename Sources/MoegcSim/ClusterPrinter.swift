@@ -8,7 +8,9 @@ extension Cluster {
             out += "kind \(k.name) flops=\(PhysicalQuantity.flopRate.format(k.peakFlops))"
             out += " membw=\(PhysicalQuantity.byteRate.format(k.memoryBandwidth))"
             out += " memory=\(PhysicalQuantity.bytes.format(k.memoryCapacity))"
-            out += " launch=\(PhysicalQuantity.time.format(k.launchOverhead))\n"
+            out += " launch=\(PhysicalQuantity.time.format(k.launchOverhead))"
+            if let r = k.memoryReserve { out += " reserve=\(r)" }
+            out += "\n"
         }
         // Devices listed host after host can follow their `host` line; otherwise name hosts explicitly.
         let grouped = zip(devices, devices.dropFirst()).allSatisfy { $0.host <= $1.host }
@@ -44,6 +46,7 @@ extension Cluster {
             if !grouped { line += " host=\(hosts[d.host].name)" }
             line += " kind=\(kinds[d.kind].name) link=\(PhysicalQuantity.byteRate.format(d.link.bandwidth))"
             line += " latency=\(PhysicalQuantity.time.format(d.link.latency))"
+            if let r = d.memoryReserve { line += " reserve=\(r)" }
             out += line + "\n"
             i += run.count
         }
@@ -62,7 +65,8 @@ extension Cluster {
         var n = 1
         while start + n < devices.count {
             let d = devices[start + n]
-            guard d.name == prefix + String(n), d.kind == first.kind, d.host == first.host, d.link == first.link else { break }
+            guard d.name == prefix + String(n), d.kind == first.kind, d.host == first.host, d.link == first.link,
+                  d.memoryReserve == first.memoryReserve else { break }
             n += 1
         }
         return (prefix, n)

@@ -31,6 +31,33 @@ public struct Cluster: Hashable, Sendable {
 
     /// The index of the device called `name`, if any.
     public func deviceIndex(named name: String) -> Int? { devices.firstIndex { $0.name == name } }
+
+    /// The memory device `d` keeps free of weights, if the cluster says (its own `reserve=`, else its kind's).
+    public func memoryReserve(_ d: Int) -> MemoryReserve? { devices[d].memoryReserve ?? kinds[devices[d].kind].memoryReserve }
+}
+
+/// Memory the memory-aware placers keep free of weights on a device, for the values live during
+/// the step: a share of its capacity (`reserve=10%`) or a size (`reserve=2GiB`).
+public enum MemoryReserve: Hashable, Sendable, CustomStringConvertible {
+    /// Percent of the capacity, in [0, 100).
+    case percent(Double)
+    case bytes(Int)
+
+    /// The reserve in bytes on a device of `capacity` bytes.
+    public func bytes(ofCapacity capacity: Int) -> Int {
+        switch self {
+        case .percent(let p): Int((Double(capacity) * p / 100).rounded(.up))
+        case .bytes(let b): b
+        }
+    }
+
+    /// As the cluster file writes it: `10%`, `2GiB`.
+    public var description: String {
+        switch self {
+        case .percent(let p): (p == p.rounded() && p.magnitude < 1e15 ? String(Int(p)) : "\(p)") + "%"
+        case .bytes(let b): PhysicalQuantity.bytes.format(b)
+        }
+    }
 }
 
 /// The computing characteristics shared by a class of devices (e.g. every K40 in the cluster).
@@ -44,13 +71,18 @@ public struct DeviceKind: Hashable, Sendable {
     public var memoryCapacity: Int
     /// Fixed cost of launching one op (kernel launch, dispatch), seconds.
     public var launchOverhead: Double
+    /// Memory the placers keep free of weights on devices of this kind (nil: the placement
+    /// problem's default, `PlacementProblem.reserve`).
+    public var memoryReserve: MemoryReserve?
 
-    public init(name: String, peakFlops: Double, memoryBandwidth: Double, memoryCapacity: Int, launchOverhead: Double) {
+    public init(name: String, peakFlops: Double, memoryBandwidth: Double, memoryCapacity: Int, launchOverhead: Double,
+                memoryReserve: MemoryReserve? = nil) {
         self.name = name
         self.peakFlops = peakFlops
         self.memoryBandwidth = memoryBandwidth
         self.memoryCapacity = memoryCapacity
         self.launchOverhead = launchOverhead
+        self.memoryReserve = memoryReserve
     }
 }
 
@@ -85,12 +117,15 @@ public struct Device: Hashable, Sendable {
     /// Index into `Cluster.hosts`.
     public var host: Int
     public var link: Link
+    /// This device's own reserve, over its kind's.
+    public var memoryReserve: MemoryReserve?
 
-    public init(name: String, kind: Int, host: Int, link: Link) {
+    public init(name: String, kind: Int, host: Int, link: Link, memoryReserve: MemoryReserve? = nil) {
         self.name = name
         self.kind = kind
         self.host = host
         self.link = link
+        self.memoryReserve = memoryReserve
     }
 }
 
@@ -139,6 +174,7 @@ extension Cluster {
             if !nonNegative(k.launchOverhead) {
                 bad(.kind(i), "kind '\(k.name)': launch overhead must be non-negative, got \(k.launchOverhead)")
             }
+            if let r = k.memoryReserve, let m = reserveProblem(r, capacity: k.memoryCapacity) { bad(.kind(i), "kind '\(k.name)': \(m)") }
         }
         seen.removeAll()
         var devicesOnHost = [Int](repeating: 0, count: hosts.count)
@@ -156,6 +192,9 @@ extension Cluster {
             if !nonNegative(d.link.latency) {
                 bad(.device(i), "device '\(d.name)': link latency must be non-negative, got \(d.link.latency)")
             }
+            if let r = d.memoryReserve, kinds.indices.contains(d.kind), let m = reserveProblem(r, capacity: kinds[d.kind].memoryCapacity) {
+                bad(.device(i), "device '\(d.name)': \(m)")
+            }
         }
         seen.removeAll()
         let occupiedHosts = devicesOnHost.filter { $0 > 0 }.count
@@ -170,6 +209,18 @@ extension Cluster {
             }
         }
         return out
+    }
+
+    /// Why a reserve cannot be kept on a device of `capacity` bytes, or nil.
+    private func reserveProblem(_ r: MemoryReserve, capacity: Int) -> String? {
+        switch r {
+        case .percent(let p) where !(p.isFinite && p >= 0 && p < 100):
+            return "reserve must be a percent in [0, 100), got \(p)%"
+        case .bytes(let b) where b < 0 || b >= max(1, capacity):
+            return "reserve=\(r) leaves no memory for weights: the memory is \(PhysicalQuantity.bytes.format(capacity))"
+        default:
+            return nil
+        }
     }
 
     /// Throws every problem `problems()` finds; returns normally for a cluster that can be simulated.

@@ -124,9 +124,14 @@ extension CostGraph {
                              weightBytes: weights, weightsOnly: weightsOnly)
         }
         do {
-            let graph = try CostGraph(flops: flops, bytesAccessed: bytes, launches: launches, residentBytes: resident,
+            var graph = try CostGraph(flops: flops, bytesAccessed: bytes, launches: launches, residentBytes: resident,
                                       valueProducer: valueProducer, valueBytes: valueBytes, valueIsOutput: valueIsOutput,
                                       consumerStart: consumerStart, consumers: outside, accounting: accounting)
+            if !graphInputBytes.isEmpty {
+                graph = try graph.withGraphInputs(bytes: Array(graphInputBytes), readers: graphInputBytes.indices.map { i in
+                    graphInputReaders(of: i).map { groups[Int($0)] }
+                })
+            }
             return FusedCostGraph(graph: graph, taskGroup: groups, valueMap: valueMap)
         } catch {
             throw CostGraphError(problems: ["this fusion makes the graph cyclic: " + error.problems.joined(separator: "; ")])

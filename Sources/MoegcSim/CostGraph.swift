@@ -39,6 +39,15 @@ public struct CostGraph: Sendable {
     /// What fusing this graph's tasks saves and keeps, when it says more than the defaults
     /// (``FusionAccounting``); nil for graphs built by hand.
     public let accounting: FusionAccounting?
+    /// The graph's inputs (values no task produces) and the tasks that read each:
+    /// `graphInputReaders[graphInputReaderStart[i] ..< graphInputReaderStart[i + 1]]`, distinct.
+    /// Every device that runs a reader holds a copy for the whole step, as the runtime copies each
+    /// input to the devices that read it (`withGraphInputs`; none for graphs built without them).
+    public private(set) var graphInputBytes: ContiguousArray<Int> = []
+    public private(set) var graphInputReaderStart: ContiguousArray<Int32> = [0]
+    public private(set) var graphInputReaders: ContiguousArray<Int32> = []
+    /// Bytes of graph inputs each task reads (empty when the graph has none).
+    public private(set) var graphInputBytesPerTask: ContiguousArray<Int> = []
 
     public var taskCount: Int { flops.count }
     public var valueCount: Int { valueBytes.count }
@@ -236,6 +245,33 @@ public struct CostGraph: Sendable {
     /// The tasks whose values task `t` consumes (with repetition if it reads several of one producer's values).
     public func predecessors(of t: Int) -> [Int] {
         (Int(inputStart[t])..<Int(inputStart[t + 1])).map { Int(valueProducer[Int(edgeValue[Int(inputEdges[$0])])]) }
+    }
+
+    /// The graph with inputs of `bytes` read by the tasks of `readers` (one list per input; tasks
+    /// may repeat). Throws when a reader is not a task.
+    public func withGraphInputs(bytes: [Int], readers: [[Int]]) throws(CostGraphError) -> CostGraph {
+        var out = self
+        out.graphInputBytes = ContiguousArray(bytes.map { max(0, $0) })
+        out.graphInputReaderStart = [0]
+        out.graphInputReaders = []
+        out.graphInputBytesPerTask = bytes.isEmpty ? [] : ContiguousArray(repeating: 0, count: taskCount)
+        for (i, list) in readers.enumerated() {
+            for t in Set(list).sorted() {
+                guard (0..<taskCount).contains(t) else {
+                    throw CostGraphError(problems: ["graph input \(i) is read by task \(t), which does not exist (\(taskCount) tasks)"])
+                }
+                out.graphInputReaders.append(Int32(t))
+                let (sum, overflow) = out.graphInputBytesPerTask[t].addingReportingOverflow(out.graphInputBytes[i])
+                out.graphInputBytesPerTask[t] = overflow ? .max : sum
+            }
+            out.graphInputReaderStart.append(Int32(out.graphInputReaders.count))
+        }
+        return out
+    }
+
+    /// The readers of graph input `i`.
+    public func graphInputReaders(of i: Int) -> ArraySlice<Int32> {
+        graphInputReaders[Int(graphInputReaderStart[i])..<Int(graphInputReaderStart[i + 1])]
     }
 
     /// Bytes live while task `t` runs, wherever it is placed: its weights, inputs and outputs.

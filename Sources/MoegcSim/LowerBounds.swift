@@ -109,7 +109,7 @@ public struct MemoryFeasibility: Hashable, Sendable {
         largestWorkingSetTask = nil
         largestWorkingSet = 0
         for t in 0..<graph.taskCount {
-            let w = graph.workingSet(of: t)
+            let w = graph.workingSet(of: t) + (graph.graphInputBytesPerTask.isEmpty ? 0 : graph.graphInputBytesPerTask[t])
             if w > largestWorkingSet || largestWorkingSetTask == nil {
                 largestWorkingSet = w
                 largestWorkingSetTask = t

@@ -10,11 +10,18 @@ struct SimulationState: Sendable {
     var completed = 0
     var events = 0
     var transferCount = 0
+    /// The graph's inputs and their readers (`CostGraph.graphInputBytes`).
+    let inputBytes: ContiguousArray<Int>
+    let inputReaderStart: ContiguousArray<Int32>
+    let inputReaders: ContiguousArray<Int32>
 
     init(graph: CostGraph, costs: CostModel) {
         arena = SimulationArena(graph: graph, costs: costs)
         queue = EventQueue(storage: arena.events)
         seenScratch = [Bool](repeating: false, count: graph.taskCount)
+        inputBytes = graph.graphInputBytes
+        inputReaderStart = graph.graphInputReaderStart
+        inputReaders = graph.graphInputReaders
     }
 
     /// Gives this state its own arena if a copy of the simulator shares it (value semantics).
@@ -46,6 +53,19 @@ struct SimulationState: Sendable {
             a.duration[t] = max(a.flops[t] * a.inversePeak[d], a.bytesAccessed[t] * a.inverseBandwidth[d])
                 + a.launchOverhead[d] * a.launches[t]
             a.memory[d] += a.resident[t]
+        }
+        // Each graph input on every device that runs a reader, for the whole step.
+        if !inputBytes.isEmpty {
+            var holds = [Int](repeating: -1, count: a.deviceCount)
+            for i in inputBytes.indices {
+                for r in Int(inputReaderStart[i])..<Int(inputReaderStart[i + 1]) {
+                    let d = Int(a.placement[Int(inputReaders[r])])
+                    if holds[d] != i {
+                        holds[d] = i
+                        a.memory[d] += inputBytes[i]
+                    }
+                }
+            }
         }
         for d in 0..<a.deviceCount {
             a.peak[d] = a.memory[d]

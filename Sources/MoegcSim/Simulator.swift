@@ -28,7 +28,8 @@
 /// device is stuck. Work is O((tasks + edges × devices-per-value + transfers × path) × log events);
 /// nothing is allocated per event, and the buffers are kept for the next run.
 ///
-/// Memory model: weights (`residentBytes` of the tasks placed on a device) are held from time 0;
+/// Memory model: weights (`residentBytes` of the tasks placed on a device) are held from time 0,
+/// and so is a copy of each graph input on every device that runs a task reading it;
 /// a value is allocated on its producer's device when the producer starts, and on a destination
 /// device when a transfer into it starts; a copy is freed when the last consumer on that device
 /// finishes (on the producer's device, also not before its outgoing transfers are done); graph

@@ -23,12 +23,20 @@ public enum Quantity {
         return abs(x) < 1e15 ? "\(Int(x)) B" : scientific(x, 2) + " B"
     }
 
-    /// A duration: 12.35 ms, 412.0 µs, 1.25 s.
+    /// A duration to four significant figures: 1.250 s, 217.4 ms, 12.35 ms, 412.0 µs, 85.00 ns;
+    /// 1234 s, and from 10⁴ s on scientific (1.150e21 s).
     public static func seconds(_ x: Double) -> String {
         guard x.isFinite else { return special(x) + " s" }
-        if x >= 1 { return fixed(x, 2) + " s" }
-        if x >= 1e-3 { return fixed(x * 1e3, 2) + " ms" }
-        return fixed(x * 1e6, 1) + " µs"
+        if x == 0 { return "0 s" }
+        let m = abs(x)
+        if m >= 9999.5 { return scientific(x, 3) + " s" }
+        for (scale, unit) in [(1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")] where m >= scale * 0.99995 || scale == 1e-9 {
+            let v = x / scale
+            // Digits after the point so that four are significant (after rounding: 999.96 ms is 1.000 s).
+            let digits = abs(v) >= 999.95 ? 0 : abs(v) >= 99.995 ? 1 : abs(v) >= 9.9995 ? 2 : 3
+            return fixed(v, digits) + " " + unit
+        }
+        return fixed(x * 1e9, 3) + " ns"
     }
 
     /// `x` with `digits` digits after the point (0 to 15); NaN and ±infinity spelled, magnitudes of

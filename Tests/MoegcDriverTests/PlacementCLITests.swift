@@ -24,34 +24,45 @@ struct PlacementCLITests {
         #expect(again.stdout == r.stdout)
     }
 
-    /// Weights of 95% of a device fit with --memory-reserve 2 and not with the default 10%; the
-    /// error says which option moves the budget.
+    /// Weights of 95% of a device fit by default (the reserve is what the op's activations need),
+    /// not with --memory-reserve 10 or a cluster's reserve=10%; a device's own reserve= overrides
+    /// its kind's; the error names where the reserve came from.
     @Test func memoryReserveSetsTheWeightBudget() throws {
         let dir = NSTemporaryDirectory() + "moegc-reserve-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try """
-            cluster one
-            kind acc flops=1TFLOP/s membw=100GB/s memory=1GB launch=1us
-            host h0
-            device acc count=2 kind=acc link=10GB/s latency=5us
+        func cluster(_ name: String, kindReserve: String = "", deviceReserve: String = "") throws -> String {
+            try """
+                cluster one
+                kind acc flops=1TFLOP/s membw=100GB/s memory=1GB launch=1us\(kindReserve)
+                host h0
+                device acc count=2 kind=acc link=10GB/s latency=5us\(deviceReserve)
 
-            """.write(toFile: dir + "/one.cluster", atomically: true, encoding: .utf8)
+                """.write(toFile: dir + "/\(name).cluster", atomically: true, encoding: .utf8)
+            return dir + "/\(name).cluster"
+        }
         try """
             graph big (%x: f32[256]) -> (%y) {
               %y = opaque(%x) {flops = 1e9, weights = 950000000} : f32[256]
             }
 
             """.write(toFile: dir + "/big.graph", atomically: true, encoding: .utf8)
-        let args = ["compile", dir + "/big.graph", "--cluster", dir + "/one.cluster", "--placer", "m-etf"]
-        let tight = try CLITests.moegc(args)
-        #expect(tight.status == 1)
-        #expect(tight.stderr.contains("weight budget (90% of capacity; --memory-reserve sets the share kept for activations)"), "\(tight.stderr)")
-        let roomy = try CLITests.moegc(args + ["--memory-reserve", "2"])
+        let args = ["compile", dir + "/big.graph", "--placer", "m-etf"]
+        let roomy = try CLITests.moegc(args + ["--cluster", try cluster("plain")])
         #expect(roomy.status == 0, "\(roomy.stderr)")
         #expect(roomy.stdout.contains("step time"))
-        let bad = try CLITests.moegc(args + ["--memory-reserve", "95"])
+        let tight = try CLITests.moegc(args + ["--cluster", try cluster("plain"), "--memory-reserve", "10"])
+        #expect(tight.status == 1)
+        #expect(tight.stderr.contains("weight budget (its 953.67 MiB less a reserve of 95.37 MiB for the step's live values: --memory-reserve 10%)"),
+                "\(tight.stderr)")
+        let kind = try CLITests.moegc(args + ["--cluster", try cluster("kind", kindReserve: " reserve=10%")])
+        #expect(kind.status == 1 && kind.stderr.contains("reserve=10% in cluster 'one'"), "\(kind.stderr)")
+        let device = try CLITests.moegc(args + ["--cluster", try cluster("device", kindReserve: " reserve=10%", deviceReserve: " reserve=1MiB")])
+        #expect(device.status == 0, "\(device.stderr)")
+        let bad = try CLITests.moegc(args + ["--cluster", try cluster("plain"), "--memory-reserve", "95"])
         #expect(bad.status == 1 && bad.stderr.contains("--memory-reserve must be a percent in 0...90"), "\(bad.stderr)")
+        let full = try CLITests.moegc(args + ["--cluster", try cluster("full", kindReserve: " reserve=2GB")])
+        #expect(full.status == 1 && full.stderr.contains("kind 'acc': reserve=2GB leaves no memory for weights"), "\(full.stderr)")
     }
 
     /// `compile --json` with a cluster prints the placement, not the summary, and agrees with the

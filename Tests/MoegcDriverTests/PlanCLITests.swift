@@ -26,6 +26,18 @@ struct PlanCLITests {
         #expect(i.status == 0)
         #expect(i.stdout.contains("placer          expert-parallel"))
         #expect(i.stdout.contains("cluster         cpu2 (2 devices)"))
+        // --json: the same figures, exact (the simulated step agrees with compile --json's).
+        let j = try CLITests.moegc(["inspect", plan, "--json"])
+        #expect(j.status == 0, "\(j.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any])
+        #expect(summary["schema"] as? String == "moegc.plan/1")
+        #expect(summary["placer"] as? String == "expert-parallel" && summary["cluster"] as? String == "cpu2")
+        let devices = try #require(summary["devices"] as? [[String: Any]])
+        #expect(devices.count == 2 && devices.allSatisfy { ($0["plannedPeakBytes"] as? Int ?? -1) > 0 })
+        let compiled = try CLITests.moegc(["compile", "graphs/tiny-hmoe.graph", "--cluster", "cpu2", "--placer", "expert-parallel", "--eval", "--json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(compiled.stdout.utf8)) as? [String: Any])
+        #expect(summary["simulatedStepSeconds"] as? Double == report["stepSeconds"] as? Double)
+        #expect(try CLITests.moegc(["inspect", plan, "--json", "--graph"]).status != 0)
         // The placed graph a plan holds is the one `compile --emit placed` prints.
         let placed = try CLITests.moegc(["compile", "graphs/tiny-hmoe.graph", "--cluster", "cpu2", "--placer", "expert-parallel", "--eval", "--emit", "placed"])
         #expect(try CLITests.moegc(["inspect", plan, "--graph"]).stdout == placed.stdout)

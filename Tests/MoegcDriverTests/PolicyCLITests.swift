@@ -35,6 +35,14 @@ struct PolicyCLITests {
         let placed = try CLITests.moegc(["place", "graphs/tiny-moe.graph", "--cluster", "k40x16", "--policy", full, "--samples", "4"])
         #expect(placed.status == 0, "\(placed.stderr)")
         #expect(placed.stdout.contains("| policy (best of greedy and 4 samples; chosen: "))
+        // The result is never slower than the hint, and says which won (issue 14 item 8).
+        let result = try #require(placed.stdout.split(separator: "\n").first { $0.hasPrefix("result: ") })
+        if result.hasPrefix("result: the policy's placement") {
+            let ratio = try #require(Double(result.split(separator: "(")[1].split(separator: "×")[0]))
+            #expect(ratio <= 1, "\(result)")
+        } else {
+            #expect(result.contains(", the policy's hint, "), "\(result)")
+        }
     }
 
     @Test func badPolicyFilesAreClearErrors() throws {

@@ -106,7 +106,7 @@ import Testing
                                                                  weights: Array(repeating: 40e6, count: 6)),
                                            cluster: try Self.cluster(devices: 4, memory: "100MB"))
         let devices = try LinearPartitionPlacer().place(problem)
-        let perDevice = 100_000_000.0 * problem.weightFraction
+        let perDevice = Double(problem.weightBudget(0))
         #expect(Set(devices).count == Int((6 * 40e6 / perDevice).rounded(.up)), "\(devices)")
         // And with room on one device, one run and no transfer.
         let roomy = try PlacementProblem(graph: problem.graph, cluster: try Self.cluster(devices: 4, memory: "1GB"))

@@ -130,7 +130,7 @@ import Testing
         #expect {
             try MemoryCheck.feasibility(problem)
         } throws: { error in
-            "\(error)".contains("opaque %y needs 1.86 GiB (2000000016 bytes) live at once (its weights, inputs and outputs); the largest device holds 953.67 MiB")
+            "\(error)".contains("opaque %y needs 1.86 GiB (2000000032 bytes) live at once (its weights, inputs and outputs); the largest device holds 953.67 MiB")
         }
     }
 

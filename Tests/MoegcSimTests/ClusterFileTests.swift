@@ -72,7 +72,7 @@ import Testing
     @Test func unknownAndRepeatedAttributes() {
         #expect(errors("kind g flops=1TFLOP/s flops=2TFLOP/s membw=1GB/s memory=1GB speed=3\n")
                 == ["1:23: attribute 'flops' given twice",
-                    "1:61: unknown attribute 'speed' for 'kind'; expected flops, membw, memory, launch"])
+                    "1:61: unknown attribute 'speed' for 'kind'; expected flops, membw, memory, launch, reserve"])
     }
 
     @Test func notKeyValue() {
@@ -194,6 +194,30 @@ import Testing
         try c.validate()
         let again = try Cluster.parse(c.printed())
         #expect(again == c)
+    }
+
+    /// `reserve=` on kinds and devices: a percent or a size, the device's over its kind's, printed
+    /// back exactly; one that leaves no memory, or a malformed one, is an error at its column.
+    @Test func memoryReservesParsePrintAndValidate() throws {
+        let text = """
+            cluster r
+            kind a flops=1TFLOP/s membw=1GB/s memory=1GB reserve=12.5%
+            host h0
+            device g count=2 kind=a link=1GB/s
+            device s kind=a link=1GB/s reserve=256MiB
+
+            """
+        let c = try Cluster.parse(text)
+        #expect(c.memoryReserve(0) == .percent(12.5) && c.memoryReserve(1) == .percent(12.5) && c.memoryReserve(2) == .bytes(256 << 20))
+        #expect(MemoryReserve.percent(12.5).bytes(ofCapacity: 1_000_000_000) == 125_000_000)
+        #expect(try Cluster.parse(c.printed()) == c)
+        #expect(c.printed().contains("reserve=12.5%") && c.printed().contains("reserve=256MiB"))
+        #expect(errors("kind a flops=1TFLOP/s membw=1GB/s memory=1GB reserve=100%\n") ==
+                ["1:54: 'reserve' must be a percent in [0, 100) of the memory or a size (10%, 512MiB), found '100%'"])
+        #expect(errors("kind a flops=1TFLOP/s membw=1GB/s memory=1GB reserve=lots\n") ==
+                ["1:54: 'reserve' must be a percent in [0, 100) of the memory or a size (10%, 512MiB), found 'lots'"])
+        #expect(errors("kind a flops=1TFLOP/s membw=1GB/s memory=1GB\ndevice d kind=a link=1GB/s reserve=1GB\n") ==
+                ["2:1: device 'd': reserve=1GB leaves no memory for weights: the memory is 1GB"])
     }
 
     @Test func presetNumbersMatchTheSpecSheets() throws {

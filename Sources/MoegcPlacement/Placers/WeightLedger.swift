@@ -25,7 +25,7 @@ struct WeightLedger {
         let roomiest = (0..<problem.deviceCount).max { ledger.free($0) < ledger.free($1) } ?? 0
         return .infeasible("the weights of \(problem.tasks.name(of: t, in: problem.graph)) (\(formatBytes(bytes))) fit on no device: "
             + "the roomiest, \(roomiest) '\(problem.cluster.devices[roomiest].name)', has \(formatBytes(max(0, ledger.free(roomiest)))) "
-            + "left of its \(formatBytes(ledger.budget[roomiest])) weight budget (\(Int((problem.weightFraction * 100).rounded()))% of capacity; "
-            + "--memory-reserve sets the share kept for activations)")
+            + "left of its \(formatBytes(ledger.budget[roomiest])) weight budget (its \(formatBytes(problem.cluster.memoryCapacity(roomiest))) "
+            + "less a reserve of \(formatBytes(problem.reserve[roomiest])) for the step's live values: \(problem.reserveSource(roomiest)))")
     }
 }

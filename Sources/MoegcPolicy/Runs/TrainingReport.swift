@@ -7,24 +7,24 @@ public enum TrainingReport {
     public static func singleGraph(_ problem: PolicyProblem, trainer: PolicyTrainer, seconds: Double, samples: Int) -> String {
         let reference = problem.reference
         var out = "\(problem.name) on \(problem.cluster.name): \(problem.taskCount) tasks; "
-            + "lower bound \(Quantity.fixed(problem.lowerBound * 1e3, 3)) ms\n"
-        out += "| placement | step (ms) | × best heuristic | × bound |\n|---|---|---|---|\n"
+            + "lower bound \(Quantity.seconds(problem.lowerBound))\n"
+        out += "| placement | step | × best heuristic | × bound |\n|---|---:|---:|---:|\n"
         var rows = problem.references.map { ($0.name, $0.stepTime) }
         if let best = trainer.best { rows.append(("policy (best found)", best.stepTime)) }
         for (name, step) in rows {
-            out += "| \(name) | \(Quantity.fixed(step * 1e3, 3)) | \(Quantity.fixed(step / reference.stepTime, 3)) | "
+            out += "| \(name) | \(Quantity.seconds(step)) | \(Quantity.fixed(step / reference.stepTime, 3)) | "
                 + "\(Quantity.fixed(step / problem.lowerBound, 3)) |\n"
         }
         if var environment = try? PlacementEnvironment(problem) {
             let replay = environment.evaluate(reference.placement)
             out += "\(reference.name)'s placement ordered by b-level, as the policy's decisions are: "
-                + "\(Quantity.fixed(replay.stepTime * 1e3, 3)) ms (\(Quantity.fixed(replay.stepTime / reference.stepTime, 3))×)\n"
+                + "\(Quantity.seconds(replay.stepTime)) (\(Quantity.fixed(replay.stepTime / reference.stepTime, 3))×)\n"
             if trainer.policy.config.usesFusionHead {
                 // The fusion head's naive rival: merge every candidate the heuristic's placement allows.
                 let all = environment.evaluate(reference.placement, priorityOffsets: nil,
                                                merge: Array(repeating: true, count: environment.merging.candidates.count))
                 out += "\(reference.name)'s placement with every one of the \(environment.merging.candidates.count) merge candidates merged: "
-                    + "\(Quantity.fixed(all.stepTime * 1e3, 3)) ms (\(Quantity.fixed(all.stepTime / reference.stepTime, 3))×)\n"
+                    + "\(Quantity.seconds(all.stepTime)) (\(Quantity.fixed(all.stepTime / reference.stepTime, 3))×)\n"
             }
         }
         return out + timingLine(trainer, seconds: seconds, samples: samples)
@@ -45,16 +45,28 @@ public enum TrainingReport {
         let reference = problem.reference
         let how = (samples > 0 ? "best of greedy and \(samples) samples" : "greedy") + "; chosen: \(decision.origin)"
         var out = "\(problem.name) on \(problem.cluster.name): \(problem.taskCount) tasks, \(problem.unitCount) units; "
-            + "lower bound \(Quantity.fixed(problem.lowerBound * 1e3, 3)) ms\n"
-        out += "| placement | step (ms) | × best heuristic | × bound |\n|---|---|---|---|\n"
+            + "lower bound \(Quantity.seconds(problem.lowerBound))\n"
+        out += "| placement | step | × best heuristic | × bound |\n|---|---:|---:|---:|\n"
         let policyRow = ("policy (\(how))" + (outcome.outOfMemory ? ", OUT OF MEMORY" : ""), outcome.stepTime)
         for (name, step) in problem.references.map({ ($0.name, $0.stepTime) }) + [policyRow] {
-            out += "| \(name) | \(Quantity.fixed(step * 1e3, 3)) | \(Quantity.fixed(step / reference.stepTime, 3)) | "
+            out += "| \(name) | \(Quantity.seconds(step)) | \(Quantity.fixed(step / reference.stepTime, 3)) | "
                 + "\(Quantity.fixed(step / problem.lowerBound, 3)) |\n"
         }
         let used = Set(decision.placement).count
         out += "the policy uses \(used) of \(problem.deviceCount) devices\n"
-        return out
+        return out + chosen(problem, outcome: outcome)
+    }
+
+    /// Which placement the command keeps — never slower than the hint, as `compile` does: the policy's, unless it ran out of
+    /// memory or simulated slower than its hint (the best of its reference heuristics).
+    public static func chosen(_ problem: PolicyProblem, outcome: PlacementOutcome) -> String {
+        let hint = problem.reference
+        if outcome.outOfMemory || outcome.stepTime > hint.stepTime {
+            let why = outcome.outOfMemory ? "ran out of device memory" : "simulated slower (\(Quantity.seconds(outcome.stepTime)))"
+            return "result: \(hint.name), the policy's hint, \(Quantity.seconds(hint.stepTime)): the policy's placement \(why)\n"
+        }
+        return "result: the policy's placement, \(Quantity.seconds(outcome.stepTime)) "
+            + "(\(Quantity.fixed(outcome.stepTime / hint.stepTime, 3))× its hint, \(hint.name))\n"
     }
 }
 
@@ -69,14 +81,14 @@ extension TrainingReport {
             iterations[r.problem] += 1
             if r.meanRatio > 0 { lastMean[r.problem] = r.meanRatio }
         }
-        var out = "| graph | cluster | tasks | units | reference | ref step (ms) | iterations | best found × ref | last mean sampled × ref |\n"
+        var out = "| graph | cluster | tasks | units | reference | ref step | iterations | best found × ref | last mean sampled × ref |\n"
             + "|---|---|---:|---:|---|---:|---:|---:|---:|\n"
         var byCluster: [String: [Double]] = [:]
         for (p, problem) in problems.enumerated() {
             let best = trainer.bests[p].map { $0.stepTime / problem.reference.stepTime }
             if let best { byCluster[problem.cluster.name, default: []].append(best) }
             out += "| \(problem.name) | \(problem.cluster.name) | \(problem.taskCount) | \(problem.unitCount) | \(problem.reference.name) | "
-                + "\(Quantity.fixed(problem.reference.stepTime * 1e3, 3)) | \(iterations[p]) | \(best.map { Quantity.fixed($0, 3) } ?? "—") | "
+                + "\(Quantity.seconds(problem.reference.stepTime)) | \(iterations[p]) | \(best.map { Quantity.fixed($0, 3) } ?? "—") | "
                 + "\(lastMean[p] > 0 ? Quantity.fixed(lastMean[p], 3) : "—") |\n"
         }
         for (cluster, ratios) in byCluster.sorted(by: { $0.key < $1.key }) {

@@ -154,7 +154,7 @@ public enum TrainingRun {
         let (decision, outcome) = try PolicyPlacer(tuned).place(problem, samples: samples, seed: seed)
         let simulations = iterations * (trainer.config.samplesPerIteration + 1) + 2 + samples
         var report = TrainingReport.placement(problem, decision: decision, outcome: outcome, samples: samples)
-        report += "zero-shot (greedy, before fine-tuning): \(Quantity.fixed(zeroShot.outcome.stepTime * 1e3, 3)) ms "
+        report += "zero-shot (greedy, before fine-tuning): \(Quantity.seconds(zeroShot.outcome.stepTime)) "
             + "(\(Quantity.fixed(zeroShot.outcome.stepTime / problem.reference.stepTime, 3))× \(problem.reference.name))\n"
         report += "fine-tuned \(iterations) iterations from \(source) (fresh optimiser state), \(simulations) simulated placements, "
             + "\(Quantity.fixed(Date().timeIntervalSince(start), 1)) s\n"
