@@ -105,7 +105,7 @@ struct Compile: ParsableCommand {
         }
         if places { return try compileAndPlace(&compilation) }
         let stats = ModelStatistics(compilation.source)
-        Output.out(json ? JSON.encode(stats) : ModelSummary.render(stats, graph: compilation.source, path: input.graph))
+        Output.out(json ? JSON.encode(ModelSummaryJSON(stats)) : ModelSummary.render(stats, graph: compilation.source, path: input.graph))
     }
 
     /// lower → fuse → place → schedule → simulate, printing the placed IR or the report, writing

@@ -1,11 +1,11 @@
 import Foundation
 import MoegcSupport
 
-/// Machine-readable output: sorted keys, pretty-printed, so output is stable across runs.
+/// Machine-readable output: sorted keys, pretty-printed, slashes as they are, so output is stable across runs.
 enum JSON {
     static func encode<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(value) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }

@@ -60,6 +60,8 @@ struct CLITests {
         #expect(r.status == 0)
         let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         #expect(obj?["tokens"] as? Int == 80)
+        #expect(obj?["schema"] as? String == "moegc.summary/1")
+        #expect(!r.stdout.contains("\\/"), "slashes are written as they are")
         // 2 LSTMs of 4·1024·512 weights + 2048 biases, 32 experts of 2·512·1024, gate and noise 2·512·32.
         #expect(obj?["paperParameters"] as? Int == 2 * (4 * 1024 * 512 + 2048) + 32 * 2 * 512 * 1024 + 2 * 512 * 32)
     }

@@ -71,7 +71,7 @@ struct DiagnosticsTests {
              expected: "2:3: error: result type f32[3037000500, 3037000500] holds more than 2^63 bytes"),
         Case(name: "unknown dimension name", text: "graph g [batch = 2] (%x: f32[bacth, 8]) -> () {}\n",
              expected: "1:30: error: unknown dimension 'bacth' (the graph names: batch)"),
-        Case(name: "zero dimension", text: "graph g (%x: f32[0, 8]) -> () {}\n", expected: "1:18: error: a dimension must be at least 1, got 0"),
+        Case(name: "negative dimension", text: "graph g (%x: f32[-2, 8]) -> () {}\n", expected: "1:18: error: a dimension must be at least 0, got -2"),
         Case(name: "unknown dtype", text: "graph g (%x: f31[2]) -> () {}\n", expected: "1:14: error: unknown element type 'f31'"),
         Case(name: "integer literal overflow in attribute", text: body("  %y = dense(%x) {units = 123456789012345678901}"),
              expected: "2:27: error: integer literal 123456789012345678901 does not fit in 64 bits"),

@@ -23,3 +23,20 @@ public enum ModelSummary {
         return "\(graph.name)  (\(path))\n" + rows.map { "  " + Quantity.pad($0.0, width) + $0.1 }.joined(separator: "\n")
     }
 }
+
+/// `moegc compile --json` without a cluster: the model's statistics with the schema's name and
+/// version first (`moegc.summary/1`).
+public struct ModelSummaryJSON: Encodable, Sendable {
+    public static let schemaName = "moegc.summary/1"
+    public let statistics: ModelStatistics
+
+    public init(_ statistics: ModelStatistics) { self.statistics = statistics }
+
+    private enum Key: String, CodingKey { case schema }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(Self.schemaName, forKey: .schema)
+        try statistics.encode(to: encoder)
+    }
+}

@@ -128,13 +128,13 @@ extension OpRegistry {
         attributes: [
             AttributeSpec("axis", .int(anyInt), "the axis (negative counts from the end)"),
             AttributeSpec("start", .int(0...Int.max), "first index"),
-            AttributeSpec("end", .int(1...Int.max), "one past the last index"),
+            AttributeSpec("end", .int(0...Int.max), "one past the last index (end = start: an empty slice)"),
         ]
     ) { ctx throws(ShapeError) in
         let x = ctx.operand(0)
         let axis = try Rules.axis(ctx.int("axis"), rank: x.rank, "'axis'")
         let (s, e) = (ctx.int("start"), ctx.int("end"))
-        guard s < e, e <= x.dims[axis].size, !x.dims[axis].isDynamic else {
+        guard s <= e, e <= x.dims[axis].size, !x.dims[axis].isDynamic else {
             throw ShapeError("slice \(s)..<\(e) does not fit axis \(axis) of \(x)")
         }
         var r = x

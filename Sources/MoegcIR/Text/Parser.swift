@@ -255,7 +255,7 @@ struct Parser {
         guard let written = Int(lexer.text(valueTok)) else {
             try fail("integer literal \(lexer.text(valueTok)) does not fit in 64 bits", at: valueTok.location)
         }
-        guard written >= 1 else { try fail("dimension '\(text)' must be at least 1, got \(written)", at: valueTok.location) }
+        guard written >= 0 else { try fail("dimension '\(text)' must be at least 0, got \(written)", at: valueTok.location) }
         guard symbols[text] == nil else { try fail("dimension '\(text)' is named twice", at: name.location) }
         let value = overrides[text] ?? written
         symbols[text] = value
@@ -418,7 +418,7 @@ struct Parser {
         switch t.kind {
         case .integer:
             advance()
-            return Dim(try dimInteger(t, allowZero: false))
+            return Dim(try dimInteger(t, allowZero: true))
         case .identifier:
             advance()
             let name = lexer.text(t)

@@ -28,7 +28,7 @@ extension Lowerer {
         let k = split(emit(.matmul, [m, params["wk"]![0]], "\(p).k_proj"), mt, "k")
         let v = split(emit(.matmul, [m, params["wv"]![0]], "\(p).v_proj"), mt, "v")
         var scores = scale(emit(.matmul, [q, k], [("transpose_b", .bool(true))], "\(p).scores_raw"),
-                           1 / Double(dh).squareRoot(), "\(p).scores")
+                           dh > 0 ? 1 / Double(dh).squareRoot() : 1, "\(p).scores")
         if ctx.bool("causal") { scores = emit(.mask_causal, [scores], "\(p).scores_masked") }
         let probs = emit(.softmax, [scores], "\(p).probs")
         let ctxHeads = emit(.matmul, [probs, v], "\(p).context_heads")

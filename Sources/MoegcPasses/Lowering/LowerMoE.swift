@@ -64,7 +64,8 @@ extension Lowerer {
             let counts = emit(.moe_load_count, [first], [("experts", .int(n))], "\(p).first_counts")
             let fp = emit(.mul, [counts, mean], "\(p).fraction_times_prob")
             let total = emit(.reduce_sum, [fp], [("axes", .list([.int(0)]))], "\(p).switch_load")
-            rw.bind(old[nid].results[2], to: scale(total, ctx.double("w_load") * Double(n) / Double(rows), name(nid, 2)))
+            // No rows (an empty batch): no load to balance, and a factor that stays finite.
+            rw.bind(old[nid].results[2], to: scale(total, rows > 0 ? ctx.double("w_load") * Double(n) / Double(rows) : 0, name(nid, 2)))
         } else {
             rw.bind(old[nid].results[2], to: cvLoss(load(g, "\(p).gate"), weight: ctx.double("w_load"), name(nid, 2)))
         }

@@ -137,7 +137,8 @@ extension NodeExecutor {
         for (d, size) in x.shape.enumerated() {
             if axes.contains(d) { if keep { outShape.append(1) }; reducedShape[d] = 1 } else { outShape.append(size) }
         }
-        let outCount = outShape.reduce(1, *), n = max(1, x.count / max(1, outCount))
+        // n: the elements each output reduces (0 over an empty axis: the mean of nothing is NaN, as in numpy and onnxruntime).
+        let outCount = outShape.reduce(1, *), n = axes.reduce(1) { $0 * x.shape[$1] }
         var acc = [Double](repeating: kind == .max ? -.infinity : 0, count: outCount)
         let v = x.floats
         let cols = x.shape.last ?? 1
