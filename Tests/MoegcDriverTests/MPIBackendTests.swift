@@ -1,0 +1,190 @@
+import Foundation
+import MoegcIR
+import MoegcPasses
+import MoegcPlan
+import MoegcRuntime
+import MoegcSupport
+import Testing
+
+/// `moegc run plan --backend mpi` under `mpiexec` (MPICH, installed by `make deps`): each rank a
+/// device (or K devices), the plan's transfers as MPI messages. Outputs must be bitwise the
+/// reference interpreter's — the same kernels run on the same operands in the same order, only
+/// the transport differs — compared as the `--outputs` JSON text, whose floats print as their
+/// shortest round-trip decimal (equal text ⇔ equal bits, NaN aside). Skipped, saying so, where
+/// `mpiexec` is missing.
+let mpiexecPath: String? = ["/usr/bin/mpiexec", "/usr/local/bin/mpiexec"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+@Suite(.serialized, .enabled(if: mpiexecPath != nil, "mpiexec is missing (make deps installs Debian's mpich)"))
+struct MPIBackendTests {
+    static var mpiexec: String? { mpiexecPath }
+
+    /// A scratch folder, removed by the caller.
+    static func scratch() throws -> String {
+        let dir = NSTemporaryDirectory() + "moegc-mpi-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// Starts `mpiexec -n ranks moegc …` (under `timeout`, so a hang fails the test instead of
+    /// stalling the suite), its output going to files in `dir`.
+    static func launch(ranks: Int, _ args: [String], in dir: String, launcher: [String] = [], limit: Int = 120) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        p.arguments = ["-s", "KILL", "\(limit)", mpiexec!] + launcher + ["-n", "\(ranks)", CLITests.binary] + args
+        p.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
+        FileManager.default.createFile(atPath: dir + "/stdout", contents: nil)
+        FileManager.default.createFile(atPath: dir + "/stderr", contents: nil)
+        p.standardOutput = FileHandle(forWritingAtPath: dir + "/stdout")
+        p.standardError = FileHandle(forWritingAtPath: dir + "/stderr")
+        try p.run()
+        return p
+    }
+
+    static func mpirun(ranks: Int, _ args: [String], in dir: String) throws -> CLITests.Run {
+        let p = try launch(ranks: ranks, args, in: dir)
+        p.waitUntilExit()
+        return CLITests.Run(status: p.terminationStatus, stdout: (try? String(contentsOfFile: dir + "/stdout", encoding: .utf8)) ?? "",
+                            stderr: (try? String(contentsOfFile: dir + "/stderr", encoding: .utf8)) ?? "")
+    }
+
+    /// The reference interpreter's outputs of a plan's graph, on the inputs `moegc run` draws from
+    /// the plan's seed, as `--outputs` writes them.
+    static func referenceJSON(_ plan: CompiledPlan) throws -> String {
+        let g = plan.graph
+        let inputs = RandomInputs.make(for: g, vocabulary: RandomInputs.vocabulary(of: g), seed: plan.seed)
+        let outputs = try ReferenceInterpreter(graph: g, seed: plan.seed).run(inputs).outputs
+        return TensorJSON.write(zip(g.outputs, outputs).map { (g[$0.0].name, $0.1) })
+    }
+
+    static let tinyGraphs = ((try? FileIO.list(CLITests.root + "/graphs")) ?? []).filter { $0.hasPrefix("tiny-") }.sorted()
+
+    @Test func compiledTinyPlansMatchTheReferenceBitwise() throws {
+        #expect(MPIBackendTests.tinyGraphs.count >= 5)
+        for (i, file) in MPIBackendTests.tinyGraphs.enumerated() {
+            let dir = try MPIBackendTests.scratch()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            // 4 devices as 4 ranks, or as 2 ranks of 2 (threads), alternately.
+            let c = try CLITests.moegc(["compile", "graphs/" + file, "--cluster", "k40x4", "--placer", "round-robin", "-o", dir + "/p.plan"])
+            try #require(c.status == 0, "\(c.stderr)")
+            let perRank = i % 2 == 0 ? 1 : 2
+            let r = try MPIBackendTests.mpirun(ranks: 4 / perRank, ["run", dir + "/p.plan", "--backend", "mpi", "--devices-per-rank", "\(perRank)",
+                                                                    "--steps", "2", "--outputs", dir + "/out.json"], in: dir)
+            try #require(r.status == 0, "\(file): \(r.stderr)")
+            #expect(r.stdout.contains("executor: MPI, \(4 / perRank) ranks of \(perRank) device"), "\(r.stdout)")
+            #expect(r.stdout.contains("(median of 2)"))
+            let expected = try MPIBackendTests.referenceJSON(try PlanFile.read(dir + "/p.plan"))
+            #expect(try String(contentsOfFile: dir + "/out.json", encoding: .utf8) == expected, "\(file) on \(4 / perRank) ranks differs")
+            // Rank 0 prints the outputs exactly as the threaded runtime does.
+            let threaded = try CLITests.moegc(["run", dir + "/p.plan"])
+            #expect(threaded.stdout.split(separator: "\n").drop { $0 != "outputs" } == r.stdout.split(separator: "\n").drop { $0 != "outputs" })
+        }
+    }
+
+    @Test func randomPlansOnTwoToFourRanksMatchTheReferenceBitwise() throws {
+        var rng = SeededGenerator(seed: 18)
+        var plans = 0
+        for round in 0..<5 {
+            for file in MPIBackendTests.tinyGraphs {
+                let training = round % 2 == 0
+                let source = try Frontend.load(path: CLITests.root + "/graphs/" + file)
+                var g = source
+                try Lowering.run(&g, PassOptions(training: training))
+                let ranks = 2 + rng.nextInt(below: 3)
+                let perRank = rng.nextInt(below: 3) == 0 ? 2 : 1
+                let execution = ExecutionPlan.random(g, devices: ranks * perRank, fusion: rng.nextDouble(), generator: &rng)
+                let seed = UInt64(rng.nextInt(below: 1000))
+                let plan = CompiledPlan(execution: execution, clusterText: "", seed: seed, training: training, placer: "random", source: file)
+                let dir = try MPIBackendTests.scratch()
+                defer { try? FileManager.default.removeItem(atPath: dir) }
+                try PlanFile.write(plan, to: dir + "/p.plan")
+                let r = try MPIBackendTests.mpirun(ranks: ranks, ["run", dir + "/p.plan", "--backend", "mpi", "--devices-per-rank", "\(perRank)",
+                                                                  "--outputs", dir + "/out.json"], in: dir)
+                try #require(r.status == 0, "\(file) plan \(plans): \(r.stderr)")
+                let expected = try MPIBackendTests.referenceJSON(try PlanFile.read(dir + "/p.plan"))
+                #expect(try String(contentsOfFile: dir + "/out.json", encoding: .utf8) == expected,
+                        "\(file) random plan \(plans) (\(ranks) ranks × \(perRank) devices, training \(training), seed \(seed)) differs")
+                plans += 1
+            }
+        }
+        #expect(plans >= 20)
+    }
+
+    @Test func aWrongRankCountIsAnErrorOnEveryRank() throws {
+        let dir = try MPIBackendTests.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let c = try CLITests.moegc(["compile", "graphs/tiny-moe.graph", "--cluster", "cpu2", "--placer", "expert-parallel", "-o", dir + "/p.plan"])
+        try #require(c.status == 0, "\(c.stderr)")
+        let r = try MPIBackendTests.mpirun(ranks: 3, ["run", dir + "/p.plan", "--backend", "mpi"], in: dir)
+        #expect(r.status == 1)
+        let message = "error: the plan runs on 2 devices, and mpiexec started 3 ranks of one device per rank (3 devices): launch it with `mpiexec -n 2`"
+        #expect(r.stderr.components(separatedBy: message).count - 1 == 3, "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+        let k = try MPIBackendTests.mpirun(ranks: 1, ["run", dir + "/p.plan", "--backend", "mpi", "--devices-per-rank", "3"], in: dir)
+        #expect(k.status == 1)
+        #expect(k.stderr.contains("--devices-per-rank 3 does not divide the plan's 2 devices"), "\(k.stderr)")
+        // Without mpiexec the plain binary still runs plans on threads (MPI starts only for --backend mpi).
+        let plain = try CLITests.moegc(["run", dir + "/p.plan"])
+        #expect(plain.status == 0 && plain.stdout.contains("executor: runtime, 2 threads"), "\(plain.stderr)")
+        let flag = try CLITests.moegc(["run", dir + "/p.plan", "--devices-per-rank", "2"])
+        #expect(flag.status == 1 && flag.stderr.contains("--devices-per-rank and --rank-timeout apply to --backend mpi"), "\(flag.stderr)")
+    }
+
+    /// The pid of the rank `rank` of a run of `plan` (its environment has PMI_RANK), once it is up.
+    static func rankProcess(_ rank: Int, plan: String, within seconds: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+                guard let pid = Int32(entry),
+                      let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+                      let environ = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { continue }
+                let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+                let env = environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+                if args.first == CLITests.binary, args.contains(plan), env.contains("PMI_RANK=\(rank)") { return pid }
+            }
+            usleep(50_000)
+        }
+        return nil
+    }
+
+    /// Starts a long run of a 3-device plan on 3 ranks, signals rank 1 with `signal` once the steps
+    /// are under way, and returns the seconds until mpiexec ended, with its output.
+    static func interruptRank(_ signal: Int32, timeout: String, launcher: [String] = []) throws -> (seconds: Double, run: CLITests.Run, pid: Int32) {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let c = try CLITests.moegc(["compile", "graphs/tiny-switch.graph", "--cluster", "k40x4", "--placer", "round-robin", "-o", dir + "/p4.plan"])
+        try #require(c.status == 0, "\(c.stderr)")
+        let p = try launch(ranks: 4, ["run", dir + "/p4.plan", "--backend", "mpi", "--steps", "1000000", "--rank-timeout", timeout],
+                           in: dir, launcher: launcher, limit: 60)
+        let victim = try #require(rankProcess(1, plan: dir + "/p4.plan", within: 20))
+        usleep(1_500_000)   // into the steps
+        #expect(p.isRunning)
+        let start = Date()
+        kill(victim, signal)
+        p.waitUntilExit()
+        let seconds = Date().timeIntervalSince(start)
+        if signal == SIGSTOP { kill(victim, SIGKILL) }   // our own stopped process, if the launcher left it
+        let run = CLITests.Run(status: p.terminationStatus, stdout: (try? String(contentsOfFile: dir + "/stdout", encoding: .utf8)) ?? "",
+                               stderr: (try? String(contentsOfFile: dir + "/stderr", encoding: .utf8)) ?? "")
+        return (seconds, run, victim)
+    }
+
+    @Test func aKilledRankEndsTheRunWithinTenSeconds() throws {
+        // MPICH's launcher sees the rank die, names it by pid and stops the others.
+        let (seconds, run, pid) = try MPIBackendTests.interruptRank(SIGKILL, timeout: "5")
+        #expect(seconds < 10, "the run went on \(seconds) s after rank 1 was killed")
+        #expect(run.status != 0)
+        #expect((run.stdout + run.stderr).contains("PID \(pid)"), "\(run.stdout)\n\(run.stderr)")
+    }
+
+    @Test func aHungRankIsNamedByTheOthersWatchdogs() throws {
+        // A stopped rank: the launcher sees nothing; the other ranks' watchdogs hear no heartbeat
+        // for --rank-timeout (3 s) and each exits naming it.
+        let (seconds, run, _) = try MPIBackendTests.interruptRank(SIGSTOP, timeout: "3")
+        #expect(seconds < 10, "the run went on \(seconds) s after rank 1 stopped")
+        #expect(run.status != 0)
+        for r in [0, 2, 3] {
+            #expect(run.stderr.contains("error: rank 1 (h0.gpu1) stopped answering: nothing heard from it for 3."), "\(run.stderr)")
+            #expect(run.stderr.contains("; rank \(r) exits"), "\(run.stderr)")
+        }
+    }
+}
