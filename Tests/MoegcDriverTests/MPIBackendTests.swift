@@ -146,7 +146,7 @@ struct MPIBackendTests {
         return nil
     }
 
-    /// Starts a long run of a 3-device plan on 3 ranks, signals rank 1 with `signal` once the steps
+    /// Starts a long run of a 4-device plan on 4 ranks, signals rank 1 with `signal` once the steps
     /// are under way, and returns the seconds until mpiexec ended, with its output.
     static func interruptRank(_ signal: Int32, timeout: String, launcher: [String] = []) throws -> (seconds: Double, run: CLITests.Run, pid: Int32) {
         let dir = try scratch()
@@ -169,11 +169,14 @@ struct MPIBackendTests {
     }
 
     @Test func aKilledRankEndsTheRunWithinTenSeconds() throws {
-        // MPICH's launcher sees the rank die, names it by pid and stops the others.
-        let (seconds, run, pid) = try MPIBackendTests.interruptRank(SIGKILL, timeout: "5")
+        // MPICH's launcher sees the rank die and kills the others at once (SIGKILL, before any
+        // watchdog could speak), reporting a bad termination; were it not to, the others'
+        // watchdogs would name rank 1 (the next test).
+        let (seconds, run, _) = try MPIBackendTests.interruptRank(SIGKILL, timeout: "5")
         #expect(seconds < 10, "the run went on \(seconds) s after rank 1 was killed")
         #expect(run.status != 0)
-        #expect((run.stdout + run.stderr).contains("PID \(pid)"), "\(run.stdout)\n\(run.stderr)")
+        let said = run.stdout + run.stderr
+        #expect(said.contains("BAD TERMINATION") || said.contains("error: rank 1 (h0.gpu1) stopped answering"), "\(said)")
     }
 
     @Test func aHungRankIsNamedByTheOthersWatchdogs() throws {
