@@ -49,10 +49,12 @@ public struct Runtime: Sendable {
             throw ExecutionError("a runtime must serve some of the plan's devices 0..<\(plan.deviceCount), got \(devices ?? [])")
         }
         // The interpreter's checks (lowered, kernels exist, types), its weight materialisation and
-        // packing: its executor is the runtime's, so both run the same kernels.
-        try RunMemory.checkRuntime(plan)
+        // packing: its executor is the runtime's, so both run the same kernels. Memory is checked
+        // for what this process holds.
+        let materialising = local.count == plan.deviceCount ? nil : Runtime.weightsNeeded(plan, on: local)
+        try RunMemory.checkRuntime(plan, devices: local, weights: materialising)
         let reference = try ReferenceInterpreter(graph: plan.graph, seed: seed, weights: weights, checkMemory: false,
-                                                 materialising: local.count == plan.deviceCount ? nil : Runtime.weightsNeeded(plan, on: local))
+                                                 materialising: materialising)
         self.plan = plan
         self.devices = local
         self.threads = max(1, min(threads ?? local.count, local.count))
