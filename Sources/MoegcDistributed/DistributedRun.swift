@@ -22,6 +22,9 @@ public struct DistributedRun: Sendable {
         /// Each step's time (the slowest rank's).
         public var seconds: [Double]
         public var peakBytes: [Int]
+        /// The last step's timeline when traced: every rank's events, each rank's clock starting
+        /// as it leaves the step's barrier (so the clocks agree to the barrier's skew, microseconds).
+        public var trace: [TraceEvent]
     }
 
     /// Why `ranks` ranks of `devicesPerRank` devices cannot run `plan` (nil: they can).
@@ -29,6 +32,9 @@ public struct DistributedRun: Sendable {
         let d = plan.deviceCount
         if d % devicesPerRank != 0 {
             return "--devices-per-rank \(devicesPerRank) does not divide the plan's \(d) devices"
+        }
+        if ranks == 1, d > devicesPerRank, let other = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"], other != "1" {
+            return "this moegc runs on MPICH and was launched by Open MPI's mpiexec, so each of its \(other) processes is a rank of its own: launch it with MPICH's (`mpiexec.mpich -n \(d / devicesPerRank)`)"
         }
         if ranks * devicesPerRank != d {
             let per = devicesPerRank == 1 ? "one device per rank" : "\(devicesPerRank) devices per rank"
@@ -61,13 +67,13 @@ public struct DistributedRun: Sendable {
 
     /// Runs `steps` steps on every rank; rank 0 gets the report, the others nil. An error in a
     /// step (a kernel's, a malformed message) ends every rank (`MPISession.abort`).
-    public func run(_ inputs: [HostTensor], steps: Int) throws(ExecutionError) -> Report? {
+    public func run(_ inputs: [HostTensor], steps: Int, trace: Bool = false) throws(ExecutionError) -> Report? {
         var seconds: [Double] = []
         var last: Runtime.Step?
-        for _ in 0..<steps {
+        for s in 0..<steps {
             try session.barrier("step")
             let step: Runtime.Step
-            do throws(ExecutionError) { step = try runtime.run(inputs, remote: link) } catch {
+            do throws(ExecutionError) { step = try runtime.run(inputs, trace: trace && s == steps - 1, remote: link) } catch {
                 session.abort("error: rank \(session.rank): \(error.message)")
             }
             seconds.append(step.seconds)
@@ -76,7 +82,39 @@ public struct DistributedRun: Sendable {
         let slowest = try session.maximum(seconds)
         let peaks = try session.maximum(last!.peakBytes.map(Int64.init)).map(Int.init)
         let outputs = try gather(last!.partialOutputs)
-        return session.rank == 0 ? Report(outputs: outputs!, seconds: slowest, peakBytes: peaks) : nil
+        let events = trace ? try gatherTrace(last!.trace) : []
+        return session.rank == 0 ? Report(outputs: outputs!, seconds: slowest, peakBytes: peaks, trace: events) : nil
+    }
+
+    /// Every rank's trace events on rank 0 (one message from each other rank, after the outputs;
+    /// tag: the number of outputs, past every output's tag).
+    private func gatherTrace(_ mine: [TraceEvent]) throws(ExecutionError) -> [TraceEvent] {
+        let tag = Int32(runtime.plan.graph.outputs.count)
+        // Rank 0 has every output before any trace is sent (both come on `control`, probed by any tag).
+        try session.barrier("outputs gathered")
+        if session.rank != 0 {
+            let buffer = TraceWire.encode(mine)
+            guard buffer.count <= Int(Int32.max) else { throw ExecutionError("rank \(session.rank)'s trace is more than 2 GiB") }
+            var request = cmpi_request_null()
+            try session.check(cmpi_isend_bytes(buffer.base, Int32(buffer.count), 0, tag, session.control, &request), "sending the trace to rank 0")
+            try session.wait(&request, "sending the trace to rank 0")
+            return []
+        }
+        var events = mine, heard = Set<Int>(), spins = 0
+        while heard.count < session.size - 1 {
+            var flag: Int32 = 0, message = MPI_Message(0), from: Int32 = 0, got: Int32 = 0, bytes: Int32 = 0
+            try session.check(cmpi_improbe(session.control, -1, &flag, &message, &from, &got, &bytes), "probing for traces")
+            guard flag != 0 else {
+                spins += 1
+                if spins > 100 { usleep(50) } else { sched_yield() }
+                continue
+            }
+            let buffer = TensorWire.Buffer(count: Int(bytes))
+            try session.check(cmpi_mrecv_bytes(buffer.base, bytes, &message), "receiving a trace from rank \(from)")
+            guard got == tag, heard.insert(Int(from)).inserted else { throw ExecutionError("rank \(from) sent an unexpected message (tag \(got)) for the trace") }
+            events += try TraceWire.decode(UnsafeRawBufferPointer(start: buffer.base, count: buffer.count), deviceCount: runtime.plan.deviceCount)
+        }
+        return events.sorted { ($0.start, $0.device) < ($1.start, $1.device) }
     }
 
     /// The outputs on rank 0 (nil elsewhere): each rank sends those its devices made.

@@ -52,7 +52,7 @@ extension RunCommand {
             "rank \(r) (" + run.devices(ofRank: r).map { names[$0] }.joined(separator: ", ") + ")"
         }
         let report: DistributedRun.Report?
-        do { report = try run.run(values, steps: steps) } catch {
+        do { report = try run.run(values, steps: steps, trace: trace != nil) } catch {
             session.abort("error: rank \(session.rank): \(error.message)")
         }
         session.finish()
@@ -61,6 +61,12 @@ extension RunCommand {
         var text = RunCommand.planHeader(plan)
         text += "executor: MPI, \(session.size) rank\(session.size == 1 ? "" : "s") of \(k) device\(k == 1 ? "" : "s") on \(t) thread\(t == 1 ? "" : "s")\n"
         text += RunCommand.measurements(plan, seconds: report.seconds, peakBytes: report.peakBytes)
+        if let trace {
+            do { try FileIO.writeAtomically(trace, text: RuntimeTrace.json(report.trace, devices: names)) } catch {
+                Output.err(error.description)
+                throw ExitCode(1)
+            }
+        }
         try printOutputs(text, graph: plan.graph, report.outputs)
     }
 }

@@ -23,7 +23,7 @@ struct RunCommand: ParsableCommand {
         (or devices r·K ..< (r+1)·K with --devices-per-rank K, as threads), makes only its devices' \
         weights, and sends each value another rank reads as one tagged MPI message the moment it \
         exists. Rank 0 prints what a one-process run prints (outputs, step time, peak memory) and \
-        writes --outputs. A launch whose rank count does not match the plan is an error on every rank; \
+        writes --outputs and --trace (every rank's events, one track per device). A launch whose rank count does not match the plan is an error on every rank; \
         a rank not heard from for --rank-timeout seconds (killed, crashed, hung) makes the others \
         exit with an error naming it.
 
@@ -87,7 +87,6 @@ struct RunCommand: ParsableCommand {
         if let devicesPerRank, !(1...1024).contains(devicesPerRank) { throw ValidationError("--devices-per-rank must be in 1...1024, got \(devicesPerRank)") }
         if let rankTimeout, !(rankTimeout >= 0.5 && rankTimeout <= 3600) { throw ValidationError("--rank-timeout must be in 0.5...3600 seconds, got \(rankTimeout)") }
         if backend == "mpi" && reference { throw ValidationError("--reference runs the reference interpreter in one process; --backend mpi runs a plan's devices as ranks") }
-        if backend == "mpi" && trace != nil { throw ValidationError("--trace is not supported with --backend mpi yet") }
     }
 
     func run() throws {

@@ -12,7 +12,8 @@ import Testing
 /// the transport differs — compared as the `--outputs` JSON text, whose floats print as their
 /// shortest round-trip decimal (equal text ⇔ equal bits, NaN aside). Skipped, saying so, where
 /// `mpiexec` is missing.
-let mpiexecPath: String? = ["/usr/bin/mpiexec", "/usr/local/bin/mpiexec"].first { FileManager.default.isExecutableFile(atPath: $0) }
+/// MPICH's launcher by its own name first (`mpiexec` may be Open MPI's where both are installed).
+let mpiexecPath: String? = ["/usr/bin/mpiexec.mpich", "/usr/bin/mpiexec"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
 @Suite(.serialized, .enabled(if: mpiexecPath != nil, "mpiexec is missing (make deps installs Debian's mpich)"))
 struct MPIBackendTests {
@@ -129,6 +130,33 @@ struct MPIBackendTests {
         #expect(plain.status == 0 && plain.stdout.contains("executor: runtime, 2 threads"), "\(plain.stderr)")
         let flag = try CLITests.moegc(["run", dir + "/p.plan", "--devices-per-rank", "2"])
         #expect(flag.status == 1 && flag.stderr.contains("--devices-per-rank and --rank-timeout apply to --backend mpi"), "\(flag.stderr)")
+    }
+
+    /// Node events per device track of a Chrome trace (its `pid`s below `devices`).
+    static func nodeEvents(_ path: String, devices: Int) throws -> [Int: Int] {
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+        let events = (json as? [String: Any])?["traceEvents"] as? [[String: Any]] ?? (json as? [[String: Any]] ?? [])
+        var counts: [Int: Int] = [:]
+        for e in events where e["ph"] as? String == "X" {
+            if let pid = e["pid"] as? Int, pid < devices { counts[pid, default: 0] += 1 }
+        }
+        return counts
+    }
+
+    @Test func traceHoldsEveryRanksNodes() throws {
+        // The last step's timeline from all 4 ranks in one file: each device runs the same nodes
+        // and fused chains as on the threaded runtime, so each track has as many node events.
+        let dir = try MPIBackendTests.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let c = try CLITests.moegc(["compile", "graphs/tiny-switch.graph", "--cluster", "k40x4", "--placer", "round-robin", "-o", dir + "/p.plan"])
+        try #require(c.status == 0, "\(c.stderr)")
+        let r = try MPIBackendTests.mpirun(ranks: 4, ["run", dir + "/p.plan", "--backend", "mpi", "--steps", "2", "--trace", dir + "/mpi.json"], in: dir)
+        try #require(r.status == 0, "\(r.stderr)")
+        let t = try CLITests.moegc(["run", dir + "/p.plan", "--trace", dir + "/threads.json"])
+        try #require(t.status == 0, "\(t.stderr)")
+        let ranks = try MPIBackendTests.nodeEvents(dir + "/mpi.json", devices: 4)
+        #expect(ranks.count == 4 && ranks.values.allSatisfy { $0 > 0 }, "\(ranks)")
+        #expect(ranks == (try MPIBackendTests.nodeEvents(dir + "/threads.json", devices: 4)))
     }
 
     @Test func eachRankHoldsOnlyItsDevicesWeightsAndValues() throws {

@@ -141,6 +141,14 @@ public struct TraceEvent: Sendable, Hashable {
     public var end: Double
     /// For a transfer, the destination device (the event runs on `device`, the sender).
     public var destination: Int?
+
+    public init(device: Int, name: String, start: Double, end: Double, destination: Int? = nil) {
+        self.device = device
+        self.name = name
+        self.start = start
+        self.end = end
+        self.destination = destination
+    }
 }
 
 /// The values posted to the devices one worker thread serves, and a version bumped on every post
