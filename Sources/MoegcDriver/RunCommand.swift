@@ -86,6 +86,9 @@ struct RunCommand: ParsableCommand {
         }
         if let devicesPerRank, !(1...1024).contains(devicesPerRank) { throw ValidationError("--devices-per-rank must be in 1...1024, got \(devicesPerRank)") }
         if let rankTimeout, !(rankTimeout >= 0.5 && rankTimeout <= 3600) { throw ValidationError("--rank-timeout must be in 0.5...3600 seconds, got \(rankTimeout)") }
+        if backend == "mpi" && inputs == "-" {
+            throw ValidationError("--inputs - reads standard input, which mpiexec gives rank 0 alone; with --backend mpi give a file every rank can read")
+        }
         if backend == "mpi" && reference { throw ValidationError("--reference runs the reference interpreter in one process; --backend mpi runs a plan's devices as ranks") }
     }
 

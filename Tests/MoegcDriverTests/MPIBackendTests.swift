@@ -130,6 +130,8 @@ struct MPIBackendTests {
         #expect(plain.status == 0 && plain.stdout.contains("executor: runtime, 2 threads"), "\(plain.stderr)")
         let flag = try CLITests.moegc(["run", dir + "/p.plan", "--devices-per-rank", "2"])
         #expect(flag.status == 1 && flag.stderr.contains("--devices-per-rank and --rank-timeout apply to --backend mpi"), "\(flag.stderr)")
+        let stdin = try CLITests.moegc(["run", dir + "/p.plan", "--backend", "mpi", "--inputs", "-"])
+        #expect(stdin.status == 1 && stdin.stderr.contains("--inputs - reads standard input, which mpiexec gives rank 0 alone"), "\(stdin.stderr)")
     }
 
     /// Node events per device track of a Chrome trace (its `pid`s below `devices`).
