@@ -15,7 +15,7 @@
 //   MoegcProto     the Swift side of the protobuf-c formats (C arena, copies, f32 encoding), shared
 //   MoegcPlan      the compiled plan (built from a placement): what the runtime executes, and its file format
 //   MoegcRuntime   executes lowered graphs: the op→kernel table, the reference interpreter, the runtime
-//   CMPI           system library: MPI (MPICH, pkg-config `mpich`), imported only by MoegcDistributed
+//   CMPI           C: MPICH loaded at run time (dlopen of libmpich.so.12, its ABI), imported only by MoegcDistributed
 //   MoegcDistributed the MPI backend: a plan's devices as ranks, its transfers as tagged messages
 //   MoegcONNX      the ONNX front end: decodes a model (protobuf-c), imports it as primitives and weights
 //   MoegcModels    generators of model-graph families (training and evaluation sets for the policy)
@@ -40,7 +40,6 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CMetis", path: "Sources/CMetis", providers: [.apt(["libmetis-dev"])]),
-        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "mpich", providers: [.apt(["libmpich-dev"])]),
         .target(name: "MoegcSupport"),
         .target(name: "MoegcIR", dependencies: ["MoegcSupport"]),
         .target(name: "MoegcPasses", dependencies: ["MoegcIR", "MoegcSupport"]),
@@ -56,6 +55,7 @@ let package = Package(
         .target(name: "MoegcPolicy", dependencies: ["MoegcNN", "MoegcSim", "MoegcIR", "MoegcPasses", "MoegcPlacement", "MoegcKernels", "MoegcSupport", "CMoegcProto", "MoegcProto"]),
         .target(name: "MoegcCompiler", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcPlacement", "MoegcPolicy", "MoegcPlan", "MoegcSupport"]),
         .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcPasses", "MoegcPlan", "MoegcKernels", "MoegcSupport"]),
+        .target(name: "CMPI", path: "Sources/CMPI", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "MoegcDistributed", dependencies: ["CMPI", "MoegcRuntime", "MoegcPlan", "MoegcIR", "MoegcSupport"]),
         .target(name: "MoegcONNX", dependencies: ["MoegcIR", "MoegcRuntime", "MoegcSupport", "CMoegcProto", "MoegcProto"]),
         .target(name: "MoegcModels", dependencies: ["MoegcSupport"]),
@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "MoegcPolicyTests", dependencies: ["MoegcPolicy", "MoegcPlacement", "MoegcPasses", "MoegcCompiler", "MoegcIR", "MoegcNN", "MoegcSim", "MoegcSupport"]),
         .testTarget(name: "MoegcPlacementTests", dependencies: ["MoegcPlacement", "MoegcPasses", "MoegcSim", "MoegcIR", "MoegcCompiler", "MoegcSupport"]),
         .testTarget(name: "MoegcModelsTests", dependencies: ["MoegcModels", "MoegcPasses", "MoegcIR"]),
-        .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver", "MoegcKernels", "MoegcONNX", "MoegcRuntime", "MoegcIR", "MoegcPlan", "MoegcPasses", "MoegcSupport"]),
+        .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver", "MoegcKernels", "MoegcONNX", "MoegcRuntime", "MoegcIR", "MoegcPlan", "MoegcPasses", "MoegcSupport", "CMPI"]),
         .testTarget(name: "MoegcONNXTests", dependencies: ["MoegcONNX", "MoegcRuntime", "MoegcPasses", "MoegcIR", "MoegcPlan", "MoegcSupport"],
                     exclude: ["Conformance", "Fixtures", "BadModels"]),
     ],

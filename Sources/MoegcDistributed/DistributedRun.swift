@@ -102,7 +102,7 @@ public struct DistributedRun: Sendable {
         }
         var events = mine, heard = Set<Int>(), spins = 0
         while heard.count < session.size - 1 {
-            var flag: Int32 = 0, message = MPI_Message(0), from: Int32 = 0, got: Int32 = 0, bytes: Int32 = 0
+            var flag: Int32 = 0, message = Int32(0), from: Int32 = 0, got: Int32 = 0, bytes: Int32 = 0
             try session.check(cmpi_improbe(session.control, -1, &flag, &message, &from, &got, &bytes), "probing for traces")
             guard flag != 0 else {
                 spins += 1
@@ -124,7 +124,7 @@ public struct DistributedRun: Sendable {
             g.values[g.outputs[i].index].producer.map { plan.device[$0.index] / devicesPerRank } ?? 0
         }
         if session.rank != 0 {
-            var pending: [(MPI_Request, TensorWire.Buffer)] = []
+            var pending: [(Int32, TensorWire.Buffer)] = []
             for i in g.outputs.indices where owner(i) == session.rank {
                 let buffer = TensorWire.encode(mine[i]!)
                 guard buffer.count <= Int(Int32.max) else { throw ExecutionError("output %\(g.values[g.outputs[i].index].name) is more than 2 GiB") }
@@ -141,7 +141,7 @@ public struct DistributedRun: Sendable {
         var outputs = mine
         var spins = 0
         while outputs.contains(where: { $0 == nil }) {
-            var flag: Int32 = 0, message = MPI_Message(0), from: Int32 = 0, tag: Int32 = 0, bytes: Int32 = 0
+            var flag: Int32 = 0, message = Int32(0), from: Int32 = 0, tag: Int32 = 0, bytes: Int32 = 0
             try session.check(cmpi_improbe(session.control, -1, &flag, &message, &from, &tag, &bytes), "probing for outputs")
             guard flag != 0 else {
                 spins += 1

@@ -17,7 +17,7 @@ final class Heartbeat: @unchecked Sendable {
     private let lock = NSLock()
     private var stopping = false
     private let done = DispatchSemaphore(value: 0)
-    private var pending: [MPI_Request] = []
+    private var pending: [Int32] = []
     private var describeRank: @Sendable (Int) -> String = { "rank \($0)" }
     private var byte: UnsafeMutablePointer<UInt8>
 
@@ -62,7 +62,7 @@ final class Heartbeat: @unchecked Sendable {
                 }
             }
             while true {
-                var flag: Int32 = 0, message = MPI_Message(0), from: Int32 = 0, tag: Int32 = 0, bytes: Int32 = 0
+                var flag: Int32 = 0, message = Int32(0), from: Int32 = 0, tag: Int32 = 0, bytes: Int32 = 0
                 let rc = cmpi_improbe(session.beats, -1, &flag, &message, &from, &tag, &bytes)
                 if rc != cmpi_success() { MPISession.stop("error: rank \(session.rank): probing for heartbeats failed: \(MPISession.describe(rc))") }
                 guard flag != 0 else { break }
@@ -95,7 +95,7 @@ final class Heartbeat: @unchecked Sendable {
         var scratch = [UInt8](repeating: 0, count: 16)
         var quiet = 0
         while quiet < 5 {
-            var flag: Int32 = 0, message = MPI_Message(0), from: Int32 = 0, tag: Int32 = 0, bytes: Int32 = 0
+            var flag: Int32 = 0, message = Int32(0), from: Int32 = 0, tag: Int32 = 0, bytes: Int32 = 0
             guard cmpi_improbe(session.beats, -1, &flag, &message, &from, &tag, &bytes) == cmpi_success() else { return }
             if flag != 0 {
                 if Int(bytes) > scratch.count { scratch = [UInt8](repeating: 0, count: Int(bytes)) }

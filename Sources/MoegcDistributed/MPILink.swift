@@ -16,7 +16,7 @@ final class MPILink: RemoteLink, @unchecked Sendable {
     let producerRank: [Int]
     let valueNames: [String]
     private let lock = NSLock()
-    private var sends: [(request: MPI_Request, buffer: TensorWire.Buffer, to: Int, value: Int)] = []
+    private var sends: [(request: Int32, buffer: TensorWire.Buffer, to: Int, value: Int)] = []
     private var receiving = false
     private var inbox: RemoteInbox?
     private let receiverDone = DispatchSemaphore(value: 0)
@@ -77,7 +77,7 @@ final class MPILink: RemoteLink, @unchecked Sendable {
     private func receive(_ inbox: RemoteInbox) {
         var idle = 0
         while lock.withLock({ receiving }) {
-            var flag: Int32 = 0, message = MPI_Message(0), from: Int32 = 0, tag: Int32 = 0, bytes: Int32 = 0
+            var flag: Int32 = 0, message = Int32(0), from: Int32 = 0, tag: Int32 = 0, bytes: Int32 = 0
             let rc = cmpi_improbe(session.values, -1, &flag, &message, &from, &tag, &bytes)
             guard rc == cmpi_success() else {
                 MPISession.stop("error: rank \(session.rank): probing for values failed: \(MPISession.describe(rc))")

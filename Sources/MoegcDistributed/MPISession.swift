@@ -14,9 +14,9 @@ import MoegcRuntime
 public final class MPISession: @unchecked Sendable {
     public let rank: Int
     public let size: Int
-    let values: MPI_Comm
-    let beats: MPI_Comm
-    let control: MPI_Comm
+    let values: Int32
+    let beats: Int32
+    let control: Int32
     /// The largest tag (MPI_TAG_UB): a plan's value indices must fit below it.
     public let tagLimit: Int
     private(set) var heartbeat: Heartbeat?
@@ -25,6 +25,11 @@ public final class MPISession: @unchecked Sendable {
     /// Initialises MPI. Call once per process; `rankTimeout` is how long a silent peer may stay
     /// silent before this process reports it and exits.
     public static func start(rankTimeout: Double) throws(ExecutionError) -> MPISession {
+        var message = [CChar](repeating: 0, count: 1024)
+        guard cmpi_load(&message, Int32(message.count)) == 0 else {
+            let why = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw ExecutionError("MPI is not available: the MPI backend loads MPICH's libmpich.so.12 (Debian's mpich package; `make deps` installs it): \(why)")
+        }
         var provided: Int32 = 0
         let rc = cmpi_init_multiple(&provided)
         guard rc == cmpi_success() else { throw ExecutionError("MPI_Init_thread failed: \(MPISession.describe(rc))") }
@@ -34,12 +39,12 @@ public final class MPISession: @unchecked Sendable {
             throw ExecutionError("this MPI provides thread level \(provided), and the MPI backend needs MPI_THREAD_MULTIPLE (\(cmpi_thread_multiple())); MPICH provides it")
         }
         var r: Int32 = 0, n: Int32 = 0
-        MPI_Comm_rank(world, &r)
-        MPI_Comm_size(world, &n)
-        var comms: [MPI_Comm] = []
+        _ = cmpi_comm_rank(world, &r)
+        _ = cmpi_comm_size(world, &n)
+        var comms: [Int32] = []
         for _ in 0..<3 {
             var c = world
-            let rc = MPI_Comm_dup(world, &c)
+            let rc = cmpi_comm_dup(world, &c)
             guard rc == cmpi_success() else { throw ExecutionError("MPI_Comm_dup failed: \(MPISession.describe(rc))") }
             _ = cmpi_errors_return(c)
             comms.append(c)
@@ -52,7 +57,7 @@ public final class MPISession: @unchecked Sendable {
         return session
     }
 
-    private init(rank: Int, size: Int, values: MPI_Comm, beats: MPI_Comm, control: MPI_Comm, tagLimit: Int) {
+    private init(rank: Int, size: Int, values: Int32, beats: Int32, control: Int32, tagLimit: Int) {
         self.rank = rank
         self.size = size
         self.values = values
@@ -66,10 +71,9 @@ public final class MPISession: @unchecked Sendable {
 
     /// MPI's own words for an error code.
     static func describe(_ code: Int32) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(MPI_MAX_ERROR_STRING) + 1)
-        var length: Int32 = 0
-        guard MPI_Error_string(code, &buffer, &length) == cmpi_success() else { return "MPI error \(code)" }
-        return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var buffer = [CChar](repeating: 0, count: 1024)
+        let length = cmpi_error_string(code, &buffer, Int32(buffer.count))
+        return String(decoding: buffer.prefix(Int(max(0, length))).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     func check(_ rc: Int32, _ what: @autoclosure () -> String) throws(ExecutionError) {
@@ -77,7 +81,7 @@ public final class MPISession: @unchecked Sendable {
     }
 
     /// Polls a request to completion.
-    func wait(_ request: inout MPI_Request, _ what: @autoclosure () -> String) throws(ExecutionError) {
+    func wait(_ request: inout Int32, _ what: @autoclosure () -> String) throws(ExecutionError) {
         var done: Int32 = 0, spins = 0
         while true {
             try check(cmpi_test(&request, &done), what())
@@ -139,14 +143,14 @@ public final class MPISession: @unchecked Sendable {
         } catch {
             MPISession.stop("error: rank \(rank): \(error.message)")
         }
-        MPI_Finalize()
+        _ = cmpi_finalize()
     }
 
     /// Ends every rank at once after an error on this one (MPI_Abort: the launcher stops the rest).
     public func abort(_ message: String) -> Never {
         FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
         fflush(nil)
-        MPI_Abort(cmpi_world(), 1)
+        _ = cmpi_abort(cmpi_world(), 1)
         exit(1)
     }
 

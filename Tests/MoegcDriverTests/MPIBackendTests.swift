@@ -1,4 +1,5 @@
 import Foundation
+import CMPI
 import MoegcIR
 import MoegcPasses
 import MoegcPlan
@@ -246,3 +247,32 @@ struct MPIBackendTests {
         }
     }
 }
+
+/// The MPICH ABI constants CMPI compiles in (it loads libmpich.so.12 at run time and includes no
+/// MPI header) are the installed mpi.h's, and so is the layout of MPI_Status it reads.
+@Suite(.enabled(if: mpiHeader != nil, "MPICH's mpi.h is missing (make deps installs libmpich-dev)"))
+struct MPIABITests {
+    @Test func constantsAreTheInstalledHeaders() throws {
+        let header = try String(contentsOfFile: mpiHeader!, encoding: .utf8)
+        var defines: [String: String] = [:]
+        for line in header.split(separator: "\n") where line.hasPrefix("#define ") {
+            let parts = line.dropFirst(8).split(maxSplits: 1, whereSeparator: { $0 == " " || $0 == "\t" })
+            if parts.count == 2 { defines[String(parts[0])] = String(parts[1].split(separator: "/*")[0]) }
+        }
+        let constants = String(cString: cmpi_abi_constants()).split(separator: "\n")
+        #expect(constants.count == 13)
+        for entry in constants {
+            let (name, value) = (String(entry.split(separator: "=")[0]), String(entry.split(separator: "=")[1]))
+            let expression = try #require(defines[name], "mpi.h defines no \(name)")
+            // The value is the expression's last literal: ((MPI_Comm)0x44000000), (-2), 3.
+            let literal = expression.split(whereSeparator: { !($0.isHexDigit || $0 == "x" || $0 == "-") }).last.map(String.init)
+            #expect(literal == value, "\(name): mpi.h says \(expression), CMPI assumes \(value)")
+        }
+        let status = "typedef struct MPI_Status {\n    int count_lo;\n    int count_hi_and_cancelled;\n    int MPI_SOURCE;\n    int MPI_TAG;\n    int MPI_ERROR;\n} MPI_Status;"
+        #expect(header.contains(status))
+        #expect(header.contains("typedef int MPI_Comm;") && header.contains("typedef int MPI_Request;") && header.contains("typedef int MPI_Message;"))
+    }
+}
+
+let mpiHeader: String? = ["/usr/include/x86_64-linux-gnu/mpich/mpi.h", "/usr/include/aarch64-linux-gnu/mpich/mpi.h", "/usr/include/mpich/mpi.h"]
+    .first { FileManager.default.fileExists(atPath: $0) }
