@@ -23,9 +23,9 @@ struct RunCommand: ParsableCommand {
         (or devices r·K ..< (r+1)·K with --devices-per-rank K, as threads), makes only its devices' \
         weights, and sends each value another rank reads as one tagged MPI message the moment it \
         exists. Rank 0 prints what a one-process run prints (outputs, step time, peak memory) and \
-        writes --outputs and --trace (every rank's events, one track per device). A launch whose rank count does not match the plan is an error on every rank; \
-        a rank not heard from for --rank-timeout seconds (killed, crashed, hung) makes the others \
-        exit with an error naming it.
+        writes --outputs and --trace (every rank's events, one track per device). A launch whose \
+        rank count does not match the plan is an error on every rank; a rank not heard from for \
+        --rank-timeout seconds (killed, crashed, hung) makes the others exit with an error naming it.
 
         A model graph needs `--reference`: it is lowered and run by the single-threaded reference \
         interpreter, the oracle every other executor is checked against. Inputs come from a JSON file (`{"tokens": [[…]], …}`, or \
