@@ -3,7 +3,7 @@
 
 SWIFT      ?= swift
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PKGS   := libopenblas-dev libprotobuf-c-dev protobuf-c-compiler libmetis-dev pkg-config
+APT_PKGS   := libopenblas-dev libprotobuf-c-dev protobuf-c-compiler libmetis-dev libmpich-dev mpich pkg-config
 MOEGC      := .build/release/moegc
 
 # OpenBLAS picks its slow generic kernel on CPUs it does not recognise unless OPENBLAS_CORETYPE is

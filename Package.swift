@@ -15,6 +15,8 @@
 //   MoegcProto     the Swift side of the protobuf-c formats (C arena, copies, f32 encoding), shared
 //   MoegcPlan      the compiled plan (built from a placement): what the runtime executes, and its file format
 //   MoegcRuntime   executes lowered graphs: the op→kernel table, the reference interpreter, the runtime
+//   CMPI           C: MPICH loaded at run time (dlopen of libmpich.so.12, its ABI), imported only by MoegcDistributed
+//   MoegcDistributed the MPI backend: a plan's devices as ranks, its transfers as tagged messages
 //   MoegcONNX      the ONNX front end: decodes a model (protobuf-c), imports it as primitives and weights
 //   MoegcModels    generators of model-graph families (training and evaluation sets for the policy)
 //   MoegcNN        tensors, reverse-mode autodiff, layers, Adam, on MoegcKernels' kernels (knows nothing of graphs)
@@ -53,10 +55,12 @@ let package = Package(
         .target(name: "MoegcPolicy", dependencies: ["MoegcNN", "MoegcSim", "MoegcIR", "MoegcPasses", "MoegcPlacement", "MoegcKernels", "MoegcSupport", "CMoegcProto", "MoegcProto"]),
         .target(name: "MoegcCompiler", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcPlacement", "MoegcPolicy", "MoegcPlan", "MoegcSupport"]),
         .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcPasses", "MoegcPlan", "MoegcKernels", "MoegcSupport"]),
+        .target(name: "CMPI", path: "Sources/CMPI", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "MoegcDistributed", dependencies: ["CMPI", "MoegcRuntime", "MoegcPlan", "MoegcIR", "MoegcSupport"]),
         .target(name: "MoegcONNX", dependencies: ["MoegcIR", "MoegcRuntime", "MoegcSupport", "CMoegcProto", "MoegcProto"]),
         .target(name: "MoegcModels", dependencies: ["MoegcSupport"]),
         .target(name: "MoegcBench", dependencies: ["MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcPolicy", "MoegcCompiler", "MoegcSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .target(name: "MoegcDriver", dependencies: ["MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcModels", "MoegcONNX", "MoegcPolicy", "MoegcCompiler", "MoegcBench", "MoegcSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "MoegcDriver", dependencies: ["MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcDistributed", "MoegcModels", "MoegcONNX", "MoegcPolicy", "MoegcCompiler", "MoegcBench", "MoegcSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "moegc", dependencies: ["MoegcDriver", "MoegcKernels", "MoegcSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "moegc-fuzz", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcONNX", "MoegcPolicy", "MoegcSupport"],
                           path: "Sources/Fuzz"),
@@ -70,7 +74,7 @@ let package = Package(
         .testTarget(name: "MoegcPolicyTests", dependencies: ["MoegcPolicy", "MoegcPlacement", "MoegcPasses", "MoegcCompiler", "MoegcIR", "MoegcNN", "MoegcSim", "MoegcSupport"]),
         .testTarget(name: "MoegcPlacementTests", dependencies: ["MoegcPlacement", "MoegcPasses", "MoegcSim", "MoegcIR", "MoegcCompiler", "MoegcSupport"]),
         .testTarget(name: "MoegcModelsTests", dependencies: ["MoegcModels", "MoegcPasses", "MoegcIR"]),
-        .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver", "MoegcKernels", "MoegcONNX", "MoegcRuntime", "MoegcIR"]),
+        .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver", "MoegcKernels", "MoegcONNX", "MoegcRuntime", "MoegcIR", "MoegcPlan", "MoegcPasses", "MoegcSupport", "CMPI"]),
         .testTarget(name: "MoegcONNXTests", dependencies: ["MoegcONNX", "MoegcRuntime", "MoegcPasses", "MoegcIR", "MoegcPlan", "MoegcSupport"],
                     exclude: ["Conformance", "Fixtures", "BadModels"]),
     ],

@@ -27,10 +27,8 @@ extension RunCommand {
             throw ExitCode(1)
         }
         let values = try readInputs(source: graph, graph: graph, seed: plan.seed)
-        let cluster = try? Cluster.parse(plan.clusterText, path: "plan cluster")
-        let deviceNames = (0..<plan.execution.deviceCount).map { cluster?.devices[$0].name ?? "device\($0)" }
-        var text = "\(graph.name): plan of \(plan.source) placed by \(plan.placer) on \(cluster?.name ?? "?") (\(plan.execution.deviceCount) devices), "
-            + "\(plan.training ? "training" : "evaluation") mode, seed \(plan.seed)\n"
+        let deviceNames = RunCommand.deviceNames(plan)
+        var text = RunCommand.planHeader(plan)
         var outputs: [HostTensor]
         do {
             if checkInputs { try InputCheck.requireFinite(values, for: graph) }
@@ -46,14 +44,8 @@ extension RunCommand {
                     last = step
                 }
                 outputs = last!.outputs
-                let measured = Statistics.median(times)
                 text += "executor: runtime, \(runtime.threads) thread\(runtime.threads == 1 ? "" : "s")\n"
-                text += "step time: measured \(Quantity.seconds(measured)) (median of \(steps)), simulated \(Quantity.seconds(plan.simulatedStepSeconds))"
-                    + (plan.simulatedStepSeconds > 0 ? " (measured / simulated \(Quantity.fixed(measured / plan.simulatedStepSeconds, 2)))" : "") + "\n"
-                text += "peak memory:" + (0..<plan.execution.deviceCount).map { d in
-                    " \(deviceNames[d]) \(Quantity.bytes(Double(last!.peakBytes[d])))"
-                        + (d < plan.peakMemory.count ? " (planned \(Quantity.bytes(Double(plan.peakMemory[d]))))" : "")
-                }.joined(separator: ",") + "\n"
+                text += RunCommand.measurements(plan, seconds: times, peakBytes: last!.peakBytes)
                 if let trace {
                     do { try FileIO.writeAtomically(trace, text: RuntimeTrace.json(last!.trace, devices: deviceNames)) } catch {
                         Output.err(error.description)
@@ -65,6 +57,38 @@ extension RunCommand {
             Output.err("\(input.graph): \(e)")
             throw ExitCode(1)
         }
+        try printOutputs(text, graph: graph, outputs)
+    }
+
+    /// The first line of a plan run's report: the plan, its placer and cluster, mode and seed.
+    static func planHeader(_ plan: CompiledPlan) -> String {
+        let cluster = try? Cluster.parse(plan.clusterText, path: "plan cluster")
+        return "\(plan.graph.name): plan of \(plan.source) placed by \(plan.placer) on \(cluster?.name ?? "?") (\(plan.execution.deviceCount) devices), "
+            + "\(plan.training ? "training" : "evaluation") mode, seed \(plan.seed)\n"
+    }
+
+    /// The plan's device names (its cluster's, or device0, device1, …).
+    static func deviceNames(_ plan: CompiledPlan) -> [String] {
+        let cluster = try? Cluster.parse(plan.clusterText, path: "plan cluster")
+        return (0..<plan.execution.deviceCount).map { cluster?.devices[$0].name ?? "device\($0)" }
+    }
+
+    /// The measured step time beside the simulated one, and each device's peak beside the planned.
+    static func measurements(_ plan: CompiledPlan, seconds times: [Double], peakBytes: [Int]) -> String {
+        let deviceNames = deviceNames(plan)
+        let measured = Statistics.median(times)
+        var text = "step time: measured \(Quantity.seconds(measured)) (median of \(times.count)), simulated \(Quantity.seconds(plan.simulatedStepSeconds))"
+            + (plan.simulatedStepSeconds > 0 ? " (measured / simulated \(Quantity.fixed(measured / plan.simulatedStepSeconds, 2)))" : "") + "\n"
+        text += "peak memory:" + (0..<plan.execution.deviceCount).map { d in
+            " \(deviceNames[d]) \(Quantity.bytes(Double(peakBytes[d])))"
+                + (d < plan.peakMemory.count ? " (planned \(Quantity.bytes(Double(plan.peakMemory[d]))))" : "")
+        }.joined(separator: ",") + "\n"
+        return text
+    }
+
+    /// Prints the report with every output's summary, and writes --outputs.
+    func printOutputs(_ report: String, graph: Graph, _ outputs: [HostTensor]) throws {
+        var text = report
         let width = graph.outputs.map { graph[$0].name.count }.max().map { $0 + 3 } ?? 8
         text += "outputs\n"
         for (v, t) in zip(graph.outputs, outputs) {

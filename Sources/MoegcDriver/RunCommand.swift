@@ -19,6 +19,14 @@ struct RunCommand: ParsableCommand {
         as a Chrome trace in the simulator's form. The plan's seed and mode apply. `--reference` runs \
         the plan's graph on the reference interpreter instead.
 
+        `--backend mpi`, under `mpiexec -n R`, runs the plan across R processes: rank r runs device r \
+        (or devices r·K ..< (r+1)·K with --devices-per-rank K, as threads), makes only its devices' \
+        weights, and sends each value another rank reads as one tagged MPI message the moment it \
+        exists. Rank 0 prints what a one-process run prints (outputs, step time, peak memory) and \
+        writes --outputs and --trace (every rank's events, one track per device). A launch whose \
+        rank count does not match the plan is an error on every rank; a rank not heard from for \
+        --rank-timeout seconds (killed, crashed, hung) makes the others exit with an error naming it.
+
         A model graph needs `--reference`: it is lowered and run by the single-threaded reference \
         interpreter, the oracle every other executor is checked against. Inputs come from a JSON file (`{"tokens": [[…]], …}`, or \
         `{"name": {"shape": […], "data": […]}}`) or are drawn from the seed: token ids below the \
@@ -58,11 +66,30 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write a plan run's real timeline as a Chrome trace.", valueName: "file.json"))
     var trace: String?
 
+    @Option(help: ArgumentHelp("Where a plan runs: 'threads' (this process) or 'mpi' (one rank per device, under mpiexec).", valueName: "backend"))
+    var backend = "threads"
+
+    @Option(parsing: .unconditional, help: "With --backend mpi: devices each rank runs, as threads (consecutive devices; default 1).")
+    var devicesPerRank: Int?
+
+    @Option(parsing: .unconditional, help: "With --backend mpi: seconds a silent rank is waited for before the others report it and exit (default 5).")
+    var rankTimeout: Double?
+
     @OptionGroup var mode: ModeOptions
 
     func validate() throws {
         if !(1...1_000_000).contains(steps) { throw ValidationError("--steps must be in 1...1000000, got \(steps)") }
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be in 1...1024, got \(threads)") }
+        guard backend == "threads" || backend == "mpi" else { throw ValidationError("--backend must be 'threads' or 'mpi', got '\(backend)'") }
+        if backend != "mpi" && (devicesPerRank != nil || rankTimeout != nil) {
+            throw ValidationError("--devices-per-rank and --rank-timeout apply to --backend mpi")
+        }
+        if let devicesPerRank, !(1...1024).contains(devicesPerRank) { throw ValidationError("--devices-per-rank must be in 1...1024, got \(devicesPerRank)") }
+        if let rankTimeout, !(rankTimeout >= 0.5 && rankTimeout <= 3600) { throw ValidationError("--rank-timeout must be in 0.5...3600 seconds, got \(rankTimeout)") }
+        if backend == "mpi" && inputs == "-" {
+            throw ValidationError("--inputs - reads standard input, which mpiexec gives rank 0 alone; with --backend mpi give a file every rank can read")
+        }
+        if backend == "mpi" && reference { throw ValidationError("--reference runs the reference interpreter in one process; --backend mpi runs a plan's devices as ranks") }
     }
 
     func run() throws {
@@ -77,7 +104,13 @@ struct RunCommand: ParsableCommand {
             Output.err("\(input.graph): error: the file is empty: expected a compiled plan (`moegc compile MODEL.graph -o model.plan`) or, with --reference, a model graph")
             throw ExitCode(1)
         }
-        if PlanFile.magic.starts(with: head) || head.starts(with: Array("MOEGC".utf8)) { return try runPlan() }
+        if PlanFile.magic.starts(with: head) || head.starts(with: Array("MOEGC".utf8)) {
+            return backend == "mpi" ? try runPlanOnRanks() : try runPlan()
+        }
+        if backend == "mpi" {
+            Output.err("\(input.graph): error: --backend mpi runs a compiled plan (`moegc compile \(input.graph) -o model.plan`)")
+            throw ExitCode(1)
+        }
         guard reference else {
             Output.err("\(input.graph): error: a model graph runs on the reference interpreter: add --reference (or compile it to a plan with `moegc compile \(input.graph) -o model.plan`)")
             throw ExitCode(1)

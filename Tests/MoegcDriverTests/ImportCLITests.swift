@@ -17,7 +17,8 @@ struct ImportCLITests {
         let named = try graph.inputs.enumerated().map { (i, v) in
             (graph[v].name, try ONNXImporter.loadTensor(path: "\(fixtures)/\(fixture)/\(set)/input_\(i).pb"))
         }
-        let path = temp("\(fixture)-\(set)-inputs.json")
+        // One file per call: tests running at once on the same fixture must not delete each other's.
+        let path = temp("\(fixture)-\(set)-\(UUID().uuidString)-inputs.json")
         try TensorJSON.write(named).write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

@@ -28,8 +28,11 @@ public struct ReferenceInterpreter: Sendable {
 
     /// Checks that `graph` can run here: every op is a primitive with a kernel, every type f32/i32,
     /// and (unless `checkMemory` is false: the runtime checks its own plan) the run fits the memory
-    /// limits (`RunMemory`).
-    public init(graph: Graph, seed: UInt64, weights: [String: HostTensor] = [:], checkMemory: Bool = true) throws(ExecutionError) {
+    /// limits (`RunMemory`). `materialising` (the `param` node indices to make; nil: all) is for a
+    /// runtime that serves some devices of a plan, and holds only theirs; this interpreter cannot
+    /// then run the graph itself.
+    public init(graph: Graph, seed: UInt64, weights: [String: HostTensor] = [:], checkMemory: Bool = true,
+                materialising: Set<Int>? = nil) throws(ExecutionError) {
         for node in graph.nodes where node.op.schema.level != .primitive {
             let name = graph.values[node.results[0].index].name
             throw ExecutionError(node.op.schema.level == .layer
@@ -55,7 +58,7 @@ public struct ReferenceInterpreter: Sendable {
         self.graph = graph
         let initialiser = NodeExecutor(seed: seed)
         var materialised: [Int: HostTensor] = [:]
-        for (i, node) in graph.nodes.enumerated() where node.op.schema.isWeight {
+        for (i, node) in graph.nodes.enumerated() where node.op.schema.isWeight && materialising?.contains(i) != false {
             let name = graph.values[node.results[0].index].name
             if let w = weights[name] {
                 materialised[i] = w

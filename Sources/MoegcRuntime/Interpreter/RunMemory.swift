@@ -36,17 +36,18 @@ public enum RunMemory {
 
     /// Bytes of the weights (`param` results) and of their packed copies (each matmul weight
     /// K · ⌈N/16⌉·16 floats per batch, plain and transposed uses counted apart), overflow-checked.
-    static func weightBytes(_ graph: Graph, _ sizes: [Int]) -> (weights: Int?, packed: Int?) {
+    /// `only` (the `param` node indices a process makes; nil: all) counts those and their packings.
+    static func weightBytes(_ graph: Graph, _ sizes: [Int], only: Set<Int>? = nil) -> (weights: Int?, packed: Int?) {
         var weights: Int? = 0
-        for node in graph.nodes where node.op == .param {
+        for (i, node) in graph.nodes.enumerated() where node.op == .param && only?.contains(i) != false {
             weights = weights.flatMap { Sizes.sum($0, sizes[node.results[0].index]) }
         }
         var packed: Int? = 0
         var seen = Set<[Int]>()
         for node in graph.nodes where node.op == .matmul && node.operands.count == 2 {
             let b = node.operands[1].index
-            guard let p = graph.values[b].producer, graph.nodes[p.index].op == .param, let t = graph.values[b].type,
-                  t.rank >= 2 else { continue }
+            guard let p = graph.values[b].producer, graph.nodes[p.index].op == .param, only?.contains(p.index) != false,
+                  let t = graph.values[b].type, t.rank >= 2 else { continue }
             let transposed = node.attributes["transpose_b"]?.boolValue ?? false
             guard seen.insert([b, transposed ? 1 : 0]).inserted else { continue }
             let (r, c) = (t.shape[t.rank - 2], t.shape[t.rank - 1])
@@ -105,23 +106,31 @@ public enum RunMemory {
 
     /// Checks a runtime step of `plan`: as the interpreter, with every device's live values (each
     /// holds its own copies of what it reads) and every copy in flight between devices at once.
-    public static func checkRuntime(_ plan: ExecutionPlan, limits: ResourceLimits = .current) throws(ExecutionError) {
+    /// With `devices` (a process serving only those, the MPI backend's rank): their weights
+    /// (`weights`, the `param` nodes it makes), their live values, and the copies they send or
+    /// receive.
+    public static func checkRuntime(_ plan: ExecutionPlan, devices: [Int]? = nil, weights only: Set<Int>? = nil,
+                                    limits: ResourceLimits = .current) throws(ExecutionError) {
         let graph = plan.graph
+        let local = devices.map(Set.init) ?? Set(0..<plan.deviceCount)
         let sizes = try checkValues(graph, limits)
-        let (weights, packed) = weightBytes(graph, sizes)
+        let (weights, packed) = weightBytes(graph, sizes, only: only)
         var live: Int? = 0
-        for d in 0..<plan.deviceCount where live != nil {
+        for d in local.sorted() where live != nil {
             live = livePeak(graph, sizes, order: plan.order[d]).flatMap { p in live.flatMap { Sizes.sum($0, p) } }
         }
         // Copies in flight: one per (value, other device that reads it).
         var copies = Set<[Int]>()
         for (j, node) in graph.nodes.enumerated() {
             for v in node.operands {
-                if let p = graph.values[v.index].producer, plan.device[p.index] != plan.device[j] { copies.insert([v.index, plan.device[j]]) }
+                if let p = graph.values[v.index].producer, plan.device[p.index] != plan.device[j],
+                   local.contains(plan.device[p.index]) || local.contains(plan.device[j]) { copies.insert([v.index, plan.device[j]]) }
             }
         }
         for c in copies where live != nil { live = live.flatMap { Sizes.sum($0, sizes[c[0]]) } }
-        try checkRun("running plan of '\(graph.name)' on \(plan.deviceCount) device\(plan.deviceCount == 1 ? "" : "s")", weights, packed, live, limits)
+        let which = local.count == plan.deviceCount ? ""
+            : " (device\(local.count == 1 ? "" : "s") \(local.sorted().map(String.init).joined(separator: ", ")) here)"
+        try checkRun("running plan of '\(graph.name)' on \(plan.deviceCount) device\(plan.deviceCount == 1 ? "" : "s")\(which)", weights, packed, live, limits)
     }
 
     private static func checkRun(_ what: String, _ weights: Int?, _ packed: Int?, _ live: Int?, _ limits: ResourceLimits) throws(ExecutionError) {

@@ -17,10 +17,10 @@ final class WorkerState: @unchecked Sendable {
     /// Checks of the mailbox before a worker sleeps (~20–50 µs).
     static let spinLimit = 20_000
 
-    init(runtime: Runtime, devices: [Int], inputs: [HostTensor], shared: SharedRun, start: ContinuousClock.Instant, trace: Bool) {
+    init(runtime: Runtime, devices: [Int], index: Int, inputs: [HostTensor], shared: SharedRun, start: ContinuousClock.Instant, trace: Bool) {
         self.runtime = runtime
         self.devices = devices
-        self.index = devices[0] % shared.threads
+        self.index = index
         self.shared = shared
         self.inputs = inputs
         self.start = start
@@ -139,11 +139,19 @@ final class WorkerState: @unchecked Sendable {
         let graph = runtime.plan.graph
         for (r, t) in zip(node.results, results) {
             if states[d]!.uses[r.index] != nil { states[d]!.store(r.index, t) }
+            var away: [Int] = []
             for other in runtime.program.remoteDevices[r.index] {
+                guard shared.threadOf[other] >= 0 else { away.append(other); continue }
                 let s0 = tracing ? now() : 0
                 let copy = t.copied()
                 if tracing { events.append(TraceEvent(device: d, name: "%" + graph.values[r.index].name, start: s0, end: now(), destination: other)) }
                 shared.post(copy, value: r.index, to: other)
+            }
+            // Devices of other processes: one message per value, sent as soon as it exists.
+            if !away.isEmpty, let remote = shared.remote {
+                let s0 = tracing ? now() : 0
+                remote.send(t, value: r.index, to: away)
+                if tracing { events.append(TraceEvent(device: d, name: "%" + graph.values[r.index].name, start: s0, end: now(), destination: away[0])) }
             }
         }
         for v in node.operands where !chained.contains(v.index) { states[d]!.used(v.index) }
