@@ -58,15 +58,14 @@ extension RunCommand {
         session.finish()
         guard let report else { return }
         let k = run.devicesPerRank, t = run.runtime.threads
-        var text = RunCommand.planHeader(plan)
-        text += "executor: MPI, \(session.size) rank\(session.size == 1 ? "" : "s") of \(k) device\(k == 1 ? "" : "s") on \(t) thread\(t == 1 ? "" : "s")\n"
-        text += RunCommand.measurements(plan, seconds: report.seconds, peakBytes: report.peakBytes)
+        let summary = RunCommand.summary(plan, executor: "MPI, \(session.size) rank\(session.size == 1 ? "" : "s") of \(k) device\(k == 1 ? "" : "s") on \(t) thread\(t == 1 ? "" : "s")",
+                                         stepSeconds: report.seconds, peakBytes: report.peakBytes, outputs: report.outputs)
         if let trace {
             do { try FileIO.writeAtomically(trace, text: RuntimeTrace.json(report.trace, devices: names)) } catch {
                 Output.err(error.description)
                 throw ExitCode(1)
             }
         }
-        try printOutputs(text, graph: plan.graph, report.outputs)
+        try self.report(summary, graph: plan.graph, report.outputs)
     }
 }

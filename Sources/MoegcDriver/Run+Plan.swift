@@ -28,13 +28,13 @@ extension RunCommand {
         }
         let values = try readInputs(source: graph, graph: graph, seed: plan.seed)
         let deviceNames = RunCommand.deviceNames(plan)
-        var text = RunCommand.planHeader(plan)
+        let summary: RunSummary
         var outputs: [HostTensor]
         do {
             if checkInputs { try InputCheck.requireFinite(values, for: graph) }
             if reference {
                 outputs = try ReferenceInterpreter(graph: graph, seed: plan.seed, weights: weights).run(values).outputs
-                text += "executor: reference interpreter\n"
+                summary = RunCommand.summary(plan, executor: "reference interpreter", stepSeconds: [], peakBytes: [], outputs: outputs)
             } else {
                 let runtime = try Runtime(plan: plan.execution, seed: plan.seed, threads: threads, weights: weights)
                 var times: [Double] = [], last: Runtime.Step? = nil
@@ -44,8 +44,8 @@ extension RunCommand {
                     last = step
                 }
                 outputs = last!.outputs
-                text += "executor: runtime, \(runtime.threads) thread\(runtime.threads == 1 ? "" : "s")\n"
-                text += RunCommand.measurements(plan, seconds: times, peakBytes: last!.peakBytes)
+                summary = RunCommand.summary(plan, executor: "runtime, \(runtime.threads) thread\(runtime.threads == 1 ? "" : "s")",
+                                             stepSeconds: times, peakBytes: last!.peakBytes, outputs: outputs)
                 if let trace {
                     do { try FileIO.writeAtomically(trace, text: RuntimeTrace.json(last!.trace, devices: deviceNames)) } catch {
                         Output.err(error.description)
@@ -57,14 +57,7 @@ extension RunCommand {
             Output.err("\(input.graph): \(e)")
             throw ExitCode(1)
         }
-        try printOutputs(text, graph: graph, outputs)
-    }
-
-    /// The first line of a plan run's report: the plan, its placer and cluster, mode and seed.
-    static func planHeader(_ plan: CompiledPlan) -> String {
-        let cluster = try? Cluster.parse(plan.clusterText, path: "plan cluster")
-        return "\(plan.graph.name): plan of \(plan.source) placed by \(plan.placer) on \(cluster?.name ?? "?") (\(plan.execution.deviceCount) devices), "
-            + "\(plan.training ? "training" : "evaluation") mode, seed \(plan.seed)\n"
+        try report(summary, graph: graph, outputs)
     }
 
     /// The plan's device names (its cluster's, or device0, device1, …).
@@ -73,28 +66,15 @@ extension RunCommand {
         return (0..<plan.execution.deviceCount).map { cluster?.devices[$0].name ?? "device\($0)" }
     }
 
-    /// The measured step time beside the simulated one, and each device's peak beside the planned.
-    static func measurements(_ plan: CompiledPlan, seconds times: [Double], peakBytes: [Int]) -> String {
-        let deviceNames = deviceNames(plan)
-        let measured = Statistics.median(times)
-        var text = "step time: measured \(Quantity.seconds(measured)) (median of \(times.count)), simulated \(Quantity.seconds(plan.simulatedStepSeconds))"
-            + (plan.simulatedStepSeconds > 0 ? " (measured / simulated \(Quantity.fixed(measured / plan.simulatedStepSeconds, 2)))" : "") + "\n"
-        text += "peak memory:" + (0..<plan.execution.deviceCount).map { d in
-            " \(deviceNames[d]) \(Quantity.bytes(Double(peakBytes[d])))"
-                + (d < plan.peakMemory.count ? " (planned \(Quantity.bytes(Double(plan.peakMemory[d]))))" : "")
-        }.joined(separator: ",") + "\n"
-        return text
+    /// The report of a plan's run (its cluster named from the plan's text).
+    static func summary(_ plan: CompiledPlan, executor: String, stepSeconds: [Double], peakBytes: [Int], outputs: [HostTensor]) -> RunSummary {
+        RunSummary(plan: plan, clusterName: (try? Cluster.parse(plan.clusterText, path: "plan cluster"))?.name, deviceNames: deviceNames(plan),
+                   executor: executor, stepSeconds: stepSeconds, peakBytes: peakBytes, outputs: outputs)
     }
 
-    /// Prints the report with every output's summary, and writes --outputs.
-    func printOutputs(_ report: String, graph: Graph, _ outputs: [HostTensor]) throws {
-        var text = report
-        let width = graph.outputs.map { graph[$0].name.count }.max().map { $0 + 3 } ?? 8
-        text += "outputs\n"
-        for (v, t) in zip(graph.outputs, outputs) {
-            text += "  " + Quantity.pad("%" + graph[v].name, width) + Quantity.pad(t.type.description, 20) + t.summary + "\n"
-        }
-        Output.out(text)
+    /// Prints the report (text, or with --json its JSON) and writes --outputs.
+    func report(_ summary: RunSummary, graph: Graph, _ outputs: [HostTensor], extra: String = "") throws {
+        Output.out(json ? JSON.encode(summary) : summary.text + extra)
         if let path = self.outputs {
             do { try FileIO.writeAtomically(path, text: TensorJSON.write(zip(graph.outputs, outputs).map { (graph[$0.0].name, $0.1) })) } catch {
                 Output.err(error.description)

@@ -63,6 +63,9 @@ struct RunCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "OS threads for a plan's devices (default: one per device).")
     var threads: Int?
 
+    @Flag(help: "Print the report as JSON (schema \"moegc.run/1\": each step's time, the simulated step, every device's measured and planned peak, every output's summary; the tensors go to --outputs).")
+    var json = false
+
     @Option(help: ArgumentHelp("Write a plan run's real timeline as a Chrome trace.", valueName: "file.json"))
     var trace: String?
 
@@ -144,23 +147,8 @@ struct RunCommand: ParsableCommand {
             Output.err("\(input.graph): \(error)")
             throw ExitCode(1)
         }
-        let modeName = mode.evaluation ? "evaluation" : "training"
-        var text = "\(graph.name): reference interpreter, \(modeName) mode, seed \(mode.seed)\noutputs\n"
-        let width = graph.outputs.map { graph[$0].name.count }.max().map { $0 + 3 } ?? 8
-        for (v, t) in zip(graph.outputs, result.outputs) {
-            text += "  " + Quantity.pad("%" + graph[v].name, width) + Quantity.pad(t.type.description, 20) + t.summary + "\n"
-        }
-        for layer in layers { text += MoEReport.render(layer, result.kept, verbose: verbose) }
-        Output.out(text)
-        if let outputs {
-            let named = zip(graph.outputs, result.outputs).map { (graph[$0.0].name, $0.1) }
-            do {
-                try FileIO.writeAtomically(outputs, text: TensorJSON.write(named))
-            } catch {
-                Output.err(error.description)
-                throw ExitCode(1)
-            }
-        }
+        let summary = RunSummary(graph: graph, training: !mode.evaluation, seed: mode.seed, outputs: result.outputs)
+        try report(summary, graph: graph, result.outputs, extra: layers.map { MoEReport.render($0, result.kept, verbose: verbose) }.joined())
     }
 
     func readInputs(source: Graph, graph: Graph, seed: UInt64? = nil) throws -> [HostTensor] {

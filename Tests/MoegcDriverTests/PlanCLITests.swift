@@ -38,6 +38,21 @@ struct PlanCLITests {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(compiled.stdout.utf8)) as? [String: Any])
         #expect(summary["simulatedStepSeconds"] as? Double == report["stepSeconds"] as? Double)
         #expect(try CLITests.moegc(["inspect", plan, "--json", "--graph"]).status != 0)
+        // run --json: every step's time, the planned and measured peaks, the outputs' summaries
+        // (a NaN or an infinity as a string, as --outputs writes it).
+        let runJSON = try CLITests.moegc(["run", plan, "--steps", "2", "--json"])
+        #expect(runJSON.status == 0, "\(runJSON.stderr)")
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(runJSON.stdout.utf8)) as? [String: Any])
+        #expect(run["schema"] as? String == "moegc.run/1")
+        #expect((run["stepSeconds"] as? [Double])?.count == 2)
+        #expect((run["plan"] as? [String: Any])?["simulatedStepSeconds"] as? Double == report["stepSeconds"] as? Double)
+        let runDevices = try #require(run["devices"] as? [[String: Any]])
+        #expect(runDevices.allSatisfy { ($0["measuredPeakBytes"] as? Int ?? .max) <= ($0["plannedPeakBytes"] as? Int ?? -1) })
+        let names = (run["outputs"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+        #expect(names == ["loss", "l_importance", "l_load"] || names?.isEmpty == false, "\(names ?? [])")
+        let graphJSON = try CLITests.moegc(["run", "graphs/tiny-moe.graph", "--reference", "--json"])
+        let graphRun = try #require(try JSONSerialization.jsonObject(with: Data(graphJSON.stdout.utf8)) as? [String: Any])
+        #expect(graphRun["executor"] as? String == "reference interpreter" && graphRun["plan"] == nil)
         // The placed graph a plan holds is the one `compile --emit placed` prints.
         let placed = try CLITests.moegc(["compile", "graphs/tiny-hmoe.graph", "--cluster", "cpu2", "--placer", "expert-parallel", "--eval", "--emit", "placed"])
         #expect(try CLITests.moegc(["inspect", plan, "--graph"]).stdout == placed.stdout)
