@@ -52,8 +52,11 @@ public enum HeuristicSweep {
         }
         var out = rows.compactMap { $0 }
         guard set == .all, let best = fastest(out) else { return out }
+        // From the best row's own problem: the reserves its placement needed (`place`) come along,
+        // so local search starts from that very placement.
+        let start = best.placed.map { $0.problem.taskCount == problem.taskCount ? $0.problem : problem } ?? problem
         let outcome = Result { () throws(PlacementError) in
-            try problem.place(with: try Placers.make(Placers.localSearch, start: best.placer, seed: seed, budget: budget))
+            try start.place(with: try Placers.make(Placers.localSearch, start: best.placer, seed: seed, budget: budget))
         }
         out.append(Row(placer: Placers.localSearch, label: "\(Placers.localSearch) ← \(best.placer)", outcome: outcome))
         return out

@@ -15,13 +15,16 @@ public struct PlacedProblem: Sendable {
 }
 
 extension PlacementProblem {
+    /// How many times `place` places again after a default reserve ran over.
+    public static let memoryRetries = 6
+
     /// Places the problem with `placer`, makes the decision meet the constraints (`enforce`: pins,
     /// device kinds, co-location), applies the placer's regrouping if it made one, schedules and
     /// simulates the result. `priority` overrides the placer's ordering rule.
     ///
     /// When the simulated peak of a device whose reserve is the default runs over its capacity,
-    /// that reserve grows by the excess and the placer places again (at most twice, and only while
-    /// its decision changes): the default starts from what one task needs, and the step's real
+    /// that reserve grows by the excess and the placer places again (`memoryRetries` times at most,
+    /// and only while its decision changes): the default starts from what one task needs, and the step's real
     /// peak — many values live at once — tells a memory-aware placer how much more to leave free.
     public func place(with placer: any Placer, priority: PriorityRule? = nil) throws(PlacementError) -> PlacedProblem {
         try MemoryCheck.feasibility(self)
@@ -43,7 +46,7 @@ extension PlacementProblem {
                                      merges: taskCount - placed.taskCount, notes: decision.notes, priority: rule)
             } catch {
                 guard case .outOfMemory(let d, _, let bytes, let capacity, let what) = error, what == MemoryCheck.simulatedPeak,
-                      problem.reserveIsDefault[d], attempt < 2, decided.devices != last else { throw error }
+                      problem.reserveIsDefault[d], attempt < Self.memoryRetries, decided.devices != last else { throw error }
                 last = decided.devices
                 problem.reserve[d] += bytes - capacity
             }

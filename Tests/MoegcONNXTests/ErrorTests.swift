@@ -38,6 +38,18 @@ struct ErrorTests {
         #expect(g.type(of: g.inputs[0]).description == "f32[batch, 3]")
     }
 
+    /// What libFuzzer found (Tests/Fuzz/seeds/onnx/constant-of-shape-overflow.onnx, `make fuzz`):
+    /// a ConstantOfShape of [2³¹−1]³ trapped on the element count's overflow; now an error naming the
+    /// node.
+    @Test func constantsOfHugeShapesAreErrorsBeforeAllocating() throws {
+        let bytes = try FileIO.read(repoRoot + "/Tests/Fuzz/seeds/onnx/constant-of-shape-overflow.onnx")
+        #expect {
+            try ONNXImporter.importModel(try ONNXDecoder.decode(bytes, path: "c.onnx"), directory: ".", path: "c.onnx")
+        } throws: { error in
+            "\(error)".contains("node '#0' (ConstantOfShape): the filled tensor of shape [2147483647, 2147483647, 2147483647] has more elements than fit in 64 bits")
+        }
+    }
+
     /// Every prefix of a valid model and every single-byte corruption of it is a model or an error.
     @Test func truncationsAndCorruptionsNeverCrash() throws {
         let bytes = try FileIO.read(repoRoot + "/Tests/MoegcONNXTests/Fixtures/ms_moe/model.onnx")

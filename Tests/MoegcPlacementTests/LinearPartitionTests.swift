@@ -1,3 +1,4 @@
+import MoegcCompiler
 import MoegcIR
 import MoegcPasses
 import MoegcPlacement
@@ -132,5 +133,36 @@ import Testing
             let best = try #require(HeuristicSweep.fastest(rows)?.placed).evaluation.report.makespan
             #expect(best <= linear, "\(problem.graph.name)")
         }
+    }
+
+    /// The profiled-latency graphs of graphs/profiled (models' ops timed on the runtime, written as
+    /// opaque ops with their weights and colocate groups, on memory-tight clusters; make.py there
+    /// regenerates them): the sweep places each within memory, its best is never slower than the
+    /// linear partition, local search ends no slower than its start, and every colocate group (the
+    /// readers of one weight) shares a device.
+    @Test(arguments: ["transformer-xl-100", "gnmt-100", "switch-100"])
+    func profiledGraphsPlaceWithinMemoryAndNeverTrailTheLinearPartition(_ name: String) throws {
+        let dir = Fixture.root + "/graphs/profiled/"
+        var compilation = try Compilation.load(path: dir + name + ".graph", options: Compilation.Options(training: false))
+        try compilation.fuse()
+        try compilation.adapt(to: try Cluster.load(dir + name + ".cluster"))
+        let problem = try #require(compilation.problem)
+        let rows = HeuristicSweep.run(problem, set: .all, seed: 1, budget: 30)
+        let best = try #require(HeuristicSweep.fastest(rows)?.placed, "\(name): no placer fits")
+        #expect(best.evaluation.report.isFeasible)
+        if let linear = rows.first(where: { $0.placer == "linear" })?.placed {
+            #expect(best.evaluation.report.makespan <= linear.evaluation.report.makespan, "\(name)")
+        }
+        let search = try #require(rows.last?.placed, "\(name): local search failed")
+        let start = try #require(rows.first { rows.last!.label.hasSuffix("← " + $0.placer) }?.placed)
+        #expect(search.evaluation.report.makespan <= start.evaluation.report.makespan, "\(name)")
+        let graph = best.problem.graph, devices = best.evaluation.placement.nodeDevices(best.problem.tasks)
+        var groupDevice: [String: Int32] = [:]
+        for (i, node) in graph.nodes.enumerated() {
+            guard let group = node.attributes["colocate"]?.stringValue else { continue }
+            if let d = groupDevice[group] { #expect(d == devices[i], "\(name): colocate \(group) split") } else { groupDevice[group] = devices[i] }
+        }
+        // GNMT's LSTMs read each kernel at every step: those readers form colocate groups.
+        if name == "gnmt-100" { #expect(groupDevice.count >= 4) }
     }
 }

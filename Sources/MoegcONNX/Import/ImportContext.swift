@@ -37,6 +37,18 @@ struct ImportContext {
         return ONNXError(code, "\(path): error: node '\(n.label)' (\(n.op)): \(message)")
     }
 
+    /// The element count of a constant of `shape` the import is about to make (4-byte elements),
+    /// checked against the limits before anything is allocated: an error naming the node otherwise.
+    func constantCount(_ shape: [Int], _ what: String) throws(ONNXError) -> Int {
+        guard let count = Sizes.product(shape) else {
+            throw fail("\(what) of shape \(shape) has more elements than fit in 64 bits, or a negative entry", .invalidGraph)
+        }
+        do { try ResourceLimits.current.checkAllocation("\(what) of shape \(shape)", count: count, elementSize: 4) } catch {
+            throw fail(error.description, .invalidGraph)
+        }
+        return count
+    }
+
     // MARK: Names
 
     /// A moegc value name for an ONNX one: characters outside [A-Za-z0-9_.] become '_'.

@@ -61,7 +61,8 @@ extension ONNXOps {
                 throw ctx.fail("training-mode Dropout is not imported (moegc imports models for inference)")
             }
             let x = try ctx.input(n, 0)
-            let mask = ctx.constant(HostTensor(ctx.shape(x), ints: [Int32](repeating: 1, count: ctx.shape(x).reduce(1, *))), name: "mask")
+            let count = try ctx.constantCount(ctx.shape(x), "the mask")
+            let mask = ctx.constant(HostTensor(ctx.shape(x), ints: [Int32](repeating: 1, count: count)), name: "mask")
             return [x, mask]
         },
     ]

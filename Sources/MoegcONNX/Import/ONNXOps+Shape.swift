@@ -188,7 +188,7 @@ extension ONNXOps {
         "ConstantOfShape": { ctx, n throws(ONNXError) in
             let shape = try ctx.ints(try ctx.input(n, 0), "shape")
             guard shape.allSatisfy({ $0 >= 0 }) else { throw ctx.fail("shape \(shape) has a negative entry", .invalidGraph) }
-            let count = shape.reduce(1, *)
+            let count = try ctx.constantCount(shape, "the filled tensor")
             var fill = HostTensor([], floats: [0])
             if case .tensor(let t)? = n.attribute("value") {
                 fill = try ctx.value(of: t).tensor
@@ -204,15 +204,22 @@ extension ONNXOps {
             if ctx.type(start).dtype == .f32 {
                 let a = try ctx.floats(start, "start"), b = try ctx.floats(try ctx.input(n, 1), "limit"), d = try ctx.floats(try ctx.input(n, 2), "delta")
                 guard a.count == 1, b.count == 1, d.count == 1, d[0] != 0 else { throw ctx.fail("start, limit and delta must be scalars, delta ≠ 0", .invalidGraph) }
-                let count = max(0, Int((Double(b[0] - a[0]) / Double(d[0])).rounded(.up)))
-                guard count > 0 else { throw ctx.fail("the range is empty (moegc has no empty tensors)") }
+                let count = try Self.rangeCount((Double(b[0]) - Double(a[0])) / Double(d[0]), ctx)
                 return [ctx.constant(floats: (0..<count).map { a[0] + Float($0) * d[0] }, name: "range")]
             }
             let a = try ctx.ints(start, "start"), b = try ctx.ints(try ctx.input(n, 1), "limit"), d = try ctx.ints(try ctx.input(n, 2), "delta")
             guard a.count == 1, b.count == 1, d.count == 1, d[0] != 0 else { throw ctx.fail("start, limit and delta must be scalars, delta ≠ 0", .invalidGraph) }
-            let values = Array(stride(from: a[0], to: b[0], by: d[0]))
-            guard !values.isEmpty else { throw ctx.fail("the range is empty (moegc has no empty tensors)") }
-            return [ctx.constant(ints: values, name: "range")]
+            let count = try Self.rangeCount((Double(b[0]) - Double(a[0])) / Double(d[0]), ctx)
+            return [ctx.constant(ints: (0..<count).map { a[0] &+ $0 &* d[0] }, name: "range")]
         },
     ]
+
+    /// The element count of a Range whose limit is `span` deltas from its start (0 when the limit
+    /// is behind it: an empty range), checked against the limits before anything is made.
+    static func rangeCount(_ span: Double, _ ctx: ImportContext) throws(ONNXError) -> Int {
+        guard span.isFinite else { throw ctx.fail("the range's length (limit − start) / delta is not finite", .invalidGraph) }
+        guard span > 0 else { return 0 }
+        guard span < 0x1p62 else { throw ctx.fail("the range has \(span.rounded(.up)) elements, more than fit in 64 bits", .invalidGraph) }
+        return try ctx.constantCount([Int(span.rounded(.up))], "the range")
+    }
 }
