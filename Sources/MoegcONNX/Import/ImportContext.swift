@@ -207,8 +207,8 @@ struct ImportContext {
             for (k, d) in shape.enumerated() {
                 switch d {
                 case .value(let n):
-                    guard n >= 1, n <= Int64(Int32.max) else {
-                        throw fail("graph input '\(info.name)' has dimension \(k) of size \(n); moegc needs sizes ≥ 1", .unresolved)
+                    guard n >= 0, n <= Int64(Int32.max) else {
+                        throw fail("graph input '\(info.name)' has dimension \(k) of size \(n); moegc reads sizes 0 to 2^31 − 1", .unresolved)
                     }
                     dims.append(Dim(Int(n)))
                 case .param(let p):

@@ -64,7 +64,7 @@ extension ONNXOps {
             let x = try float(ctx, n, 0), r = ctx.rank(x)
             guard let k = try ctx.ints(try ctx.input(n, 1), "K").first else { throw ctx.fail("K must be one integer", .invalidGraph) }
             let axis = try ctx.axis(try n.int("axis", -1), rank: r)
-            guard k >= 1, k <= ctx.shape(x)[axis] else { throw ctx.fail("K = \(k) is not in 1…\(ctx.shape(x)[axis]) (moegc has no empty tensors)") }
+            guard k >= 1, k <= ctx.shape(x)[axis] else { throw ctx.fail("K = \(k) is not in 1…\(ctx.shape(x)[axis]) (moegc's top_k keeps at least one element)") }
             let largest = try n.int("largest", 1) != 0
             // The axis moved last (top_k selects along the last axis); smallest as largest of −x.
             let perm = Array(0..<axis) + Array((axis + 1)..<r) + [axis]

@@ -107,7 +107,6 @@ extension ONNXOps {
             }
             var results: [ValueID?] = [], start = 0
             for size in sizes {
-                guard size > 0 else { throw ctx.fail("an output of size 0 is not supported (moegc has no empty tensors)") }
                 if size == s[axis] { results.append(x) } else {
                     results.append(try ctx.emit(.slice, [x], [("axis", .int(axis)), ("start", .int(start)), ("end", .int(start + size))]))
                 }
@@ -146,9 +145,10 @@ extension ONNXOps {
                     shape[axis] = 0
                     return [ctx.constant(t.dtype == .f32 ? HostTensor(shape, floats: []) : HostTensor(shape, ints: []), name: "empty")]
                 }
-                guard !picked.isEmpty else { throw ctx.fail("axis \(axis) slices to nothing (moegc has no empty tensors)") }
                 if picked.count == dim && step == 1 { continue }
-                if step == 1 {
+                if picked.isEmpty {
+                    x = try ctx.emit(.slice, [x], [("axis", .int(axis)), ("start", .int(0)), ("end", .int(0))])
+                } else if step == 1 {
                     x = try ctx.emit(.slice, [x], [("axis", .int(axis)), ("start", .int(start)), ("end", .int(end))])
                 } else {
                     x = try ctx.emit(.gather, [x, ctx.constant(ints: picked, name: "indices")], [("axis", .int(axis))])
@@ -158,7 +158,7 @@ extension ONNXOps {
         },
         "Expand": { ctx, n throws(ONNXError) in
             let x = try ctx.input(n, 0), shape = try ctx.ints(try ctx.input(n, 1), "shape")
-            guard shape.allSatisfy({ $0 >= 1 }) else { throw ctx.fail("shape \(shape) has an entry below 1 (moegc has no empty tensors)") }
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw ctx.fail("shape \(shape) has a negative entry", .invalidGraph) }
             let r = try ctx.emit(.expand, [x], [("shape", .list(shape.map { .int($0) }))])
             return [ctx.shape(r) == ctx.shape(x) ? x : r]
         },
