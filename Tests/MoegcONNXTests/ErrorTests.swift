@@ -38,15 +38,20 @@ struct ErrorTests {
         #expect(g.type(of: g.inputs[0]).description == "f32[batch, 3]")
     }
 
-    /// What libFuzzer found (Tests/Fuzz/seeds/onnx/constant-of-shape-overflow.onnx, `make fuzz`):
-    /// a ConstantOfShape of [2³¹−1]³ trapped on the element count's overflow; now an error naming the
-    /// node.
-    @Test func constantsOfHugeShapesAreErrorsBeforeAllocating() throws {
-        let bytes = try FileIO.read(repoRoot + "/Tests/Fuzz/seeds/onnx/constant-of-shape-overflow.onnx")
+    /// What libFuzzer found (`make fuzz`; the inputs are seeds in Tests/Fuzz/seeds/onnx): a
+    /// ConstantOfShape of [2³¹−1]³ trapped on the element count's overflow, a Concat of inputs of
+    /// different ranks indexed past a shape; both are now errors naming the node.
+    @Test(arguments: [
+        ("constant-of-shape-overflow.onnx",
+         "node '#0' (ConstantOfShape): the filled tensor of shape [2147483647, 2147483647, 2147483647] has more elements than fit in 64 bits"),
+        ("concat-ranks.onnx", "node '#0' (Concat): its inputs differ in rank (f32[2, 2] and f32[59])"),
+    ])
+    func fuzzFoundModelsAreErrors(_ file: String, _ message: String) throws {
+        let bytes = try FileIO.read(repoRoot + "/Tests/Fuzz/seeds/onnx/" + file)
         #expect {
-            try ONNXImporter.importModel(try ONNXDecoder.decode(bytes, path: "c.onnx"), directory: ".", path: "c.onnx")
+            try ONNXImporter.importModel(try ONNXDecoder.decode(bytes, path: file), directory: ".", path: file)
         } throws: { error in
-            "\(error)".contains("node '#0' (ConstantOfShape): the filled tensor of shape [2147483647, 2147483647, 2147483647] has more elements than fit in 64 bits")
+            "\(error)".contains(message)
         }
     }
 

@@ -82,6 +82,9 @@ extension ONNXOps {
             let xs = try ctx.inputs(n)
             guard let first = xs.first else { throw ctx.fail("it needs at least one input") }
             let axis = try ctx.axis(try n.int("axis", 0), rank: ctx.rank(first))
+            if let other = xs.first(where: { ctx.rank($0) != ctx.rank(first) }) {
+                throw ctx.fail("its inputs differ in rank (\(ctx.type(first)) and \(ctx.type(other)))", .invalidGraph)
+            }
             let parts = xs.filter { ctx.shape($0)[axis] > 0 }
             if parts.isEmpty {
                 var shape = ctx.shape(first)
