@@ -3,6 +3,7 @@ import Foundation
 import MoegcCompiler
 import MoegcPlacement
 import MoegcPolicy
+import MoegcSim
 import MoegcSupport
 
 extension Place {
@@ -26,7 +27,8 @@ extension Place {
             }
             let file = learned.policy!
             let checkpoint = try CheckpointFile.read(file)
-            let policyProblem = try references(problem, set: checkpoint.trainingConfig.referenceHeuristics ?? .all)
+            let set = checkpoint.trainingConfig.referenceHeuristics ?? .all
+            let policyProblem = try references(problem, set: set)
             if let n = learned.convergence {
                 let base = learned.out.map { $0.hasSuffix(".svg") ? String($0.dropLast(4)) : $0 }
                 let report = try ConvergenceRun.run(policyProblem, checkpoint: checkpoint, iterations: n, seed: mode.seed, out: base,
@@ -37,14 +39,16 @@ extension Place {
             }
             if let k = learned.fineTune {
                 let report = try TrainingRun.fineTune(policyProblem, checkpoint: checkpoint, iterations: k, samples: learned.samples,
-                                                      seed: mode.seed, out: learned.out, source: file, progress: progress)
+                                                      seed: mode.seed, out: learned.out, source: file,
+                                                      others: localSearchRow(problem, from: policyProblem, set: set), progress: progress)
                 bar.finish()
                 Output.out(report)
                 return
             }
             let (decision, outcome) = try PolicyPlacer(checkpoint).place(policyProblem, samples: learned.samples, seed: mode.seed)
             // Out of memory, the hint is the result (`TrainingReport.chosen`), as compile keeps it.
-            Output.out(TrainingReport.placement(policyProblem, decision: decision, outcome: outcome, samples: learned.samples))
+            Output.out(TrainingReport.placement(policyProblem, decision: decision, outcome: outcome, samples: learned.samples,
+                                                others: localSearchRow(problem, from: policyProblem, set: set)))
         } catch {
             bar.finish()
             Output.err(error.description)
@@ -104,6 +108,18 @@ extension Place {
         s.fusionHead = learned.fusionHead
         s.scoreClip = learned.scoreClip
         return s
+    }
+
+    /// Local search from the policy's hint, for the table, when the policy's reference set leaves it
+    /// out (`.fast`, as the shipped policy's): shown beside the others, never the hint — the policy
+    /// is applied with the set it was trained with, as `compile` applies it.
+    private func localSearchRow(_ problem: PlacementProblem, from policyProblem: PolicyProblem,
+                                set: HeuristicSet) -> [(name: String, stepTime: Double)] {
+        let start = policyProblem.reference.name
+        guard set == .fast, Placers.startingNames.contains(start),
+              let search = try? Placers.make(Placers.localSearch, start: start, seed: mode.seed, budget: placement.budget),
+              let placed = try? problem.place(with: search) else { return [] }
+        return [("\(Placers.localSearch) ← \(start) (not in the policy's reference set)", placed.evaluation.report.makespan)]
     }
 
     private func references(_ problem: PlacementProblem, set: HeuristicSet) throws(PolicyError) -> PolicyProblem {

@@ -45,6 +45,15 @@ struct PolicyCLITests {
         }
     }
 
+    /// `place --policy` with the shipped policy (reference set `.fast`): the table shows local
+    /// search too, outside the hint, and the result is never slower than the hint (issue 14 item 8).
+    @Test func placeWithThePolicyShowsLocalSearchAndTheResult() throws {
+        let r = try CLITests.moegc(["place", "graphs/tiny-moe.graph", "--cluster", "k40x4", "--policy", "policies/moegc-default.policy"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("| local-search ← ") && r.stdout.contains("(not in the policy's reference set)"), "\(r.stdout)")
+        #expect(r.stdout.split(separator: "\n").contains { $0.hasPrefix("result: ") })
+    }
+
     @Test func badPolicyFilesAreClearErrors() throws {
         let r = try CLITests.moegc(["place", "graphs/tiny-moe.graph", "--cluster", "k40x4", "--policy", "graphs/tiny-moe.graph"])
         #expect(r.status == 1)

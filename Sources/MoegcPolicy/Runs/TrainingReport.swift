@@ -39,16 +39,17 @@ public enum TrainingReport {
             + "sampling \(Quantity.fixed(t.sampling, 1)) s, optimizer \(Quantity.fixed(t.optimizer, 1)) s\n"
     }
 
-    /// The table `moegc place --policy` prints: the policy's placement beside every heuristic.
+    /// The table `moegc place --policy` prints: the policy's placement beside every heuristic (and
+    /// `others`: placements outside the policy's reference set, shown but never its hint).
     public static func placement(_ problem: PolicyProblem, decision: SampledPlacement, outcome: PlacementOutcome,
-                                samples: Int) -> String {
+                                samples: Int, others: [(name: String, stepTime: Double)] = []) -> String {
         let reference = problem.reference
         let how = (samples > 0 ? "best of greedy and \(samples) samples" : "greedy") + "; chosen: \(decision.origin)"
         var out = "\(problem.name) on \(problem.cluster.name): \(problem.taskCount) tasks, \(problem.unitCount) units; "
             + "lower bound \(Quantity.seconds(problem.lowerBound))\n"
         out += "| placement | step | × best heuristic | × bound |\n|---|---:|---:|---:|\n"
         let policyRow = ("policy (\(how))" + (outcome.outOfMemory ? ", OUT OF MEMORY" : ""), outcome.stepTime)
-        for (name, step) in problem.references.map({ ($0.name, $0.stepTime) }) + [policyRow] {
+        for (name, step) in problem.references.map({ ($0.name, $0.stepTime) }) + others + [policyRow] {
             out += "| \(name) | \(Quantity.seconds(step)) | \(Quantity.fixed(step / reference.stepTime, 3)) | "
                 + "\(Quantity.fixed(step / problem.lowerBound, 3)) |\n"
         }

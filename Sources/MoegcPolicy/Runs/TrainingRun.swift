@@ -141,7 +141,8 @@ public enum TrainingRun {
     /// optimiser state, no cloning), writes it and its curve to `out` when given, and places the
     /// graph with it (greedy, or the best of greedy and `samples` samples).
     public static func fineTune(_ problem: PolicyProblem, checkpoint: PolicyCheckpoint, iterations: Int, samples: Int, seed: UInt64,
-                                out: String?, source: String, progress: Progress) throws(PolicyError) -> String {
+                                out: String?, source: String, others: [(name: String, stepTime: Double)] = [],
+                                progress: Progress) throws(PolicyError) -> String {
         let start = Date()
         let zeroShot = try PolicyPlacer(checkpoint).place(problem, samples: 0, seed: seed)
         var trainer = try PolicyTrainer(fineTuning: checkpoint, on: problem, iterations: iterations, seed: seed)
@@ -153,7 +154,7 @@ public enum TrainingRun {
         }
         let (decision, outcome) = try PolicyPlacer(tuned).place(problem, samples: samples, seed: seed)
         let simulations = iterations * (trainer.config.samplesPerIteration + 1) + 2 + samples
-        var report = TrainingReport.placement(problem, decision: decision, outcome: outcome, samples: samples)
+        var report = TrainingReport.placement(problem, decision: decision, outcome: outcome, samples: samples, others: others)
         report += "zero-shot (greedy, before fine-tuning): \(Quantity.seconds(zeroShot.outcome.stepTime)) "
             + "(\(Quantity.fixed(zeroShot.outcome.stepTime / problem.reference.stepTime, 3))× \(problem.reference.name))\n"
         report += "fine-tuned \(iterations) iterations from \(source) (fresh optimiser state), \(simulations) simulated placements, "
