@@ -3,7 +3,6 @@ import Foundation
 import MoegcCompiler
 import MoegcPlacement
 import MoegcPolicy
-import MoegcSim
 import MoegcSupport
 
 extension Place {
@@ -40,7 +39,7 @@ extension Place {
             if let k = learned.fineTune {
                 let report = try TrainingRun.fineTune(policyProblem, checkpoint: checkpoint, iterations: k, samples: learned.samples,
                                                       seed: mode.seed, out: learned.out, source: file,
-                                                      others: localSearchRow(problem, from: policyProblem, set: set), progress: progress)
+                                                      others: others(problem, policyProblem, set), progress: progress)
                 bar.finish()
                 Output.out(report)
                 return
@@ -48,7 +47,7 @@ extension Place {
             let (decision, outcome) = try PolicyPlacer(checkpoint).place(policyProblem, samples: learned.samples, seed: mode.seed)
             // Out of memory, the hint is the result (`TrainingReport.chosen`), as compile keeps it.
             Output.out(TrainingReport.placement(policyProblem, decision: decision, outcome: outcome, samples: learned.samples,
-                                                others: localSearchRow(problem, from: policyProblem, set: set)))
+                                                others: others(problem, policyProblem, set)))
         } catch {
             bar.finish()
             Output.err(error.description)
@@ -110,16 +109,10 @@ extension Place {
         return s
     }
 
-    /// Local search from the policy's hint, for the table, when the policy's reference set leaves it
-    /// out (`.fast`, as the shipped policy's): shown beside the others, never the hint — the policy
-    /// is applied with the set it was trained with, as `compile` applies it.
-    private func localSearchRow(_ problem: PlacementProblem, from policyProblem: PolicyProblem,
-                                set: HeuristicSet) -> [(name: String, stepTime: Double)] {
-        let start = policyProblem.reference.name
-        guard set == .fast, Placers.startingNames.contains(start),
-              let search = try? Placers.make(Placers.localSearch, start: start, seed: mode.seed, budget: placement.budget),
-              let placed = try? problem.place(with: search) else { return [] }
-        return [("\(Placers.localSearch) ← \(start) (not in the policy's reference set)", placed.evaluation.report.makespan)]
+    /// Rows beside the policy's references: local search from its hint, when its set leaves it out.
+    private func others(_ problem: PlacementProblem, _ policyProblem: PolicyProblem, _ set: HeuristicSet) -> [(name: String, stepTime: Double)] {
+        PolicyProblem.localSearchBeyond(policyProblem.reference, of: problem, set: set, seed: mode.seed, budget: placement.budget)
+            .map { [("\(Placers.localSearch) ← \($0.name) (not in the policy's reference set)", $0.stepTime)] } ?? []
     }
 
     private func references(_ problem: PlacementProblem, set: HeuristicSet) throws(PolicyError) -> PolicyProblem {

@@ -47,7 +47,7 @@ extension RunCommand {
             session.finish()
             throw ExitCode(1)
         }
-        let names = RunCommand.deviceNames(plan)
+        let names = plan.deviceNames
         session.describeRanks { r in
             "rank \(r) (" + run.devices(ofRank: r).map { names[$0] }.joined(separator: ", ") + ")"
         }

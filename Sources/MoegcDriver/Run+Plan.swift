@@ -27,7 +27,7 @@ extension RunCommand {
             throw ExitCode(1)
         }
         let values = try readInputs(source: graph, graph: graph, seed: plan.seed)
-        let deviceNames = RunCommand.deviceNames(plan)
+        let deviceNames = plan.deviceNames
         let summary: RunSummary
         var outputs: [HostTensor]
         do {
@@ -60,15 +60,9 @@ extension RunCommand {
         try report(summary, graph: graph, outputs)
     }
 
-    /// The plan's device names (its cluster's, or device0, device1, …).
-    static func deviceNames(_ plan: CompiledPlan) -> [String] {
-        let cluster = try? Cluster.parse(plan.clusterText, path: "plan cluster")
-        return (0..<plan.execution.deviceCount).map { cluster?.devices[$0].name ?? "device\($0)" }
-    }
-
-    /// The report of a plan's run (its cluster named from the plan's text).
+    /// The report of a plan's run.
     static func summary(_ plan: CompiledPlan, executor: String, stepSeconds: [Double], peakBytes: [Int], outputs: [HostTensor]) -> RunSummary {
-        RunSummary(plan: plan, clusterName: (try? Cluster.parse(plan.clusterText, path: "plan cluster"))?.name, deviceNames: deviceNames(plan),
+        RunSummary(plan: plan, clusterName: plan.cluster?.name, deviceNames: plan.deviceNames,
                    executor: executor, stepSeconds: stepSeconds, peakBytes: peakBytes, outputs: outputs)
     }
 

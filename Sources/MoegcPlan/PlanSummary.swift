@@ -36,7 +36,7 @@ public struct PlanSummary: Codable, Sendable, Equatable {
     public var devices: [Device]
 
     public init(_ p: CompiledPlan, file: String) {
-        let cluster = try? Cluster.parse(p.clusterText, path: "plan cluster")
+        let cluster = p.cluster
         let e = p.execution, g = p.graph
         self.file = file
         formatVersion = Int(PlanFile.formatVersion)
@@ -53,8 +53,9 @@ public struct PlanSummary: Codable, Sendable, Equatable {
         bytesTransferred = p.transfers.reduce(0) { $0 + $1.bytes }
         weightTensors = p.weights.count
         weightBytes = p.weights.values.reduce(0) { $0 + $1.values.count * 4 }
+        let names = p.deviceNames
         devices = (0..<e.deviceCount).map { d in
-            Device(name: cluster.map { $0.devices[d].name } ?? "device\(d)", nodes: e.order[d].count,
+            Device(name: names[d], nodes: e.order[d].count,
                    plannedPeakBytes: d < p.peakMemory.count ? p.peakMemory[d] : nil,
                    capacityBytes: cluster.map { $0.memoryCapacity(d) })
         }
@@ -81,5 +82,16 @@ public struct PlanSummary: Codable, Sendable, Equatable {
                 + Quantity.padLeft(d.plannedPeakBytes.map { Quantity.bytes(Double($0)) } ?? "?", 16) + "\n"
         }
         return s
+    }
+}
+
+extension CompiledPlan {
+    /// The cluster the plan was placed on (nil when its text does not parse).
+    public var cluster: Cluster? { try? Cluster.parse(clusterText, path: "plan cluster") }
+
+    /// Each device's name: its cluster's, or device0, device1, … .
+    public var deviceNames: [String] {
+        let cluster = self.cluster
+        return (0..<execution.deviceCount).map { cluster?.devices[$0].name ?? "device\($0)" }
     }
 }

@@ -41,4 +41,16 @@ extension PolicyProblem {
                                       stepTime: placed.evaluation.report.makespan, priority: order)
         }
     }
+
+    /// Local search from `hint` (a starting heuristic's placement), when the reference `set` leaves
+    /// local search out (`.fast`): the step it reaches, named by where it started — for reports
+    /// beside the references, never a reference (a policy is applied with the set it was trained
+    /// with). Nil when the set has it already or it finds no feasible placement.
+    public static func localSearchBeyond(_ hint: ReferencePlacement, of problem: PlacementProblem, set: HeuristicSet,
+                                         seed: UInt64, budget: Int?) -> (name: String, stepTime: Double)? {
+        guard set == .fast, Placers.startingNames.contains(hint.name),
+              let search = try? Placers.make(Placers.localSearch, start: hint.name, seed: seed, budget: budget),
+              let placed = try? problem.place(with: search) else { return nil }
+        return (hint.name, placed.evaluation.report.makespan)
+    }
 }
