@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcPasses", "MoegcPlan", "MoegcKernels", "MoegcSupport"]),
         .target(name: "CMPI", path: "Sources/CMPI", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "MoegcDistributed", dependencies: ["CMPI", "MoegcRuntime", "MoegcPlan", "MoegcIR", "MoegcSupport"]),
-        .target(name: "MoegcONNX", dependencies: ["MoegcIR", "MoegcRuntime", "MoegcSupport", "CMoegcProto", "MoegcProto"]),
+        .target(name: "MoegcONNX", dependencies: ["MoegcIR", "MoegcPlan", "MoegcRuntime", "MoegcSupport", "CMoegcProto", "MoegcProto"]),
         .target(name: "MoegcModels", dependencies: ["MoegcSupport"]),
         .target(name: "MoegcBench", dependencies: ["MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcPolicy", "MoegcCompiler", "MoegcSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "MoegcDriver", dependencies: ["MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcDistributed", "MoegcModels", "MoegcONNX", "MoegcPolicy", "MoegcCompiler", "MoegcBench", "MoegcSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -1,10 +1,10 @@
 import ArgumentParser
 import MoegcCompiler
 import MoegcIR
+import MoegcONNX
 import MoegcPasses
 import MoegcPlacement
 import MoegcPlan
-import MoegcRuntime
 import MoegcSim
 import MoegcSupport
 
@@ -97,10 +97,7 @@ struct Compile: ParsableCommand {
         let places = emit == .fused || emit?.needsPlacement == true || trace != nil || output != nil || placement.cluster != nil
             || placement.placer != nil || policy != nil || placement.target.placementFile != nil
         if let emit, !emit.needsPlacement, !(places && emit == .parsed) {
-            do { Output.out(GraphText.print(try compilation.graph(at: emit))) } catch {
-                Output.err(error.description)
-                throw ExitCode(1)
-            }
+            Output.out(GraphText.print(try orExit { try compilation.graph(at: emit) }))
             return
         }
         if places { return try compileAndPlace(&compilation) }
@@ -113,10 +110,7 @@ struct Compile: ParsableCommand {
     private func compileAndPlace(_ compilation: inout Compilation) throws {
         let cluster = try placement.adapt(&compilation)
         let placer = try placement.makePlacer(for: compilation.problem, seed: mode.seed, policyFile: policy, default: .policy)
-        do { try compilation.place(with: placer) } catch {
-            Output.err("error: \(placer.name) on \(cluster.name): \(error.description)")
-            throw ExitCode(1)
-        }
+        try orExit("error: \(placer.name) on \(cluster.name): ") { try compilation.place(with: placer) }
         switch emit.flatMap(Compilation.Emit.init) {
         case .placed?: Output.out(GraphText.print(compilation.placedGraph))
         case .placement?: Output.out(compilation.placementText(placer: placer.name))
@@ -125,31 +119,13 @@ struct Compile: ParsableCommand {
         if let trace { try Moegc.writeTrace(compilation, to: trace) }
         if let output {
             // The model's own weights (an ONNX model's initializers, a .graph's safetensors), then --weights over them.
-            var data: [String: CompiledPlan.WeightData] = [:]
-            for (name, w) in input.dimensions.weights(for: input.graph, graph: compilation.graph) {
-                data[name] = .init(shape: w.shape, values: w.floats)
+            let data = try orExit {
+                try ModelFiles.planWeights(for: input.graph, graph: compilation.graph, overrides: input.dimensions.overrides, json: weights)
             }
-            if let weights { data.merge(try Self.readWeights(weights, graph: compilation.graph)) { _, given in given } }
-            do { try PlanFile.write(try compilation.plan(placer: placer.name, weights: data), to: output) } catch {
-                Output.err("\(error)")
-                throw ExitCode(1)
-            }
+            try orExit { try PlanFile.write(try compilation.plan(placer: placer.name, weights: data), to: output) }
         }
         if emit != nil { return }
         Output.out(json ? JSON.encode(PlacementJSON(compilation, placer: placer)) : PlacementReport.render(compilation, placer: placer))
-    }
-
-    /// The weights of a JSON file of named tensors, checked against the graph's parameters.
-    static func readWeights(_ path: String, graph: Graph) throws -> [String: CompiledPlan.WeightData] {
-        var types: [String: TensorType] = [:]
-        for node in graph.nodes where node.op.schema.isWeight { types[graph[node.results[0]].name] = graph.type(of: node.results[0]) }
-        do {
-            let named = try TensorJSON.readNamed(try FileIO.read(path), path: path, types: types)
-            return named.mapValues { .init(shape: $0.shape, values: $0.floats) }
-        } catch {
-            Output.err("\(error)")   // a FileError or TensorJSON.Failure: "path: error: …"
-            throw ExitCode(1)
-        }
     }
 }
 
@@ -167,15 +143,6 @@ struct Format: ParsableCommand {
 
     func run() throws {
         let text = GraphText.print(try input.load().source)
-        if inPlace {
-            do {
-                try FileIO.writeAtomically(input.graph, text: text)
-            } catch {
-                Output.err(error.description)
-                throw ExitCode(1)
-            }
-        } else {
-            Output.out(text)
-        }
+        if inPlace { try Moegc.write(input.graph, text) } else { Output.out(text) }
     }
 }

@@ -26,10 +26,7 @@ public struct Moegc: ParsableCommand {
 
     /// Writes `text` to `path` atomically; prints why it could not and exits 1.
     static func write(_ path: String, _ text: String) throws {
-        do { try FileIO.writeAtomically(path, text: text) } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
-        }
+        try orExit { try FileIO.writeAtomically(path, text: text) }
     }
 
     /// Writes the placed step's simulated timeline to `path` as a Chrome trace.
@@ -43,5 +40,16 @@ public struct Moegc: ParsableCommand {
     public static func fail(_ message: String) -> Never {
         Output.err(message)
         Foundation.exit(1)
+    }
+}
+
+/// Runs `body`; when it throws, prints `prefix` and the error on standard error and exits 1
+/// (through ArgumentParser's `ExitCode`, so `defer`s run). An `ExitCode` passes through: whoever
+/// threw it has said why.
+func orExit<T, E: Error>(_ prefix: String = "", _ body: () throws(E) -> T) throws -> T {
+    do { return try body() } catch {
+        if let exit = error as? ExitCode { throw exit }
+        Output.err(prefix + "\(error)")
+        throw ExitCode(1)
     }
 }

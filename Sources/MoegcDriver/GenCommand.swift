@@ -59,12 +59,12 @@ struct Gen: ParsableCommand {
             }
             for i in 0..<UInt64(count) {
                 let name = "\(family.rawValue)-\(seed + i)"
-                try write(try make(o, seed: seed + i, name: name), to: outDir + "/" + name + ".graph")
+                try Moegc.write(outDir + "/" + name + ".graph", try make(o, seed: seed + i, name: name))
             }
             return
         }
         let text = try make(o, seed: seed, name: "\(family.rawValue)-\(seed)")
-        if let output { try write(text, to: output) } else { Output.out(text) }
+        if let output { try Moegc.write(output, text) } else { Output.out(text) }
     }
 
     /// The family's text, checked by the front end and printed canonically.
@@ -78,13 +78,6 @@ struct Gen: ParsableCommand {
             return GraphText.print(graph)
         } catch {
             Output.err("these options make an invalid \(family.rawValue) graph:\n\(error)")
-            throw ExitCode(1)
-        }
-    }
-
-    func write(_ text: String, to path: String) throws {
-        do { try FileIO.writeAtomically(path, text: text) } catch {
-            Output.err(error.description)
             throw ExitCode(1)
         }
     }

@@ -58,12 +58,7 @@ struct DimensionOptions: ParsableArguments {
             options.file = path
             return Compilation(source: try importONNX(path).graph, options: options)
         }
-        do {
-            return try Compilation.load(path: path, overrides: overrides, options: options)
-        } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
-        }
+        return try orExit { try Compilation.load(path: path, overrides: overrides, options: options) }
     }
 }
 

@@ -35,13 +35,8 @@ struct Import: ParsableCommand {
         let weightsPath = ModelFiles.weightsPath(beside: output)
         graph.headerComments = ["# Imported by `moegc import` from \(input.graph) (opset \(model.opset)\(model.producer.isEmpty ? "" : ", made by \(model.producer)")).",
                                 "# Weights (every param with init = data): \(weightsPath.split(separator: "/").last.map(String.init) ?? weightsPath)"]
-        do {
-            try FileIO.writeAtomically(weightsPath, SafeTensors.encode(model.weights, metadata: ["format": "moegc", "source": input.graph]))
-            try FileIO.writeAtomically(output, text: GraphText.print(graph))
-        } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
-        }
+        try orExit { try FileIO.writeAtomically(weightsPath, SafeTensors.encode(model.weights, metadata: ["format": "moegc", "source": input.graph])) }
+        try Moegc.write(output, GraphText.print(graph))
         let bytes = model.weights.values.reduce(0) { $0 + $1.count * 4 }
         Output.out("\(output): \(graph.nodes.count) nodes from \(model.onnxNodes) ONNX nodes; \(graph.inputs.count) inputs, \(graph.outputs.count) outputs\n"
                    + "\(weightsPath): \(model.weights.count) weights, \(Quantity.bytes(Double(bytes)))")

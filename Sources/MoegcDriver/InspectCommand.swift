@@ -28,11 +28,7 @@ struct Inspect: ParsableCommand {
     }
 
     func run() throws {
-        let p: CompiledPlan
-        do { p = try PlanFile.read(plan) } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
-        }
+        let p = try orExit { try PlanFile.read(plan) }
         if graph {
             Output.out(GraphText.print(PlanFile.annotatedGraph(p.execution)))
             return

@@ -10,17 +10,12 @@ extension Place {
     /// placer on the fused problem, measured against the heuristic placers (the best of them is
     /// the reward's reference, the cloning target and the policy's hint).
     func runPolicy(_ problem: PlacementProblem) throws {
-        var bar = ProgressBar(total: 1)
-        func progress(_ done: Int, _ total: Int, _ status: String, _ force: Bool) {
-            bar.total = max(total, 1)
-            bar.update(done: done, status: status, force: force)
-        }
-        do {
+        try withProgress { progress, endLine in
             if learned.train {
                 let policyProblem = try references(problem, set: .all)
                 let run = try TrainingRun.train([policyProblem], settings: settings, references: nil, resume: learned.resume,
                                                 out: learned.outPath, progress: progress)
-                bar.finish()
+                endLine()
                 Output.out(TrainingReport.singleGraph(policyProblem, trainer: run.trainer, seconds: run.seconds, samples: run.samples))
                 return
             }
@@ -32,7 +27,7 @@ extension Place {
                 let base = learned.out.map { $0.hasSuffix(".svg") ? String($0.dropLast(4)) : $0 }
                 let report = try ConvergenceRun.run(policyProblem, checkpoint: checkpoint, iterations: n, seed: mode.seed, out: base,
                                                     progress: progress)
-                bar.finish()
+                endLine()
                 Output.out(report)
                 return
             }
@@ -40,7 +35,7 @@ extension Place {
                 let report = try TrainingRun.fineTune(policyProblem, checkpoint: checkpoint, iterations: k, samples: learned.samples,
                                                       seed: mode.seed, out: learned.out, source: file,
                                                       others: others(problem, policyProblem, set), progress: progress)
-                bar.finish()
+                endLine()
                 Output.out(report)
                 return
             }
@@ -48,21 +43,12 @@ extension Place {
             // Out of memory, the hint is the result (`TrainingReport.chosen`), as compile keeps it.
             Output.out(TrainingReport.placement(policyProblem, decision: decision, outcome: outcome, samples: learned.samples,
                                                 others: others(problem, policyProblem, set)))
-        } catch {
-            bar.finish()
-            Output.err(error.description)
-            throw ExitCode(1)
         }
     }
 
     /// `--train-policy --graphs DIR` and `--evaluate --policy P --graphs DIR`.
     func runPolicyOverFolder(_ directory: String) throws {
-        var bar = ProgressBar(total: 1)
-        func progress(_ done: Int, _ total: Int, _ status: String, _ force: Bool) {
-            bar.total = max(total, 1)
-            bar.update(done: done, status: status, force: force)
-        }
-        do {
+        try withProgress { progress, endLine in
             let files = try TrainingSet.graphFiles(directory)
             if learned.evaluate {
                 let checkpoint = try CheckpointFile.read(learned.policy!)
@@ -70,7 +56,7 @@ extension Place {
                 let k = learned.fineTune ?? PolicyEvaluation.defaultFineTuneIterations
                 let rows = try TrainingSet.evaluate(files, cluster: cluster, checkpoint: checkpoint, seed: mode.seed,
                                                     budget: placement.budget, fineTune: k) { progress($0, $1, $2, true) }
-                bar.finish()
+                endLine()
                 Output.out(learned.json ? EvaluationTable.json(rows, policy: learned.policy!, seed: mode.seed, fineTune: k)
                                         : EvaluationTable.markdown(rows, policy: learned.policy!, fineTune: k))
                 return
@@ -79,18 +65,27 @@ extension Place {
             let set = try TrainingSet.problems(files, clusters: clusters, seed: mode.seed, budget: placement.budget, set: .fast) {
                 progress($0, $1, $2, false)
             }
-            bar.finish()
+            endLine()
             for note in set.skipped { Output.err("note: skipping \(note)") }
             Output.err("prepared \(set.problems.count) problems (\(files.count) graphs × \(clusters.count) clusters) in "
                        + "\(Quantity.fixed(set.seconds, 1)) s")
             let run = try TrainingRun.train(set.problems, settings: settings, references: .fast, resume: learned.resume,
                                             out: learned.outPath, progress: progress)
-            bar.finish()
+            endLine()
             Output.out(TrainingReport.trainingSet(trainer: run.trainer, seconds: run.seconds, samples: run.samples))
-        } catch {
-            bar.finish()
-            Output.err(error.description)
-            throw ExitCode(1)
+        }
+    }
+
+    /// Runs `body` with a progress bar on standard error (`progress` redraws it, `endLine` ends its
+    /// line before a report); when `body` throws, ends the line, prints the error and exits 1.
+    private func withProgress(_ body: (_ progress: TrainingRun.Progress, _ endLine: () -> Void) throws -> Void) throws {
+        var bar = ProgressBar(total: 1)
+        try orExit {
+            defer { bar.finish() }
+            try body({ done, total, status, force in
+                bar.total = max(total, 1)
+                bar.update(done: done, status: status, force: force)
+            }, { bar.finish() })
         }
     }
 

@@ -55,17 +55,11 @@ struct Place: ParsableCommand {
         }
         if !compare {
             let placer = try placement.makePlacer(for: problem, seed: mode.seed, default: .heuristic("m-etf"))
-            do { try compilation.place(with: placer) } catch {
-                Output.err("error: \(placer.name) on \(cluster.name): \(error.description)")
-                throw ExitCode(1)
-            }
+            try orExit("error: \(placer.name) on \(cluster.name): ") { try compilation.place(with: placer) }
             Output.out(learned.json ? JSON.encode(PlacementJSON(compilation, placer: placer)) : PlacementReport.render(compilation, placer: placer))
             return
         }
-        do { try MemoryCheck.feasibility(problem) } catch {
-            Output.err("error: \(error.description)")
-            throw ExitCode(1)
-        }
+        try orExit("error: ") { try MemoryCheck.feasibility(problem) }
         let rows = HeuristicSweep.run(problem, set: .all, seed: mode.seed, budget: placement.budget)
         Output.out(learned.json ? JSON.encode(CompareJSON(problem, rows: rows, path: path)) : CompareReport.render(problem, rows: rows, path: path))
     }

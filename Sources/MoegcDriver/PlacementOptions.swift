@@ -32,32 +32,18 @@ struct TargetOptions: ParsableArguments {
 
     /// The cluster named by --cluster (k40x16 when not given), or the diagnostics and exit 1.
     func loadCluster() throws -> Cluster {
-        do {
-            return try Cluster.load(cluster ?? "k40x16")
-        } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
-        }
+        try orExit { try Cluster.load(cluster ?? "k40x16") }
     }
 
     /// Fuses `compilation`, adapts it to the cluster named by --cluster and pins what --placement
     /// gives; prints the diagnostics or the placement error and exits 1 when any fails. Returns the
     /// cluster.
     func adapt(_ compilation: inout Compilation) throws -> Cluster {
-        do { try compilation.fuse() } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
-        }
+        try orExit { try compilation.fuse() }
         let cluster = try loadCluster()
-        do { try compilation.adapt(to: cluster, reserve: memoryReserve.map { .percent($0) }) } catch {
-            Output.err("error: \(error.description)")
-            throw ExitCode(1)
-        }
+        try orExit("error: ") { try compilation.adapt(to: cluster, reserve: memoryReserve.map { .percent($0) }) }
         if let placementFile {
-            do { try compilation.pin(try PlacementFile.read(placementFile)) } catch {
-                Output.err(error.description)
-                throw ExitCode(1)
-            }
+            try orExit { try compilation.pin(try PlacementFile.read(placementFile)) }
         }
         return cluster
     }
@@ -99,13 +85,8 @@ struct PlacementOptions: ParsableArguments {
     func makePlacer(for problem: PlacementProblem?, seed: UInt64, policyFile: String? = nil,
                     default fallback: PlacerChoice.Default) throws -> any Placer {
         let choice = PlacerChoice(name: placer, policyFile: policyFile, start: start, seed: seed, budget: budget)
-        do {
-            let (made, warning) = try choice.make(default: fallback, for: problem)
-            if let warning { Output.err(warning) }
-            return made
-        } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
-        }
+        let (made, warning) = try orExit { try choice.make(default: fallback, for: problem) }
+        if let warning { Output.err(warning) }
+        return made
     }
 }

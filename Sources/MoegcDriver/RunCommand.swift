@@ -98,11 +98,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         if verbose { Output.err(BLAS.summary) }
         // What the file is decides the executor: a missing, empty or unreadable file says so.
-        let head: [UInt8]
-        do { head = Array(try FileIO.read(input.graph).prefix(PlanFile.magic.count)) } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
-        }
+        let head = try orExit { Array(try FileIO.read(input.graph).prefix(PlanFile.magic.count)) }
         if head.isEmpty {
             Output.err("\(input.graph): error: the file is empty: expected a compiled plan (`moegc compile MODEL.graph -o model.plan`) or, with --reference, a model graph")
             throw ExitCode(1)
@@ -123,49 +119,30 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(1)
         }
         var compilation = try input.load(mode.compilation(file: input.graph))
-        do { try compilation.lower() } catch {
-            Output.err(error.description)
-            throw ExitCode(1)
+        try orExit { try compilation.lower() }
+        let weights = input.dimensions.weights(for: input.graph, graph: compilation.graph)
+        let run = try orExit("\(input.graph): ") {
+            try GraphRun(source: compilation.source, lowered: compilation.graph, seed: mode.seed, weights: weights)
         }
-        let source = compilation.source, graph = compilation.graph
-        // The model's own weights (read or mapped, never copied), then the interpreter: it checks the
-        // run's memory before any input or other weight is made.
-        let weights = input.dimensions.weights(for: input.graph, graph: graph)
-        let interpreter: ReferenceInterpreter
-        do { interpreter = try ReferenceInterpreter(graph: graph, seed: mode.seed, weights: weights) } catch {
-            Output.err("\(input.graph): \(error)")
-            throw ExitCode(1)
+        let values = try readInputs(source: run.source, graph: run.lowered)
+        let result = try orExit("\(input.graph): ") {
+            if checkInputs { try InputCheck.requireFinite(values, for: run.lowered) }
+            return try run.run(values, training: !mode.evaluation, verbose: verbose)
         }
-        let values = try readInputs(source: source, graph: graph)
-        let layers = MoELayout.layers(source: source, lowered: graph)
-        let keep = Set(layers.flatMap { $0.expertRoutes + [$0.importance, $0.groupRoute].compactMap { $0 } })
-        let result: ReferenceInterpreter.Run
-        do {
-            if checkInputs { try InputCheck.requireFinite(values, for: graph) }
-            result = try interpreter.run(values, keep: keep)
-        } catch {
-            Output.err("\(input.graph): \(error)")
-            throw ExitCode(1)
-        }
-        let summary = RunSummary(graph: graph, training: !mode.evaluation, seed: mode.seed, outputs: result.outputs)
-        try report(summary, graph: graph, result.outputs, extra: layers.map { MoEReport.render($0, result.kept, verbose: verbose) }.joined())
+        try report(result.summary, graph: run.lowered, result.outputs, extra: result.moeReport)
     }
 
     func readInputs(source: Graph, graph: Graph, seed: UInt64? = nil) throws -> [HostTensor] {
         guard let inputs else {
             return RandomInputs.make(for: graph, vocabulary: RandomInputs.vocabulary(of: source), seed: seed ?? mode.seed)
         }
-        do {
-            let values = try TensorJSON.readInputs(try FileIO.read(inputs), path: inputs, for: graph)
+        // A FileError or TensorJSON.Failure says "path: error: …"; an ExecutionError names the
+        // input and the position, so the inputs file goes before it.
+        let values = try orExit { try TensorJSON.readInputs(try FileIO.read(inputs), path: inputs, for: graph) }
+        return try orExit("\(inputs): ") {
             try InputCheck.validate(values, for: graph)
             try InputCheck.validateIndices(values, for: graph)
             return values
-        } catch let e as ExecutionError {
-            Output.err("\(inputs): \(e)")   // the inputs file, the input, the position
-            throw ExitCode(1)
-        } catch {
-            Output.err("\(error)")   // a FileError or TensorJSON.Failure: "path: error: …"
-            throw ExitCode(1)
         }
     }
 }

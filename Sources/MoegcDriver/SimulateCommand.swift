@@ -44,9 +44,7 @@ struct Simulate: ParsableCommand {
                 + "tasks of '\(compilation.source.name)'; simulate needs every node placed (compile --placement FILE places the rest)")
         }
         let placer = PinnedPlacer()
-        do { try compilation.place(with: placer) } catch {
-            Moegc.fail("\(target.placementFile!): error: on \(cluster.name): \(error.description)")
-        }
+        try orExit("\(target.placementFile!): error: on \(cluster.name): ") { try compilation.place(with: placer) }
         if let trace { try Moegc.writeTrace(compilation, to: trace) }
         Output.out(json ? JSON.encode(PlacementJSON(compilation, placer: placer)) : PlacementReport.render(compilation, placer: placer))
     }

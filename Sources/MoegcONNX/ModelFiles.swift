@@ -1,4 +1,5 @@
 import MoegcIR
+import MoegcPlan
 import MoegcRuntime
 import MoegcSupport
 import Synchronization
@@ -53,5 +54,18 @@ public enum ModelFiles {
             if let w = all[name] { out[name] = w }
         }
         return out
+    }
+
+    /// The weights a plan of `graph` stores: the model's own (`weights(for:graph:overrides:)`),
+    /// then those of the JSON file `json` (named tensors, checked against the graph's
+    /// parameters) over them. The errors say "path: error: …".
+    public static func planWeights(for path: String, graph: Graph, overrides: [String: Int], json: String?) throws -> [String: CompiledPlan.WeightData] {
+        var data = try weights(for: path, graph: graph, overrides: overrides).mapValues { CompiledPlan.WeightData(shape: $0.shape, values: $0.floats) }
+        guard let json else { return data }
+        var types: [String: TensorType] = [:]
+        for node in graph.nodes where node.op.schema.isWeight { types[graph[node.results[0]].name] = graph.type(of: node.results[0]) }
+        let given = try TensorJSON.readNamed(try FileIO.read(json), path: json, types: types)
+        data.merge(given.mapValues { .init(shape: $0.shape, values: $0.floats) }) { _, given in given }
+        return data
     }
 }

@@ -89,6 +89,9 @@ extension CompiledPlan {
     /// The cluster the plan was placed on (nil when its text does not parse).
     public var cluster: Cluster? { try? Cluster.parse(clusterText, path: "plan cluster") }
 
+    /// The name of the cluster the plan was placed on.
+    public var clusterName: String? { cluster?.name }
+
     /// Each device's name: its cluster's, or device0, device1, … .
     public var deviceNames: [String] {
         let cluster = self.cluster

@@ -65,13 +65,13 @@ public struct RunSummary: Encodable, Sendable {
     public var outputs: [OutputSummary]
 
     /// A plan's run: `stepSeconds` and `peakBytes` measured (empty for the reference interpreter).
-    public init(plan p: CompiledPlan, clusterName: String?, deviceNames: [String], executor: String,
-                stepSeconds: [Double], peakBytes: [Int], outputs: [HostTensor]) {
+    public init(plan p: CompiledPlan, executor: String, stepSeconds: [Double], peakBytes: [Int], outputs: [HostTensor]) {
+        let deviceNames = p.deviceNames
         graph = p.graph.name
         training = p.training
         seed = p.seed
         self.executor = executor
-        plan = PlanInfo(source: p.source, placer: p.placer, cluster: clusterName, deviceCount: p.execution.deviceCount,
+        plan = PlanInfo(source: p.source, placer: p.placer, cluster: p.clusterName, deviceCount: p.execution.deviceCount,
                         simulatedStepSeconds: p.simulatedStepSeconds)
         self.stepSeconds = stepSeconds
         medianStepSeconds = stepSeconds.isEmpty ? nil : Statistics.median(stepSeconds)
