@@ -41,7 +41,7 @@ public enum ModelFiles {
         if isONNX(path) {
             do { return try importONNX(path, overrides: overrides).weights } catch { throw Failure(description: "\(error)") }
         }
-        let wanted = graph.nodes.filter { $0.op == .param && $0.attributes["init"] == .symbol("data") }
+        let wanted = graph.nodes.filter { $0.op.schema.isWeight && $0.attributes["init"] == .symbol("data") }
         guard !wanted.isEmpty else { return [:] }
         let file = weightsPath(beside: path)
         let all: [String: HostTensor]

@@ -34,7 +34,7 @@ public let shapeInference = GraphPass(name: "shape-inference") { graph, options 
                 changed = true
             }
             let held = node.op.schema.level == .layer ? try Graph.parameterBytes(graph.context(nid))
-                : node.op == .param ? inferred[0].byteCount ?? 0 : 0
+                : node.op.schema.isWeight ? inferred[0].byteCount ?? 0 : 0
             if let sum = Sizes.sum(parameterBytes, held) {
                 parameterBytes = sum
             } else if !parametersOverflow {

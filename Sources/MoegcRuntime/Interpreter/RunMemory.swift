@@ -16,7 +16,7 @@ public enum RunMemory {
     static func describe(_ graph: Graph, _ v: Int) -> String {
         let value = graph.values[v], type = value.type.map { " (\($0))" } ?? ""
         if value.producer == nil { return "input %\(value.name)\(type)" }
-        if let p = value.producer, graph.nodes[p.index].op == .param { return "weight %\(value.name)\(type)" }
+        if let p = value.producer, graph.nodes[p.index].op.schema.isWeight { return "weight %\(value.name)\(type)" }
         return "value %\(value.name)\(type)"
     }
 
@@ -39,14 +39,14 @@ public enum RunMemory {
     /// `only` (the `param` node indices a process makes; nil: all) counts those and their packings.
     static func weightBytes(_ graph: Graph, _ sizes: [Int], only: Set<Int>? = nil) -> (weights: Int?, packed: Int?) {
         var weights: Int? = 0
-        for (i, node) in graph.nodes.enumerated() where node.op == .param && only?.contains(i) != false {
+        for (i, node) in graph.nodes.enumerated() where node.op.schema.isWeight && only?.contains(i) != false {
             weights = weights.flatMap { Sizes.sum($0, sizes[node.results[0].index]) }
         }
         var packed: Int? = 0
         var seen = Set<[Int]>()
         for node in graph.nodes where node.op == .matmul && node.operands.count == 2 {
             let b = node.operands[1].index
-            guard let p = graph.values[b].producer, graph.nodes[p.index].op == .param, only?.contains(p.index) != false,
+            guard let p = graph.values[b].producer, graph.nodes[p.index].op.schema.isWeight, only?.contains(p.index) != false,
                   let t = graph.values[b].type, t.rank >= 2 else { continue }
             let transposed = node.attributes["transpose_b"]?.boolValue ?? false
             guard seen.insert([b, transposed ? 1 : 0]).inserted else { continue }
@@ -69,7 +69,7 @@ public enum RunMemory {
         for (k, i) in order.enumerated() { for v in graph.nodes[i].operands { lastUse[v.index] = k } }
         if keepsOutputs { for o in graph.outputs { lastUse[o.index] = Int.max } }
         var isWeight = [Bool](repeating: false, count: graph.values.count)
-        for node in graph.nodes where node.op == .param { isWeight[node.results[0].index] = true }
+        for node in graph.nodes where node.op.schema.isWeight { isWeight[node.results[0].index] = true }
         var live: Int? = 0, peak = 0, largest = 0
         var present = [Bool](repeating: false, count: graph.values.count)
         func add(_ v: Int) {
