@@ -74,6 +74,9 @@ struct Compile: ParsableCommand {
     @Option(help: ArgumentHelp("Write the simulated step as a Chrome trace (Perfetto opens it).", valueName: "file.json"))
     var trace: String?
 
+    @Option(help: ArgumentHelp("Write the placement report (one self-contained HTML file, as `moegc report` writes) of the placed step.", valueName: "report.html"))
+    var report: String?
+
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the compiled plan (binary, atomically) for `moegc run`.", valueName: "file.plan"))
     var output: String?
 
@@ -94,7 +97,7 @@ struct Compile: ParsableCommand {
     func run() throws {
         var compilation = try input.load(mode.compilation(file: input.graph, fusion: !placement.noFusion, verifyEachPass: verifyEach))
         let emit = self.emit.flatMap(Compilation.Emit.init)
-        let places = emit == .fused || emit?.needsPlacement == true || trace != nil || output != nil || placement.cluster != nil
+        let places = emit == .fused || emit?.needsPlacement == true || trace != nil || report != nil || output != nil || placement.cluster != nil
             || placement.placer != nil || policy != nil || placement.target.placementFile != nil
         if let emit, !emit.needsPlacement, !(places && emit == .parsed) {
             do { Output.out(GraphText.print(try compilation.graph(at: emit))) } catch {
@@ -123,6 +126,7 @@ struct Compile: ParsableCommand {
         default: break
         }
         if let trace { try Moegc.writeTrace(compilation, to: trace) }
+        if let report { try Moegc.writeReport(compilation, placer: placer.name, to: report) }
         if let output {
             // The model's own weights (an ONNX model's initializers, a .graph's safetensors), then --weights over them.
             var data: [String: CompiledPlan.WeightData] = [:]

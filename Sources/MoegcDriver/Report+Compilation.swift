@@ -1,0 +1,21 @@
+import ArgumentParser
+import MoegcCompiler
+import MoegcPlacement
+import MoegcReport
+import MoegcSupport
+
+extension Moegc {
+    /// Writes the placed step's HTML report to `path` (`compile --report`).
+    static func writeReport(_ compilation: Compilation, placer: String, to path: String) throws {
+        guard let placed = compilation.placed else { preconditionFailure("writeReport: the model is not placed") }
+        let o = compilation.options
+        do {
+            let model = try ReportModel(problem: placed.problem, placement: placed.evaluation.placement,
+                                        origin: .init(source: o.file, placer: placer, training: o.training, seed: o.seed))
+            try write(path, Report.html(model))
+        } catch let error as ReportError {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
+    }
+}
