@@ -75,6 +75,7 @@ let package = Package(
         .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim", "MoegcSupport"]),
         .testTarget(name: "MoegcPolicyTests", dependencies: ["MoegcPolicy", "MoegcPlacement", "MoegcPasses", "MoegcCompiler", "MoegcIR", "MoegcNN", "MoegcSim", "MoegcSupport"]),
         .testTarget(name: "MoegcPlacementTests", dependencies: ["MoegcPlacement", "MoegcPasses", "MoegcSim", "MoegcIR", "MoegcCompiler", "MoegcSupport"]),
+        .testTarget(name: "MoegcReportTests", dependencies: ["MoegcReport", "MoegcCompiler", "MoegcPlacement", "MoegcPlan", "MoegcSim", "MoegcIR", "MoegcSupport"]),
         .testTarget(name: "MoegcModelsTests", dependencies: ["MoegcModels", "MoegcPasses", "MoegcIR"]),
         .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver", "MoegcKernels", "MoegcONNX", "MoegcRuntime", "MoegcIR", "MoegcPlan", "MoegcPasses", "MoegcSupport", "CMPI"]),
         .testTarget(name: "MoegcONNXTests", dependencies: ["MoegcONNX", "MoegcRuntime", "MoegcPasses", "MoegcIR", "MoegcPlan", "MoegcSupport"],

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+/// `moegc report` and `compile --report` end to end: the page is written (atomically, whole) and
+/// bad input is a message naming the file, exit status 1, and no page.
+struct ReportCLITests {
+    static func temporary(_ name: String) -> String { NSTemporaryDirectory() + "moegc-report-cli-\(getpid())-\(name)" }
+
+    @Test func compileAndReportWriteThePage() throws {
+        let plan = Self.temporary("tiny.plan"), html = Self.temporary("tiny.html"), again = Self.temporary("again.html")
+        defer { for f in [plan, html, again] { unlink(f) } }
+        let c = try CLITests.moegc(["compile", "graphs/tiny-moe.graph", "--cluster", "cpu2", "--placer", "expert-parallel",
+                                    "-o", plan, "--report", html])
+        #expect(c.status == 0, "\(c.stderr)")
+        let r = try CLITests.moegc(["report", plan, "-o", again])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.isEmpty && r.stderr.isEmpty)
+        let fromCompile = try String(contentsOfFile: html, encoding: .utf8), fromPlan = try String(contentsOfFile: again, encoding: .utf8)
+        for page in [fromCompile, fromPlan] {
+            #expect(page.hasPrefix("<!DOCTYPE html>") && page.hasSuffix("</html>\n"))
+            #expect(page.contains("id=\"placement-picture\"") && page.contains("expert-parallel"))
+        }
+        // The plan's step is the one compile placed: the same timeline and picture.
+        let picture = { (s: String) in s.components(separatedBy: "<section id=\"placement\">")[1].components(separatedBy: "</section>")[0] }
+        #expect(picture(fromCompile) == picture(fromPlan))
+    }
+
+    @Test func badInputIsAnErrorAndNoPage() throws {
+        let html = Self.temporary("bad.html"), trace = Self.temporary("bad.json"), plan = Self.temporary("ok.plan")
+        defer { for f in [html, trace, plan] { unlink(f) } }
+        let missing = try CLITests.moegc(["report", "graphs/nope.plan", "-o", html])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("graphs/nope.plan"))
+        let graph = try CLITests.moegc(["report", "graphs/tiny-moe.graph", "-o", html])
+        #expect(graph.status == 1)
+        #expect(graph.stderr.contains("this looks like a .graph text, not a compiled plan"))
+        #expect(try CLITests.moegc(["compile", "graphs/tiny-moe.graph", "--cluster", "cpu2", "-o", plan]).status == 0)
+        try "{\"traceEvents\":[{\"ph\":\"X\",\"pid\":0}]}".write(toFile: trace, atomically: true, encoding: .utf8)
+        let badTrace = try CLITests.moegc(["report", plan, "-o", html, "--trace", trace])
+        #expect(badTrace.status == 1)
+        #expect(badTrace.stderr == "\(trace): error: traceEvents[0] needs finite \"ts\" and \"dur\" ≥ 0 (microseconds)\n")
+        let noOutput = try CLITests.moegc(["report", plan])
+        #expect(noOutput.status != 0)
+        #expect(noOutput.stderr.contains("--output"))
+        #expect(!FileManager.default.fileExists(atPath: html))
+        let unwritable = try CLITests.moegc(["report", plan, "-o", "/nonexistent-dir/r.html"])
+        #expect(unwritable.status == 1)
+        #expect(unwritable.stderr.contains("/nonexistent-dir/r.html"))
+    }
+}
