@@ -36,6 +36,9 @@ struct Place: ParsableCommand {
 
     @OptionGroup(title: "Learned placement") var learned: PolicyOptions
 
+    @Option(help: ArgumentHelp("Write an HTML report (self-contained, inline SVG): with --compare every placer side by side (step time, bound, per-device utilisation) and the fastest one's picture; without, the placement's report as `compile --report` writes it.", valueName: "report.html"))
+    var report: String?
+
     func validate() throws {
         if learned.graphs != nil && input.graph != nil { throw ValidationError("give a graph or --graphs DIR, not both") }
     }
@@ -59,6 +62,7 @@ struct Place: ParsableCommand {
                 Output.err("error: \(placer.name) on \(cluster.name): \(error.description)")
                 throw ExitCode(1)
             }
+            if let report { try Moegc.writeReport(compilation, placer: placer.name, to: report) }
             Output.out(learned.json ? JSON.encode(PlacementJSON(compilation, placer: placer)) : PlacementReport.render(compilation, placer: placer))
             return
         }
@@ -67,6 +71,7 @@ struct Place: ParsableCommand {
             throw ExitCode(1)
         }
         let rows = HeuristicSweep.run(problem, set: .all, seed: mode.seed, budget: placement.budget)
+        if let report { try Moegc.writeComparison(problem, rows: rows, path: path, options: compilation.options, to: report) }
         Output.out(learned.json ? JSON.encode(CompareJSON(problem, rows: rows, path: path)) : CompareReport.render(problem, rows: rows, path: path))
     }
 }

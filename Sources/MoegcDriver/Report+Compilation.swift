@@ -18,4 +18,17 @@ extension Moegc {
             throw ExitCode(1)
         }
     }
+
+    /// Writes `place --compare --report`: every placer side by side.
+    static func writeComparison(_ problem: PlacementProblem, rows: [HeuristicSweep.Row], path: String,
+                                options: Compilation.Options, to file: String) throws {
+        do {
+            let page = try PlacerComparison.html(problem: problem, rows: rows.map { .init(label: $0.label, outcome: $0.outcome) },
+                                                 source: path, training: options.training, seed: options.seed)
+            try write(file, page)
+        } catch let error as ReportError {
+            Output.err(error.description)
+            throw ExitCode(1)
+        }
+    }
 }

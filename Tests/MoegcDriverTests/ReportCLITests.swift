@@ -25,6 +25,23 @@ struct ReportCLITests {
         #expect(picture(fromCompile) == picture(fromPlan))
     }
 
+    @Test func placeCompareReportShowsEveryPlacer() throws {
+        let html = Self.temporary("compare.html")
+        defer { unlink(html) }
+        let r = try CLITests.moegc(["place", "graphs/tiny-moe.graph", "--cluster", "cpu2", "--compare", "--report", html])
+        #expect(r.status == 0, "\(r.stderr)")
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        for placer in ["single", "round-robin", "expert-parallel", "m-topo", "m-etf", "heft", "metis", "linear", "local-search"] {
+            #expect(page.contains("<tr><td>\(placer)"), "\(placer)")
+        }
+        #expect(page.contains("id=\"compare-utilisation\"") && page.contains("id=\"placement-picture\""))
+        #expect(!page.contains("<script"))
+        // No wall times: the same page on every run.
+        let again = try CLITests.moegc(["place", "graphs/tiny-moe.graph", "--cluster", "cpu2", "--compare", "--report", html])
+        #expect(again.status == 0)
+        #expect(try String(contentsOfFile: html, encoding: .utf8) == page)
+    }
+
     @Test func badInputIsAnErrorAndNoPage() throws {
         let html = Self.temporary("bad.html"), trace = Self.temporary("bad.json"), plan = Self.temporary("ok.plan")
         defer { for f in [html, trace, plan] { unlink(f) } }
