@@ -4,6 +4,7 @@ import MoegcIR
 import MoegcPasses
 import MoegcPlacement
 import MoegcPlan
+import MoegcReport
 import MoegcRuntime
 import MoegcSim
 import MoegcSupport
@@ -54,7 +55,7 @@ struct Compile: ParsableCommand {
 
     @OptionGroup var input: GraphOptions
 
-    @Option(help: ArgumentHelp("Print the IR after a stage instead of the summary: graph (as parsed), lowered, fused, placed, placement (the placement file --placement reads back), or any pass: \(Compilation.Emit.names.dropFirst(5).joined(separator: ", ")).",
+    @Option(help: ArgumentHelp("Print the IR after a stage instead of the summary: graph (as parsed), lowered, fused, placed, placement (the placement file --placement reads back), dot (the placed graph for Graphviz: clusters by fusion group, colours by device), or any pass: \(Compilation.Emit.names.dropFirst(6).joined(separator: ", ")).",
                                valueName: "stage"))
     var emit: String?
 
@@ -123,6 +124,7 @@ struct Compile: ParsableCommand {
         switch emit.flatMap(Compilation.Emit.init) {
         case .placed?: Output.out(GraphText.print(compilation.placedGraph))
         case .placement?: Output.out(compilation.placementText(placer: placer.name))
+        case .dot?: Output.out(DotGraph.render(problem: compilation.placed!.problem, placement: compilation.placed!.evaluation.placement))
         default: break
         }
         if let trace { try Moegc.writeTrace(compilation, to: trace) }

@@ -179,3 +179,34 @@ struct ReportPartsTests {
         #expect(message("{\"traceEvents\":[]}") == "run.json: error: the trace holds no complete (\"ph\":\"X\") events")
     }
 }
+
+/// `--emit dot`: the placed graph as Graphviz reads it.
+struct DotGraphTests {
+    @Test func everyNodeOnceClustersByTaskRedEdgesBetweenDevices() throws {
+        let c = try placed("tiny-moe.graph", cluster: "cpu2", placer: "expert-parallel")
+        let problem = c.placed!.problem, placement = c.placed!.evaluation.placement
+        let dot = DotGraph.render(problem: problem, placement: placement)
+        let lines = dot.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(dot.hasPrefix("digraph \"tiny_moe\" {\n") && dot.hasSuffix("}\n"))
+        let g = problem.graph
+        let declared = lines.filter { $0.range(of: #"^n\d+ \["#, options: .regularExpression) != nil }
+        #expect(declared.count == g.nodes.count)
+        #expect(Set(declared.map { $0.split(separator: " ")[0] }).count == g.nodes.count)
+        let multi = (0..<problem.taskCount).filter { problem.tasks.members(of: $0).count > 1 }.count
+        #expect(lines.filter { $0.hasPrefix("subgraph cluster_t") }.count == multi)
+        let devices = placement.nodeDevices(problem.tasks)
+        var crossing = 0, uses = 0
+        for (i, n) in g.nodes.enumerated() {
+            for v in n.operands {
+                uses += 1
+                if let p = g[v].producer?.index, devices[p] != devices[i] { crossing += 1 }
+            }
+        }
+        #expect(crossing > 0)
+        #expect(lines.filter { $0.contains("-> n") && $0.contains("#d62728") }.count == crossing)
+        #expect(lines.filter { $0.contains(" -> n") }.count == uses)
+        // Device colours are the report's.
+        #expect(dot.contains("fillcolor=\"\(DevicePalette(deviceCount: 2)[1])\""))
+        #expect(DotGraph.render(problem: problem, placement: placement) == dot)
+    }
+}
