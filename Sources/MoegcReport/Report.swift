@@ -78,7 +78,8 @@ public enum Report {
             ("simulated step", Quantity.seconds(m.stepSeconds)),
             ("lower bound", "\(Quantity.seconds(m.bestBound.seconds)) (\(m.bestBound.name)); ratio \(Quantity.fixed(m.ratio, 3))"),
             ("bounds", m.bounds.map { "\($0.name) \(Quantity.seconds($0.seconds))" }.joined(separator: ", ")),
-            ("parameters", "\(parameters(s.parameters)) (\(parameters(s.paperParameters)) excluding embedding and softmax), \(Quantity.bytes(Double(s.weightBytes)))"),
+            // The lowered graph no longer marks embedding and softmax layers, so only the total is shown.
+            ("parameters", "\(parameters(s.parameters)) in all, \(Quantity.bytes(Double(s.weightBytes)))"),
             ("memory", "peak \(Quantity.bytes(Double(m.devices.map(\.peakMemory).max() ?? 0))) on one device; \(Quantity.bytes(Double(m.devices.reduce(0) { $0 + $1.peakMemory }))) of \(Quantity.bytes(Double(m.devices.reduce(0) { $0 + $1.capacity }))) in all"),
             ("transfers", "\(m.transfers), \(Quantity.bytes(m.bytesTransferred))"),
         ]
