@@ -75,6 +75,9 @@ struct Compile: ParsableCommand {
     @Option(help: ArgumentHelp("Write the simulated step as a Chrome trace (Perfetto opens it).", valueName: "file.json"))
     var trace: String?
 
+    @Flag(help: "No progress line on standard error (it only appears on a terminal, after a second).")
+    var quiet = false
+
     @Option(help: ArgumentHelp("Write the placement report (one self-contained HTML file, as `moegc report` writes) of the placed step.", valueName: "report.html"))
     var report: String?
 
@@ -96,31 +99,43 @@ struct Compile: ParsableCommand {
     }
 
     func run() throws {
+        let progress = StageProgress(stages: 5, enabled: !quiet && Output.stderrIsTerminal)
+        defer { progress.end() }
+        progress.begin("parsing")
         var compilation = try input.load(mode.compilation(file: input.graph, fusion: !placement.noFusion, verifyEachPass: verifyEach))
         let emit = self.emit.flatMap(Compilation.Emit.init)
         let places = emit == .fused || emit?.needsPlacement == true || trace != nil || report != nil || output != nil || placement.cluster != nil
             || placement.placer != nil || policy != nil || placement.target.placementFile != nil
         if let emit, !emit.needsPlacement, !(places && emit == .parsed) {
-            do { Output.out(GraphText.print(try compilation.graph(at: emit))) } catch {
+            progress.begin("lowering")
+            do {
+                let graph = try compilation.graph(at: emit)
+                progress.end()
+                Output.out(GraphText.print(graph))
+            } catch {
+                progress.end()
                 Output.err(error.description)
                 throw ExitCode(1)
             }
             return
         }
-        if places { return try compileAndPlace(&compilation) }
+        if places { return try compileAndPlace(&compilation, progress: progress) }
+        progress.end()
         let stats = ModelStatistics(compilation.source)
         Output.out(json ? JSON.encode(ModelSummaryJSON(stats)) : ModelSummary.render(stats, graph: compilation.source, path: input.graph))
     }
 
     /// lower → fuse → place → schedule → simulate, printing the placed IR or the report, writing
     /// the trace and the plan.
-    private func compileAndPlace(_ compilation: inout Compilation) throws {
-        let cluster = try placement.adapt(&compilation)
+    private func compileAndPlace(_ compilation: inout Compilation, progress: StageProgress) throws {
+        let cluster = try placement.adapt(&compilation, progress: progress)
         let placer = try placement.makePlacer(for: compilation.problem, seed: mode.seed, policyFile: policy, default: .policy)
+        progress.begin("placing with \(placer.name)")
         do { try compilation.place(with: placer) } catch {
             Output.err("error: \(placer.name) on \(cluster.name): \(error.description)")
             throw ExitCode(1)
         }
+        progress.end()
         switch emit.flatMap(Compilation.Emit.init) {
         case .placed?: Output.out(GraphText.print(compilation.placedGraph))
         case .placement?: Output.out(compilation.placementText(placer: placer.name))

@@ -43,11 +43,17 @@ struct TargetOptions: ParsableArguments {
     /// Fuses `compilation`, adapts it to the cluster named by --cluster and pins what --placement
     /// gives; prints the diagnostics or the placement error and exits 1 when any fails. Returns the
     /// cluster.
-    func adapt(_ compilation: inout Compilation) throws -> Cluster {
-        do { try compilation.fuse() } catch {
+    func adapt(_ compilation: inout Compilation, progress: StageProgress? = nil) throws -> Cluster {
+        do {
+            progress?.begin("lowering")
+            if compilation.stage < .lowered { try compilation.lower() }
+            progress?.begin("fusing")
+            try compilation.fuse()
+        } catch {
             Output.err(error.description)
             throw ExitCode(1)
         }
+        progress?.begin("building the placement problem")
         let cluster = try loadCluster()
         do { try compilation.adapt(to: cluster, reserve: memoryReserve.map { .percent($0) }) } catch {
             Output.err("error: \(error.description)")
@@ -91,7 +97,9 @@ struct PlacementOptions: ParsableArguments {
         }
     }
 
-    func adapt(_ compilation: inout Compilation) throws -> Cluster { try target.adapt(&compilation) }
+    func adapt(_ compilation: inout Compilation, progress: StageProgress? = nil) throws -> Cluster {
+        try target.adapt(&compilation, progress: progress)
+    }
 
     /// The placer these options name (with `policyFile`, a policy file), or `fallback` when they
     /// name none (`PlacerChoice.make`: a placement file that places every node is its own placer);

@@ -1,4 +1,5 @@
 import Foundation
+@testable import MoegcDriver
 import Testing
 
 /// `moegc report` and `compile --report` end to end: the page is written (atomically, whole) and
@@ -63,5 +64,22 @@ struct ReportCLITests {
         let unwritable = try CLITests.moegc(["report", plan, "-o", "/nonexistent-dir/r.html"])
         #expect(unwritable.status == 1)
         #expect(unwritable.stderr.contains("/nonexistent-dir/r.html"))
+    }
+
+    /// The stage progress line (drawn only on a terminal; the CLI tests' stderr is a pipe, so every
+    /// test that expects an empty or exact stderr also checks it stays silent there).
+    @Test func stageProgressLine() {
+        #expect(StageProgress.line(stage: "lowering", done: 0, total: 5, elapsed: 0.4) == "moegc: lowering (stage 1/5), 0:00 elapsed, ETA —")
+        #expect(StageProgress.line(stage: "fusing", done: 2, total: 5, elapsed: 6) == "moegc: fusing (stage 3/5), 0:06 elapsed, ETA ~0:09")
+        let silent = StageProgress(stages: 3, enabled: false)
+        silent.begin("parsing")
+        silent.end()
+    }
+
+    @Test func compileOnAPipeIsSilentOnStderr() throws {
+        let r = try CLITests.moegc(["compile", "graphs/switch-base-32.graph", "--cluster", "k40x16", "--placer", "m-etf"])
+        #expect(r.status == 0)
+        #expect(r.stderr.isEmpty)
+        #expect(try CLITests.moegc(["compile", "graphs/tiny-moe.graph", "--quiet"]).status == 0)
     }
 }
