@@ -17,7 +17,7 @@ public enum Report {
         let picture = PlacementPicture(m.aggregation, deviceNames: m.deviceNames, palette: m.palette)
         let omitted = picture.omittedEdges > 0 ? " The \(picture.omittedEdges) lightest cross-device edges are left out." : ""
         body += section("placement", "Placement",
-                        "\(m.aggregation.boxes.count) boxes for \(m.tasks) tasks (\(m.nodes) nodes): one row per layer\(m.aggregation.bands.count < Set(m.aggregation.bands).count ? "" : "") in model order, a box per device (experts apart), its width the share of the layer's simulated busy time; grey curves are values moving between devices (\(picture.drawnEdges) drawn, width by bytes).\(omitted) Hover a box for its ops, shapes, device and cost.",
+                        "\(m.aggregation.boxes.count) boxes for \(m.tasks) tasks (\(m.nodes) nodes): one row per layer in model order, a box per device (experts apart), its width the share of the layer's simulated busy time; grey curves are values moving between devices (\(picture.drawnEdges) drawn, width by bytes).\(omitted) Hover a box for its ops, shapes, device and cost.",
                         picture.rendered)
         let sim = m.simulatedChart()
         var timelines = "<h3>Simulated step (\(Quantity.seconds(m.stepSeconds)))</h3>\n" + sim.svg.rendered(attributes: "id=\"timeline-simulated\"")

@@ -89,7 +89,7 @@ public struct ReportModel: Sendable {
         aggregation = LayerAggregation(problem: problem, taskDevice: placement.taskDevice, seconds: seconds)
         self.timeline = timeline
         memory = MemoryCurves(cost: cost, timeline: timeline, cluster: cluster, span: report.makespan,
-                              points: cluster.deviceCount > 32 ? 100 : 240)
+                              points: max(20, min(240, 12_000 / max(1, cluster.deviceCount))))
         matrix = TransferMatrix(timeline: timeline, cost: cost, deviceCount: cluster.deviceCount)
         self.measured = measured
         let graph = problem.graph
@@ -100,7 +100,7 @@ public struct ReportModel: Sendable {
 
     /// The simulated timeline: a lane per device (its tasks) and a thin one beneath (transfers
     /// arriving there), `budget` bars in all at most (split over the lanes).
-    public func simulatedChart(budget: Int = 6000) -> TimelineChart {
+    public func simulatedChart(budget: Int = 4000) -> TimelineChart {
         let d = devices.count
         var chart = TimelineChart(title: "simulated", span: stepSeconds)
         var perDevice = [[TimelineChart.Interval]](repeating: [], count: d)
@@ -111,7 +111,7 @@ public struct ReportModel: Sendable {
         for x in timeline.transfers {
             incoming[x.destination].append(.init(start: x.start, end: x.end, label: "value \(x.value) from \(devices[x.source].name)"))
         }
-        let lanesBudget = max(8, budget / max(1, 2 * d))
+        let lanesBudget = max(4, budget / max(1, 2 * d))
         for k in 0..<d {
             chart.add(label: devices[k].name, color: palette[k], intervals: perDevice[k], budget: lanesBudget)
             chart.add(label: devices[k].name + " in", color: "#6b6b6b", thin: true, intervals: incoming[k], budget: lanesBudget)

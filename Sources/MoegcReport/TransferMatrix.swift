@@ -20,34 +20,53 @@ public struct TransferMatrix: Sendable, Equatable {
 
     public var total: Int { bytes.reduce(0) { $0 + $1.reduce(0, +) } }
 
-    /// A grid of cells shaded by the log of the bytes (white: none); names on the axes up to 32 devices.
+    /// Most rows and columns drawn: larger clusters are drawn in blocks of consecutive devices
+    /// (a host's devices are consecutive), so 128 devices draw 32 × 32 cells of 4 × 4 devices.
+    public static let maxCells = 32
+
+    /// A grid of cells shaded by the log of the bytes (white: none), device names on the axes.
     public func svg(deviceNames: [String]) -> SVG {
         let d = bytes.count
-        let cell = d <= 8 ? 40 : d <= 16 ? 26 : d <= 32 ? 16 : max(4, 768 / max(1, d))
-        let labels = d <= 32
-        let margin = labels ? 80 : 30
-        var svg = SVG(width: margin + d * cell + 10, height: margin + d * cell + 10)
-        let nonzero = bytes.flatMap { $0 }.filter { $0 > 0 }
-        let hi = Double(nonzero.max() ?? 1), lo = Double(nonzero.min() ?? 1)
-        svg.rect(x: Double(margin), y: Double(margin), width: Double(d * cell), height: Double(d * cell), fill: "#ffffff",
-                 attributes: "stroke=\"#ccc\"")
+        let block = (d + Self.maxCells - 1) / Self.maxCells
+        let n = (d + block - 1) / block
+        func label(_ k: Int) -> String {
+            let lo = k * block, hi = min(d, lo + block) - 1
+            return lo == hi ? deviceNames[lo] : "\(deviceNames[lo])…\(deviceNames[hi])"
+        }
+        var cellBytes = [[Int]](repeating: [Int](repeating: 0, count: n), count: n), cellCount = cellBytes
         for s in 0..<d {
-            for t in 0..<d where bytes[s][t] > 0 {
-                let f = hi > lo ? log(Double(bytes[s][t]) / lo) / log(hi / lo) : 1
-                let shade = 0.15 + 0.85 * f
-                let r = Int(255 - shade * (255 - 0x08)), g = Int(255 - shade * (255 - 0x30)), b = Int(255 - shade * (255 - 0x6b))
-                let fill = DevicePalette.hex((r, g, b))
-                svg.rect(x: Double(margin + t * cell), y: Double(margin + s * cell), width: Double(cell), height: Double(cell),
-                         fill: fill, title: "\(deviceNames[s]) → \(deviceNames[t]): \(Quantity.bytes(Double(bytes[s][t]))) in \(count[s][t]) transfer\(count[s][t] == 1 ? "" : "s")")
+            for t in 0..<d {
+                cellBytes[s / block][t / block] += bytes[s][t]
+                cellCount[s / block][t / block] += count[s][t]
             }
         }
-        if labels {
-            for k in 0..<d {
-                svg.text(deviceNames[k], x: Double(margin - 4), y: Double(margin + k * cell + cell / 2 + 4), anchor: "end", size: 10)
-                svg.text(deviceNames[k], x: Double(margin + k * cell + cell / 2), y: Double(margin - 6), anchor: "middle", size: cell < 20 ? 7 : 10)
+        let cell = n <= 8 ? 40 : n <= 16 ? 26 : 18
+        let margin = block == 1 ? 80 : 130, top = block == 1 ? 80 : 24
+        var svg = SVG(width: margin + n * cell + 10, height: top + n * cell + 10)
+        let nonzero = cellBytes.flatMap { $0 }.filter { $0 > 0 }
+        let hi = Double(nonzero.max() ?? 1), lo = Double(nonzero.min() ?? 1)
+        svg.rect(x: Double(margin), y: Double(top), width: Double(n * cell), height: Double(n * cell), fill: "#ffffff",
+                 attributes: "stroke=\"#ccc\"")
+        for s in 0..<n {
+            for t in 0..<n where cellBytes[s][t] > 0 {
+                let f = hi > lo ? log(Double(cellBytes[s][t]) / lo) / log(hi / lo) : 1
+                let shade = 0.15 + 0.85 * f
+                let r = Int(255 - shade * (255 - 0x08)), g = Int(255 - shade * (255 - 0x30)), b = Int(255 - shade * (255 - 0x6b))
+                let c = cellCount[s][t]
+                svg.rect(x: Double(margin + t * cell), y: Double(top + s * cell), width: Double(cell), height: Double(cell),
+                         fill: DevicePalette.hex((r, g, b)),
+                         title: "\(label(s)) → \(label(t)): \(Quantity.bytes(Double(cellBytes[s][t]))) in \(c) transfer\(c == 1 ? "" : "s")")
             }
-        } else {
-            svg.text("from ↓ to →, \(d) devices in order", x: Double(margin), y: Double(margin - 8), size: 10)
+        }
+        for k in 0..<n {
+            let name = label(k)
+            svg.text(name, x: Double(margin - 4), y: Double(top + k * cell + cell / 2 + 4), anchor: "end", size: 10)
+            if block == 1 {
+                svg.text(name, x: Double(margin + k * cell + cell / 2), y: Double(top - 6), anchor: "middle", size: cell < 20 ? 7 : 10)
+            }
+        }
+        if block > 1 {
+            svg.text("from ↓ to →, blocks of \(block) devices (columns in the rows' order)", x: Double(margin), y: Double(top - 8), size: 10)
         }
         return svg
     }
