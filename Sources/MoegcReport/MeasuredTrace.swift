@@ -64,10 +64,3 @@ public struct MeasuredTrace: Sendable, Equatable {
         return MeasuredTrace(tracks: tracks, span: last - first)
     }
 }
-
-/// Why a report could not be made: a message with the file (and what in it) at fault.
-public struct ReportError: Error, Sendable, CustomStringConvertible, Equatable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
