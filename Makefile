@@ -3,7 +3,7 @@
 
 SWIFT      ?= swift
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PKGS   := libopenblas-dev libprotobuf-c-dev protobuf-c-compiler libmetis-dev libmpich-dev mpich pkg-config
+APT_PKGS   := libopenblas-dev libprotobuf-c-dev protobuf-c-compiler libmetis-dev libmpich-dev mpich pkg-config chromium
 MOEGC      := .build/release/moegc
 
 # OpenBLAS picks its slow generic kernel on CPUs it does not recognise unless OPENBLAS_CORETYPE is
@@ -14,7 +14,7 @@ ifneq ($(BLAS_CORE),)
 export OPENBLAS_CORETYPE ?= $(BLAS_CORE)
 endif
 
-.PHONY: all deps build demo test test-cores check-core test-tsan fuzz fuzz-build fuzz-seeds fuzz-plan fuzz-onnx replay clean
+.PHONY: all deps build demo test report-check report-screenshots test-cores check-core test-tsan fuzz fuzz-build fuzz-seeds fuzz-plan fuzz-onnx replay clean
 
 all: build
 
@@ -48,6 +48,17 @@ demo: build
 
 test: deps check-core
 	$(SWIFT) test
+	$(MAKE) report-check
+
+# The placement report in headless Chromium (Tests/Report/browser_check.py): the tiny MoE (with a
+# measured trace), the Switch transformer and the 137B model, each opened with no console message
+# and its picture's device colours in the proportions the report drew (~30 s after the build).
+report-check: build
+	python3 Tests/Report/browser_check.py --moegc $(MOEGC)
+
+# Regenerates docs/report-*.png, the top of each of the three reports (README "Placement report").
+report-screenshots: build
+	python3 Tests/Report/browser_check.py --moegc $(MOEGC) --screenshots docs
 
 # A core whose instructions the CPU lacks (AVX-512 kernels on an AVX2 CPU) makes OpenBLAS stop the
 # process with SIGILL at its first call; `moegc` refuses it with this message, and so does `make test`.

@@ -20,6 +20,7 @@
 //   MoegcONNX      the ONNX front end: decodes a model (protobuf-c), imports it as primitives and weights
 //   MoegcModels    generators of model-graph families (training and evaluation sets for the policy)
 //   MoegcNN        tensors, reverse-mode autodiff, layers, Adam, on MoegcKernels' kernels (knows nothing of graphs)
+//   MoegcReport    the placement report: one self-contained HTML file (inline SVG) of a placed plan
 //   MoegcPolicy    learned placement: featurizer, GAT + segment-recurrent-attention policy, PPO, checkpoints
 //   MoegcCompiler  the compilation: the stages from a front end's graph to the plan, placer choice, reports
 //   MoegcBench     the benchmarks (`moegc bench …`), side by side in one run
@@ -52,6 +53,7 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("protobuf-c")]),
         .target(name: "MoegcProto", dependencies: ["CMoegcProto"]),
         .target(name: "MoegcPlan", dependencies: ["MoegcIR", "MoegcPlacement", "MoegcSim", "MoegcSupport", "CMoegcProto", "MoegcProto"]),
+        .target(name: "MoegcReport", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcSupport"]),
         .target(name: "MoegcPolicy", dependencies: ["MoegcNN", "MoegcSim", "MoegcIR", "MoegcPasses", "MoegcPlacement", "MoegcKernels", "MoegcSupport", "CMoegcProto", "MoegcProto"]),
         .target(name: "MoegcCompiler", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcPlacement", "MoegcPolicy", "MoegcPlan", "MoegcSupport"]),
         .target(name: "MoegcRuntime", dependencies: ["MoegcIR", "MoegcPasses", "MoegcPlan", "MoegcKernels", "MoegcSupport"]),
@@ -60,7 +62,7 @@ let package = Package(
         .target(name: "MoegcONNX", dependencies: ["MoegcIR", "MoegcPlan", "MoegcRuntime", "MoegcSupport", "CMoegcProto", "MoegcProto"]),
         .target(name: "MoegcModels", dependencies: ["MoegcSupport"]),
         .target(name: "MoegcBench", dependencies: ["MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcPolicy", "MoegcCompiler", "MoegcSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .target(name: "MoegcDriver", dependencies: ["MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcDistributed", "MoegcModels", "MoegcONNX", "MoegcPolicy", "MoegcCompiler", "MoegcBench", "MoegcSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "MoegcDriver", dependencies: ["MoegcIR", "MoegcPasses", "MoegcKernels", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcDistributed", "MoegcModels", "MoegcONNX", "MoegcPolicy", "MoegcCompiler", "MoegcBench", "MoegcReport", "MoegcSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "moegc", dependencies: ["MoegcDriver", "MoegcKernels", "MoegcSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "moegc-fuzz", dependencies: ["MoegcIR", "MoegcPasses", "MoegcSim", "MoegcPlacement", "MoegcPlan", "MoegcRuntime", "MoegcONNX", "MoegcPolicy", "MoegcSupport"],
                           path: "Sources/Fuzz"),
@@ -73,6 +75,7 @@ let package = Package(
         .testTarget(name: "MoegcSimTests", dependencies: ["MoegcSim", "MoegcSupport"]),
         .testTarget(name: "MoegcPolicyTests", dependencies: ["MoegcPolicy", "MoegcPlacement", "MoegcPasses", "MoegcCompiler", "MoegcIR", "MoegcNN", "MoegcSim", "MoegcSupport"]),
         .testTarget(name: "MoegcPlacementTests", dependencies: ["MoegcPlacement", "MoegcPasses", "MoegcSim", "MoegcIR", "MoegcCompiler", "MoegcSupport"]),
+        .testTarget(name: "MoegcReportTests", dependencies: ["MoegcReport", "MoegcCompiler", "MoegcPlacement", "MoegcPlan", "MoegcSim", "MoegcIR", "MoegcSupport"]),
         .testTarget(name: "MoegcModelsTests", dependencies: ["MoegcModels", "MoegcPasses", "MoegcIR"]),
         .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver", "MoegcKernels", "MoegcONNX", "MoegcRuntime", "MoegcIR", "MoegcPlan", "MoegcPasses", "MoegcSupport", "CMPI"]),
         .testTarget(name: "MoegcONNXTests", dependencies: ["MoegcONNX", "MoegcRuntime", "MoegcPasses", "MoegcIR", "MoegcPlan", "MoegcSupport"],

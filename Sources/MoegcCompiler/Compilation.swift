@@ -189,14 +189,16 @@ extension Compilation {
         case lowered, fused, placed
         /// The placement as a placement file (`PlacementFile.render`): not a graph.
         case placement
+        /// The placed graph for Graphviz (DOT: clusters by fusion group, colours by device).
+        case dot
 
         /// The stage and pass names `--emit` takes.
         public static var names: [String] {
-            ["graph", "lowered", "fused", "placed", "placement"] + PassRegistry.Pipeline.allCases.flatMap { $0.passes.map(\.name) }
+            ["graph", "lowered", "fused", "placed", "placement", "dot"] + PassRegistry.Pipeline.allCases.flatMap { $0.passes.map(\.name) }
         }
 
         /// Whether emitting this needs the model placed.
-        public var needsPlacement: Bool { self == .placed || self == .placement }
+        public var needsPlacement: Bool { self == .placed || self == .placement || self == .dot }
 
         public init?(_ name: String) {
             switch name {
@@ -205,6 +207,7 @@ extension Compilation {
             case "fused": self = .fused
             case "placed": self = .placed
             case "placement": self = .placement
+            case "dot": self = .dot
             default:
                 guard PassRegistry.pipeline(containing: name) != nil else { return nil }
                 self = .pass(name)
@@ -213,7 +216,7 @@ extension Compilation {
     }
 
     /// Runs the compilation up to `emit` (before placement: `.placed` needs `adapt` and `place`)
-    /// and returns the graph there (for `.placement`, the placed graph).
+    /// and returns the graph there (for `.placement` and `.dot`, the placed graph).
     public mutating func graph(at emit: Emit) throws(DiagnosticList) -> Graph {
         switch emit {
         case .parsed: return source
@@ -221,7 +224,7 @@ extension Compilation {
         case .fused: if stage < .fused { try fuse() }
         case .pass(let name):
             if PassRegistry.pipeline(containing: name) == .lowering { try lower(stopAfter: name) } else { try fuse() }
-        case .placed, .placement: return placedGraph
+        case .placed, .placement, .dot: return placedGraph
         }
         return graph
     }

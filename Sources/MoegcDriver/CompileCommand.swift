@@ -5,6 +5,7 @@ import MoegcONNX
 import MoegcPasses
 import MoegcPlacement
 import MoegcPlan
+import MoegcReport
 import MoegcSim
 import MoegcSupport
 
@@ -54,7 +55,7 @@ struct Compile: ParsableCommand {
 
     @OptionGroup var input: GraphOptions
 
-    @Option(help: ArgumentHelp("Print the IR after a stage instead of the summary: graph (as parsed), lowered, fused, placed, placement (the placement file --placement reads back), or any pass: \(Compilation.Emit.names.dropFirst(5).joined(separator: ", ")).",
+    @Option(help: ArgumentHelp("Print the IR after a stage instead of the summary: graph (as parsed), lowered, fused, placed, placement (the placement file --placement reads back), dot (the placed graph for Graphviz: clusters by fusion group, colours by device), or any pass: \(Compilation.Emit.names.dropFirst(6).joined(separator: ", ")).",
                                valueName: "stage"))
     var emit: String?
 
@@ -74,6 +75,12 @@ struct Compile: ParsableCommand {
     @Option(help: ArgumentHelp("Write the simulated step as a Chrome trace (Perfetto opens it).", valueName: "file.json"))
     var trace: String?
 
+    @Flag(help: "No progress line on standard error (it only appears on a terminal, after a second).")
+    var quiet = false
+
+    @Option(help: ArgumentHelp("Write the placement report (one self-contained HTML file, as `moegc report` writes) of the placed step.", valueName: "report.html"))
+    var report: String?
+
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the compiled plan (binary, atomically) for `moegc run`.", valueName: "file.plan"))
     var output: String?
 
@@ -92,31 +99,40 @@ struct Compile: ParsableCommand {
     }
 
     func run() throws {
+        let progress = StageProgress(stages: 5, enabled: !quiet && Output.stderrIsTerminal)
+        defer { progress.end() }
+        progress.begin("parsing")
         var compilation = try input.load(mode.compilation(file: input.graph, fusion: !placement.noFusion, verifyEachPass: verifyEach))
         let emit = self.emit.flatMap(Compilation.Emit.init)
-        let places = emit == .fused || emit?.needsPlacement == true || trace != nil || output != nil || placement.cluster != nil
+        let places = emit == .fused || emit?.needsPlacement == true || trace != nil || report != nil || output != nil || placement.cluster != nil
             || placement.placer != nil || policy != nil || placement.target.placementFile != nil
         if let emit, !emit.needsPlacement, !(places && emit == .parsed) {
-            Output.out(GraphText.print(try orExit { try compilation.graph(at: emit) }))
+            progress.begin("lowering")
+            let graph = try orExit { defer { progress.end() }; return try compilation.graph(at: emit) }
+            Output.out(GraphText.print(graph))
             return
         }
-        if places { return try compileAndPlace(&compilation) }
+        if places { return try compileAndPlace(&compilation, progress: progress) }
+        progress.end()
         let stats = ModelStatistics(compilation.source)
         Output.out(json ? JSON.encode(ModelSummaryJSON(stats)) : ModelSummary.render(stats, graph: compilation.source, path: input.graph))
     }
 
     /// lower → fuse → place → schedule → simulate, printing the placed IR or the report, writing
     /// the trace and the plan.
-    private func compileAndPlace(_ compilation: inout Compilation) throws {
-        let cluster = try placement.adapt(&compilation)
+    private func compileAndPlace(_ compilation: inout Compilation, progress: StageProgress) throws {
+        let cluster = try placement.adapt(&compilation, progress: progress)
         let placer = try placement.makePlacer(for: compilation.problem, seed: mode.seed, policyFile: policy, default: .policy)
-        try orExit("error: \(placer.name) on \(cluster.name): ") { try compilation.place(with: placer) }
+        progress.begin("placing with \(placer.name)")
+        try orExit("error: \(placer.name) on \(cluster.name): ") { defer { progress.end() }; try compilation.place(with: placer) }
         switch emit.flatMap(Compilation.Emit.init) {
         case .placed?: Output.out(GraphText.print(compilation.placedGraph))
         case .placement?: Output.out(compilation.placementText(placer: placer.name))
+        case .dot?: Output.out(DotGraph.render(problem: compilation.placed!.problem, placement: compilation.placed!.evaluation.placement))
         default: break
         }
         if let trace { try Moegc.writeTrace(compilation, to: trace) }
+        if let report { try Moegc.writeReport(compilation, placer: placer.name, to: report) }
         if let output {
             // The model's own weights (an ONNX model's initializers, a .graph's safetensors), then --weights over them.
             let data = try orExit {

@@ -16,7 +16,7 @@ public struct Moegc: ParsableCommand {
 
         Start with `moegc compile graphs/moe-4.graph` for a model summary.
         """,
-        subcommands: [Compile.self, Place.self, Simulate.self, RunCommand.self, Inspect.self, Import.self, Ops.self, Gen.self, Format.self, Bench.self]
+        subcommands: [Compile.self, Place.self, Simulate.self, RunCommand.self, Inspect.self, ReportCommand.self, Import.self, Ops.self, Gen.self, Format.self, Bench.self]
     )
 
     public init() {}

@@ -53,10 +53,7 @@ struct Gen: ParsableCommand {
         var o = ModelOptions()
         (o.batch, o.seq, o.layers, o.width, o.experts, o.groups, o.k, o.nodes) = (batch, seq, layers, width, experts, groups, k, nodes)
         if let count, let outDir {
-            guard FileIO.isDirectory(outDir) else {
-                Output.err("\(outDir): error: not a directory")
-                throw ExitCode(1)
-            }
+            guard FileIO.isDirectory(outDir) else { Moegc.fail("\(outDir): error: not a directory") }
             for i in 0..<UInt64(count) {
                 let name = "\(family.rawValue)-\(seed + i)"
                 try Moegc.write(outDir + "/" + name + ".graph", try make(o, seed: seed + i, name: name))
@@ -76,9 +73,6 @@ struct Gen: ParsableCommand {
             let graph = try Frontend.load(bytes: Array(text.utf8), path: name + ".graph")
             try Lowering.checkSize(graph, PassOptions(file: name + ".graph"))
             return GraphText.print(graph)
-        } catch {
-            Output.err("these options make an invalid \(family.rawValue) graph:\n\(error)")
-            throw ExitCode(1)
-        }
+        } catch { Moegc.fail("these options make an invalid \(family.rawValue) graph:\n\(error)") }
     }
 }

@@ -36,6 +36,12 @@ struct Place: ParsableCommand {
 
     @OptionGroup(title: "Learned placement") var learned: PolicyOptions
 
+    @Flag(help: "No progress line on standard error while lowering, fusing and placing (it only appears on a terminal, after a second).")
+    var quiet = false
+
+    @Option(help: ArgumentHelp("Write an HTML report (self-contained, inline SVG): with --compare every placer side by side (step time, bound, per-device utilisation) and the fastest one's picture; without, the placement's report as `compile --report` writes it.", valueName: "report.html"))
+    var report: String?
+
     func validate() throws {
         if learned.graphs != nil && input.graph != nil { throw ValidationError("give a graph or --graphs DIR, not both") }
     }
@@ -46,21 +52,29 @@ struct Place: ParsableCommand {
             return
         }
         let path = try input.path()
+        let progress = StageProgress(stages: 5, enabled: !quiet && Output.stderrIsTerminal)
+        defer { progress.end() }
+        progress.begin("parsing")
         var compilation = try input.load(mode.compilation(file: path, fusion: !placement.noFusion))
-        let cluster = try placement.adapt(&compilation)
+        let cluster = try placement.adapt(&compilation, progress: progress)
         let problem = compilation.problem!
+        progress.begin(compare ? "placing with every heuristic" : "placing")
         if learned.isActive {
+            progress.end()   // training draws its own progress bar
             try runPolicy(problem)
             return
         }
         if !compare {
             let placer = try placement.makePlacer(for: problem, seed: mode.seed, default: .heuristic("m-etf"))
-            try orExit("error: \(placer.name) on \(cluster.name): ") { try compilation.place(with: placer) }
+            try orExit("error: \(placer.name) on \(cluster.name): ") { defer { progress.end() }; try compilation.place(with: placer) }
+            if let report { try Moegc.writeReport(compilation, placer: placer.name, to: report) }
             Output.out(learned.json ? JSON.encode(PlacementJSON(compilation, placer: placer)) : PlacementReport.render(compilation, placer: placer))
             return
         }
         try orExit("error: ") { try MemoryCheck.feasibility(problem) }
         let rows = HeuristicSweep.run(problem, set: .all, seed: mode.seed, budget: placement.budget)
+        progress.end()
+        if let report { try Moegc.writeComparison(problem, rows: rows, path: path, options: compilation.options, to: report) }
         Output.out(learned.json ? JSON.encode(CompareJSON(problem, rows: rows, path: path)) : CompareReport.render(problem, rows: rows, path: path))
     }
 }

@@ -38,8 +38,19 @@ struct TargetOptions: ParsableArguments {
     /// Fuses `compilation`, adapts it to the cluster named by --cluster and pins what --placement
     /// gives; prints the diagnostics or the placement error and exits 1 when any fails. Returns the
     /// cluster.
-    func adapt(_ compilation: inout Compilation) throws -> Cluster {
-        try orExit { try compilation.fuse() }
+    func adapt(_ compilation: inout Compilation, progress: StageProgress? = nil) throws -> Cluster {
+        try orExit {
+            do {
+                progress?.begin("lowering")
+                if compilation.stage < .lowered { try compilation.lower() }
+                progress?.begin("fusing")
+                try compilation.fuse()
+            } catch {
+                progress?.end()   // the error starts on a clean line
+                throw error
+            }
+        }
+        progress?.begin("building the placement problem")
         let cluster = try loadCluster()
         try orExit("error: ") { try compilation.adapt(to: cluster, reserve: memoryReserve.map { .percent($0) }) }
         if let placementFile {
@@ -77,7 +88,9 @@ struct PlacementOptions: ParsableArguments {
         }
     }
 
-    func adapt(_ compilation: inout Compilation) throws -> Cluster { try target.adapt(&compilation) }
+    func adapt(_ compilation: inout Compilation, progress: StageProgress? = nil) throws -> Cluster {
+        try target.adapt(&compilation, progress: progress)
+    }
 
     /// The placer these options name (with `policyFile`, a policy file), or `fallback` when they
     /// name none (`PlacerChoice.make`: a placement file that places every node is its own placer);

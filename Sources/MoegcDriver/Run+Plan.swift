@@ -23,10 +23,7 @@ extension RunCommand {
 
     /// A plan's sizes are fixed when it is compiled.
     func requireFixedSizes() throws {
-        if input.dimensions.batch != nil || input.dimensions.seq != nil || !input.dimensions.dims.isEmpty {
-            Output.err("error: --batch, --seq and --dim re-size a model graph; a plan's sizes are fixed when it is compiled")
-            throw ExitCode(1)
-        }
+        if input.dimensions.batch != nil || input.dimensions.seq != nil || !input.dimensions.dims.isEmpty { Moegc.fail("error: --batch, --seq and --dim re-size a model graph; a plan's sizes are fixed when it is compiled") }
     }
 
     /// Prints the report (text, or with --json its JSON) and writes --outputs.

@@ -99,25 +99,13 @@ struct RunCommand: ParsableCommand {
         if verbose { Output.err(BLAS.summary) }
         // What the file is decides the executor: a missing, empty or unreadable file says so.
         let head = try orExit { Array(try FileIO.read(input.graph).prefix(PlanFile.magic.count)) }
-        if head.isEmpty {
-            Output.err("\(input.graph): error: the file is empty: expected a compiled plan (`moegc compile MODEL.graph -o model.plan`) or, with --reference, a model graph")
-            throw ExitCode(1)
-        }
+        if head.isEmpty { Moegc.fail("\(input.graph): error: the file is empty: expected a compiled plan (`moegc compile MODEL.graph -o model.plan`) or, with --reference, a model graph") }
         if PlanFile.magic.starts(with: head) || head.starts(with: Array("MOEGC".utf8)) {
             return backend == "mpi" ? try runPlanOnRanks() : try runPlan()
         }
-        if backend == "mpi" {
-            Output.err("\(input.graph): error: --backend mpi runs a compiled plan (`moegc compile \(input.graph) -o model.plan`)")
-            throw ExitCode(1)
-        }
-        guard reference else {
-            Output.err("\(input.graph): error: a model graph runs on the reference interpreter: add --reference (or compile it to a plan with `moegc compile \(input.graph) -o model.plan`)")
-            throw ExitCode(1)
-        }
-        if steps != 1 || threads != nil || trace != nil {
-            Output.err("error: --steps, --threads and --trace apply to plans, which run on the runtime")
-            throw ExitCode(1)
-        }
+        if backend == "mpi" { Moegc.fail("\(input.graph): error: --backend mpi runs a compiled plan (`moegc compile \(input.graph) -o model.plan`)") }
+        guard reference else { Moegc.fail("\(input.graph): error: a model graph runs on the reference interpreter: add --reference (or compile it to a plan with `moegc compile \(input.graph) -o model.plan`)") }
+        if steps != 1 || threads != nil || trace != nil { Moegc.fail("error: --steps, --threads and --trace apply to plans, which run on the runtime") }
         var compilation = try input.load(mode.compilation(file: input.graph))
         try orExit { try compilation.lower() }
         let weights = input.dimensions.weights(for: input.graph, graph: compilation.graph)

@@ -1,5 +1,6 @@
 import Foundation
 @testable import MoegcDriver
+import MoegcSupport
 import Testing
 
 /// `moegc place --train-policy / --resume / --policy` end to end on a tiny graph.
