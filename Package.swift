@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "MoegcPlacementTests", dependencies: ["MoegcPlacement", "MoegcPasses", "MoegcSim", "MoegcIR", "MoegcCompiler", "MoegcSupport"]),
         .testTarget(name: "MoegcReportTests", dependencies: ["MoegcReport", "MoegcCompiler", "MoegcPlacement", "MoegcPlan", "MoegcSim", "MoegcIR", "MoegcSupport"]),
         .testTarget(name: "MoegcModelsTests", dependencies: ["MoegcModels", "MoegcPasses", "MoegcIR"]),
-        .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver", "MoegcKernels", "MoegcONNX", "MoegcRuntime", "MoegcIR", "MoegcPlan", "MoegcPasses", "MoegcSupport", "CMPI"]),
+        .testTarget(name: "MoegcDriverTests", dependencies: ["MoegcDriver", "MoegcKernels", "MoegcONNX", "MoegcRuntime", "MoegcIR", "MoegcPlan", "MoegcPasses", "MoegcSim", "MoegcSupport", "CMPI"]),
         .testTarget(name: "MoegcONNXTests", dependencies: ["MoegcONNX", "MoegcRuntime", "MoegcPasses", "MoegcIR", "MoegcPlan", "MoegcSupport"],
                     exclude: ["Conformance", "Fixtures", "BadModels"]),
     ],

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import MoegcCompiler
 import MoegcIR
@@ -14,13 +15,18 @@ import MoegcSupport
 struct BenchCalibrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibrate",
-        abstract: "Measured vs simulated step time over random placements on cpu2 (rank correlation).",
+        abstract: "Measure this machine, write it as a cluster file, and check the simulator against the runtime (rank correlation).",
         discussion: """
         Measures this machine (sgemm rate of one core, memcpy bandwidth, the runtime's cost per op and \
         per cross-device copy), prints the `cpu2` preset's numbers beside them, then places the model \
         --placements times at random (each fused task on a random core, b-level order), simulates each \
-        placement on cpu2, runs it on the runtime (median of --steps), and reports the Spearman rank \
-        correlation of simulated against measured step times.
+        placement on cpu2 (or --cluster), runs it on the runtime (median of --steps), and reports the \
+        Spearman rank correlation of simulated against measured step times and their median ratio.
+
+        --write-cluster FILE writes what was measured as a cluster file — one device per core of this \
+        machine, its sgemm rate, memcpy bandwidth and per-op cost, the machine's memory split evenly, a \
+        cross-core hand-off as the link latency — and simulates the placements on it, so \
+        `compile --cluster FILE` targets this machine.
         """
     )
 
@@ -36,6 +42,18 @@ struct BenchCalibrate: ParsableCommand {
     @Option(help: "Seed of the random placements.")
     var seed: UInt64 = 1
 
+    @Option(help: ArgumentHelp("The cluster the placements are simulated on: a preset or a cluster file (default cpu2).", valueName: "name|file"))
+    var cluster: String?
+
+    @Option(help: ArgumentHelp("Write this machine's measured cluster file (atomically) and simulate on it.", valueName: "file.cluster"))
+    var writeCluster: String?
+
+    func validate() throws {
+        if !(1...10_000).contains(placements) { throw ValidationError("--placements must be in 1...10000, got \(placements)") }
+        if !(1...10_000).contains(steps) { throw ValidationError("--steps must be in 1...10000, got \(steps)") }
+        if cluster != nil && writeCluster != nil { throw ValidationError("--write-cluster simulates on the cluster it writes; --cluster names another") }
+    }
+
     /// An MoE layer between two dense layers: most of the work is 16 independent experts, so
     /// placements range from one core doing everything to both cores sharing the experts.
     static let defaultModel = """
@@ -47,11 +65,24 @@ struct BenchCalibrate: ParsableCommand {
     """
 
     func run() throws {
-        let cluster = try Cluster.load("cpu2")
         let machine = MachineProbe.measure()
+        let cluster: Cluster
+        do {
+            if let writeCluster {
+                let text = machine.calibration.clusterText(name: "this-machine")
+                try FileIO.writeAtomically(writeCluster, text: text)
+                cluster = try Cluster.parse(text, path: writeCluster)
+                Output.out("wrote \(writeCluster)")
+            } else {
+                cluster = try Cluster.load(self.cluster ?? "cpu2")
+            }
+        } catch {
+            Output.err("\(error)")
+            throw ExitCode(1)
+        }
         Output.out("this machine: sgemm \(Quantity.fixed(machine.flops / 1e9, 1)) GFLOP/s per core, memcpy \(Quantity.fixed(machine.memcpy / 1e9, 1)) GB/s, "
                    + "runtime \(Quantity.fixed(machine.perOp * 1e6, 2)) µs per op, \(Quantity.fixed(machine.perCopy * 1e6, 1)) µs per cross-device hand-off")
-        Output.out("cpu2 preset:  sgemm \(Quantity.fixed(cluster.peakFlops(0) / 1e9, 1)) GFLOP/s per core, memcpy \(Quantity.fixed(cluster.memoryBandwidth(0) / 1e9, 1)) GB/s, "
+        Output.out("\(cluster.name):\(String(repeating: " ", count: max(1, 12 - cluster.name.count)))sgemm \(Quantity.fixed(cluster.peakFlops(0) / 1e9, 1)) GFLOP/s per core, memcpy \(Quantity.fixed(cluster.memoryBandwidth(0) / 1e9, 1)) GB/s, "
                    + "launch \(Quantity.fixed(cluster.launchOverhead(0) * 1e6, 2)) µs per op\n")
         // Training mode: the gate noise spreads rows over the experts as the cost model expects
         // (with the paper's zero-initialised gate and no noise, every row picks experts 0 and 1).
@@ -70,12 +101,13 @@ struct BenchCalibrate: ParsableCommand {
         let source = compilation.source, lowered = compilation.graph, problem = compilation.problem!
         let inputs = RandomInputs.make(for: lowered, vocabulary: RandomInputs.vocabulary(of: source), seed: 1)
         var rng = SeededGenerator(seed: seed)
+        let second = Int32(min(1, cluster.devices.count - 1))   // a one-core machine places everything on its core
         var simulated: [Double] = [], measured: [Double] = []
         var rows = "| placement | tasks on core 0 / 1 | simulated | measured |\n|---|---|---|---|\n"
         for p in 0..<placements {
             // The first two: everything on one core; the rest random, with varying balance.
             let bias = p < 2 ? Double(p) : rng.nextDouble()
-            let devices = (0..<problem.taskCount).map { _ in Int32(rng.nextDouble() < bias ? 1 : 0) }
+            let devices = (0..<problem.taskCount).map { _ in rng.nextDouble() < bias ? second : 0 }
             let evaluation: Evaluation
             do { evaluation = try Evaluation.run(problem, devices: devices) } catch { Output.err("error: \(error)"); throw ExitCode(1) }
             let plan = try ExecutionPlan(problem, placement: evaluation.placement)
@@ -98,6 +130,18 @@ struct BenchCalibrate: ParsableCommand {
 enum MachineProbe {
     struct Numbers {
         var flops: Double, memcpy: Double, perOp: Double, perCopy: Double
+
+        /// The numbers as a calibration of this machine: a device per core, the memory split
+        /// evenly, and half a hand-off as each device link's latency (a copy's path crosses the
+        /// source's link and the destination's).
+        var calibration: CPUCalibration {
+            let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            // Four significant figures (a measurement's noise is larger) and whole MiB.
+            func rounded(_ x: Double) -> Double { Double(String(format: "%.4g", x)) ?? x }
+            let memory = (Int(clamping: ProcessInfo.processInfo.physicalMemory / UInt64(cores)) >> 20) << 20
+            return CPUCalibration(cores: cores, flopsPerCore: rounded(flops), memcpyBandwidth: rounded(memcpy),
+                                  memoryPerCore: memory, launchOverhead: rounded(perOp), copyLatency: rounded(perCopy / 2))
+        }
     }
 
     static func measure() -> Numbers {

@@ -67,9 +67,10 @@ enum PhysicalQuantity: Sendable {
                 }
             }
         }
-        if let best { return best.text }
-        let base = units.first { $0.scale == 1 }!.name
-        return formatNumber(value) + base
+        // The base unit when that is shorter (a value no unit divides into a short number).
+        let plain = formatNumber(value) + units.first { $0.scale == 1 }!.name
+        if let best, best.text.count <= plain.count { return best.text }
+        return plain
     }
 
     /// A size written with the largest unit that divides it exactly.
