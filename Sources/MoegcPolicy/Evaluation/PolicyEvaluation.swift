@@ -2,6 +2,7 @@ import Foundation
 import MoegcIR
 import MoegcPlacement
 import MoegcSim
+import MoegcSupport
 
 /// How a trained policy does on one graph against every heuristic: the numbers of one row of
 /// `moegc place --evaluate`. Step times in seconds; every ratio is over `bestHeuristicStep`.
@@ -94,11 +95,6 @@ public enum PolicyEvaluation {
             zeroShotSeconds: zeroShotSeconds, fineTuneSeconds: fineTuneSeconds)
     }
 
-    /// Geometric mean of positive values (0 for none).
-    public static func geometricMean(_ values: [Double]) -> Double {
-        values.isEmpty ? 0 : exp(values.map { log($0) }.reduce(0, +) / Double(values.count))
-    }
-
     private static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
@@ -123,7 +119,7 @@ public struct EvaluationSummary: Sendable, Hashable, Codable {
     public var outOfMemory: Int
 
     public init(_ rows: [EvaluationRow]) {
-        let g = PolicyEvaluation.geometricMean
+        let g = Statistics.geometricMean
         graphs = rows.count
         heuristics = Placers.names.map { name in
             let ratios = rows.compactMap { row in row.heuristics.first { $0.name == name }?.step.map(row.ratio) }
