@@ -76,4 +76,30 @@ struct EmptyTensorTests {
         let back = try PlanFile.read(path)
         #expect(Self.bits(try Runtime(plan: back.execution, seed: 3).run(inputs).outputs) == Self.bits(expected), "\(file) plan")
     }
+
+    /// Every tiny model over an empty sequence (seq = 0): an LSTM over no timesteps is the empty
+    /// sequence (its lowering emitted a concat of nothing, and the shape rule read an operand that
+    /// was not there: found by the graph fuzzer, Tests/Fuzz/seeds/graph/lstm-no-timesteps.graph).
+    /// The models lower, verify and run on the interpreter.
+    @Test(arguments: InterpreterTests.tinyGraphs)
+    func modelsRunOnAnEmptySequence(_ file: String) throws {
+        let text = try String(contentsOfFile: repoRoot + "/graphs/" + file, encoding: .utf8)
+        guard text.contains("seq = ") else { return }
+        let source = try Frontend.load(path: repoRoot + "/graphs/" + file, overrides: ["seq": 0])
+        var g = source
+        try Lowering.run(&g, PassOptions(training: true))
+        #expect(Verifier.verify(g).isEmpty, "\(file)")
+        let inputs = randomInputs(g, vocab: InterpreterTests.vocabulary(source), seed: 2)
+        let out = try ReferenceInterpreter(graph: g, seed: 3).run(inputs).outputs
+        #expect(out.count == g.outputs.count, "\(file)")
+    }
+
+    /// The fuzzer's input itself: every layer op, seq = 0, lowers (or says why), never traps.
+    @Test func theFuzzersEmptySequenceGraphLowers() throws {
+        var g = try Frontend.load(path: repoRoot + "/Tests/Fuzz/seeds/graph/lstm-no-timesteps.graph")
+        try Lowering.run(&g, PassOptions(training: true))
+        #expect(Verifier.verify(g).isEmpty)
+        let lstm = try #require(g.value(named: "lstm"))
+        #expect(g.type(of: lstm).shape == [2, 0, 8])
+    }
 }

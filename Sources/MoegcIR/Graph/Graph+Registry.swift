@@ -12,6 +12,12 @@ extension Graph {
 
     /// Result types from the op's shape rule (with its cross-attribute checks), given typed operands.
     public func inferResultTypes(_ nid: NodeID) throws(ShapeError) -> [TensorType] {
+        // The verifier checks arity of what is parsed; this holds it for what a pass emits, so a
+        // shape rule never reads an operand that is not there.
+        let arity = nodes[nid.index].op.schema.operands, count = nodes[nid.index].operands.count
+        guard arity.accepts(count) else {
+            throw ShapeError("'\(nodes[nid.index].op)' takes \(arity) operand\(arity.description == "1" ? "" : "s"), got \(count)")
+        }
         let ctx = context(nid)
         if let verify = ctx.schema.verify, let message = verify(ctx) { throw ShapeError(message) }
         let types = try ctx.schema.inferTypes(ctx)

@@ -49,7 +49,10 @@ public struct OpContext: Sendable {
 /// Everything the compiler knows about one op, in one place: operand and result arity, attribute
 /// schema, shape rule, parameters, cost, fusion class. Passes, the simulator's cost model and the
 /// policy's featurizer read this; none keeps its own switch over op names.
-public struct OpSchema: Sendable {
+///
+/// A class: every `op.schema` hands out the registry's one instance (a retain), where a struct of
+/// a dozen arrays and closures was copied field by field on every lookup.
+public final class OpSchema: Sendable {
     public typealias ShapeRule = @Sendable (OpContext) throws(ShapeError) -> [TensorType]
     public typealias ParamRule = @Sendable (OpContext) -> [ParamSpec]
     public typealias CostRule = @Sendable (OpContext, [TensorType]) -> OpCost

@@ -45,7 +45,9 @@ extension Lowerer {
             hPrev = hNew
             cPrev = c
         }
-        let y = outputs.count == 1 ? outputs[0] : emit(.concat, outputs, [("axis", .int(1))], "\(p).sequence")
+        // No timesteps: the empty sequence.
+        let y = outputs.isEmpty ? rw.emit1(.fill, [], name: "\(p).sequence", type: TensorType(.f32, [batch, Dim(0), Dim(r)]))
+            : outputs.count == 1 ? outputs[0] : emit(.concat, outputs, [("axis", .int(1))], "\(p).sequence")
         let yt = TensorType(.f32, [batch, xt.dims[1], Dim(r)])
         rw.bind(old[nid].results[0], to: reshape(y, yt.shape, "\(p).out", type: yt))
     }
