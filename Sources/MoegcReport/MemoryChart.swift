@@ -1,85 +1,33 @@
 import MoegcSim
 import MoegcSupport
 
-/// Bytes in use on each device over the simulated step, against its capacity, derived from the
-/// step's timeline by the simulator's memory model (`Simulator`'s doc comment):
-///
-///     t = 0              weights of the device's tasks, a copy of each graph input it reads
-///     task start         + its outputs (on its device)
-///     transfer start     + the value (on the destination)
-///     last local reader  − a copy: on the destination when its readers there are done; on the
-///       ends                producer's device when its readers there and its outgoing transfers are
-///                          done; graph outputs stay on the producer's device
-///
-/// The simulator orders events of the same instant by their push order; the curve is built
-/// with the frees of an instant before its allocations (`peak`), and `upperPeak` with them after,
-/// so the simulator's peak lies between the two (a test holds it there).
+/// Bytes in use on each device over the simulated step, against its capacity: the simulator's own
+/// record of every allocation and free (`Simulator.recordsMemory`, `MemoryLog`), replayed in the
+/// order it made them, so each curve's peak is the report's peak for that device.
 public struct MemoryCurves: Sendable {
     public struct Curve: Sendable {
         /// (time, bytes in use from then on), time increasing; at most `points` entries after sampling.
         public var steps: [(time: Double, bytes: Int)]
         public var peak: Int
-        /// The peak with allocations of an instant before its frees.
-        public var upperPeak: Int
         public var capacity: Int
     }
 
     public var curves: [Curve]
     public var span: Double
 
-    public init(cost: CostGraph, timeline: Timeline, cluster: Cluster, span: Double, points: Int = 240) {
-        let d = cluster.deviceCount, taskCount = cost.taskCount
-        var events = [[(time: Double, delta: Int)]](repeating: [], count: d)
-        var base = [Int](repeating: 0, count: d)
-        for t in 0..<taskCount { base[timeline.placement[t]] += cost.residentBytes[t] }
-        for i in cost.graphInputBytes.indices {
-            var holds = Set<Int>()
-            for r in Int(cost.graphInputReaderStart[i])..<Int(cost.graphInputReaderStart[i + 1]) {
-                holds.insert(timeline.placement[Int(cost.graphInputReaders[r])])
-            }
-            for dev in holds { base[dev] += cost.graphInputBytes[i] }
-        }
-        // The end of each value's transfers, by value, for the producer's copy.
-        var transfersOf = [Int: [Int]]()
-        for (k, x) in timeline.transfers.enumerated() { transfersOf[x.value, default: []].append(k) }
-        for v in 0..<cost.valueCount {
-            let p = Int(cost.valueProducer[v])
-            guard p >= 0 && p < taskCount else { continue }
-            let pd = timeline.placement[p], bytes = cost.valueBytes[v]
-            guard bytes > 0 else { continue }
-            var homeFree = timeline.taskEnd[p]
-            var lastOn = [Int: Double]()
-            for e in Int(cost.consumerStart[v])..<Int(cost.consumerStart[v + 1]) {
-                let c = Int(cost.consumers[e]), cd = timeline.placement[c]
-                lastOn[cd] = max(lastOn[cd] ?? 0, timeline.taskEnd[c])
-            }
-            if let local = lastOn[pd] { homeFree = max(homeFree, local) }
-            for k in transfersOf[v] ?? [] {
-                let x = timeline.transfers[k]
-                homeFree = max(homeFree, x.end)
-                events[x.destination].append((x.start, bytes))
-                events[x.destination].append((lastOn[x.destination] ?? x.end, -bytes))
-            }
-            events[pd].append((timeline.taskStart[p], bytes))
-            if !cost.valueIsOutput[v] { events[pd].append((homeFree, -bytes)) }
+    public init(log: MemoryLog, cluster: Cluster, span: Double, points: Int = 240) {
+        let d = cluster.deviceCount
+        var level = (0..<d).map { $0 < log.initial.count ? log.initial[$0] : 0 }
+        var peak = level
+        var steps = level.map { [(time: 0.0, bytes: $0)] }
+        for c in log.changes {
+            level[c.device] += c.bytes
+            peak[c.device] = max(peak[c.device], level[c.device])
+            steps[c.device].append((c.time, level[c.device]))   // changes at one instant draw as a vertical run
         }
         self.span = span
         curves = (0..<d).map { dev in
-            let lower = events[dev].sorted { ($0.time, $0.delta) < ($1.time, $1.delta) }
-            var level = base[dev], peak = level
-            var steps: [(time: Double, bytes: Int)] = [(0, level)]
-            for e in lower {
-                level += e.delta
-                peak = max(peak, level)
-                if let last = steps.last, last.time == e.time { steps[steps.count - 1].bytes = level } else { steps.append((e.time, level)) }
-            }
-            var upper = base[dev], upperPeak = upper
-            for e in events[dev].sorted(by: { ($0.time, -$0.delta) < ($1.time, -$1.delta) }) {
-                upper += e.delta
-                upperPeak = max(upperPeak, upper)
-            }
-            return Curve(steps: Self.sample(steps, span: span, points: points), peak: peak, upperPeak: upperPeak,
-                         capacity: cluster.memoryCapacity(dev))
+            Curve(steps: Self.sample(steps[dev], span: span, points: points), peak: peak[dev], capacity: cluster.memoryCapacity(dev))
         }
     }
 

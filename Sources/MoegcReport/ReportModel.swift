@@ -61,6 +61,7 @@ public struct ReportModel: Sendable {
         let report: SimulationReport
         do {
             simulator = try Simulator(graph: problem.costGraph, cluster: problem.cluster)
+            simulator.recordsMemory = true
             report = try simulator.run(placement.schedule)
         } catch { throw ReportError("error: the placement cannot be simulated: \(error.description)") }
         let timeline = simulator.timeline()
@@ -88,7 +89,7 @@ public struct ReportModel: Sendable {
         let seconds = (0..<problem.taskCount).map { timeline.taskEnd[$0] - timeline.taskStart[$0] }
         aggregation = LayerAggregation(problem: problem, taskDevice: placement.taskDevice, seconds: seconds)
         self.timeline = timeline
-        memory = MemoryCurves(cost: cost, timeline: timeline, cluster: cluster, span: report.makespan,
+        memory = MemoryCurves(log: simulator.memoryLog, cluster: cluster, span: report.makespan,
                               points: max(20, min(240, 12_000 / max(1, cluster.deviceCount))))
         matrix = TransferMatrix(timeline: timeline, cost: cost, deviceCount: cluster.deviceCount)
         self.measured = measured

@@ -10,6 +10,10 @@ struct SimulationState: Sendable {
     var completed = 0
     var events = 0
     var transferCount = 0
+    /// Keep every change of a device's bytes in use (`Simulator.recordsMemory`); off, the event
+    /// loop pays one branch per change.
+    var recordsMemory = false
+    private(set) var memoryLog = MemoryLog(initial: [], changes: [])
     /// The graph's inputs and their readers (`CostGraph.graphInputBytes`).
     let inputBytes: ContiguousArray<Int>
     let inputReaderStart: ContiguousArray<Int32>
@@ -67,6 +71,8 @@ struct SimulationState: Sendable {
                 }
             }
         }
+        memoryLog.changes.removeAll(keepingCapacity: true)
+        memoryLog.initial = recordsMemory ? (0..<a.deviceCount).map { a.memory[$0] } : []
         for d in 0..<a.deviceCount {
             a.peak[d] = a.memory[d]
             if a.memory[d] > a.capacity[d] {
@@ -105,8 +111,9 @@ struct SimulationState: Sendable {
     }
 
     @inline(__always)
-    private func allocate(_ d: Int, _ bytes: Int) {
+    private mutating func allocate(_ d: Int, _ bytes: Int) {
         let a = arena
+        if recordsMemory { memoryLog.changes.append(.init(time: now, device: d, bytes: bytes)) }
         let inUse = a.memory[d] + bytes
         a.memory[d] = inUse
         if inUse > a.peak[d] {
@@ -116,6 +123,12 @@ struct SimulationState: Sendable {
                 a.oomBytes[d] = inUse
             }
         }
+    }
+
+    @inline(__always)
+    private mutating func release(_ d: Int, _ bytes: Int) {
+        if recordsMemory { memoryLog.changes.append(.init(time: now, device: d, bytes: -bytes)) }
+        arena.memory[d] -= bytes
     }
 
     /// Starts device d's next task if the device is idle and the task's inputs are all present.
@@ -149,10 +162,10 @@ struct SimulationState: Sendable {
             let slot = Int(a.copySlot[a.inputEdges[i]])
             if slot < 0 {
                 a.homeRefs[v] -= 1
-                if a.homeRefs[v] == 0 && !a.valueIsOutput[v] { a.memory[d] -= a.valueBytes[v] }
+                if a.homeRefs[v] == 0 && !a.valueIsOutput[v] { release(d, a.valueBytes[v]) }
             } else {
                 a.copyRefs[slot] -= 1
-                if a.copyRefs[slot] == 0 { a.memory[d] -= a.valueBytes[v] }
+                if a.copyRefs[slot] == 0 { release(d, a.valueBytes[v]) }
             }
         }
         // Publish the outputs: local consumers see them now, other devices get one transfer each.
@@ -180,7 +193,7 @@ struct SimulationState: Sendable {
                 }
             }
             a.homeRefs[v] = refs
-            if refs == 0 && !a.valueIsOutput[v] { a.memory[d] -= a.valueBytes[v] }
+            if refs == 0 && !a.valueIsOutput[v] { release(d, a.valueBytes[v]) }
         }
         tryStart(d)
     }
@@ -227,7 +240,7 @@ struct SimulationState: Sendable {
             if Int(a.placement[c]) == dst { a.missing[c] -= 1 }
         }
         a.homeRefs[v] -= 1
-        if a.homeRefs[v] == 0 && !a.valueIsOutput[v] { a.memory[Int(a.xSource[x])] -= a.valueBytes[v] }
+        if a.homeRefs[v] == 0 && !a.valueIsOutput[v] { release(Int(a.xSource[x]), a.valueBytes[v]) }
         tryStart(dst)
     }
 }

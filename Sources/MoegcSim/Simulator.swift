@@ -67,6 +67,15 @@ public struct Simulator: Sendable {
 
     /// Start, end and device of every task, and every transfer, of the last successful run.
     public func timeline() -> Timeline { state.timeline() }
+
+    /// Whether runs keep every change of a device's bytes in use (`memoryLog`); off by default.
+    public var recordsMemory: Bool {
+        get { state.recordsMemory }
+        set { state.recordsMemory = newValue }
+    }
+
+    /// Each device's bytes in use over the last run, when `recordsMemory` was on (else empty).
+    public var memoryLog: MemoryLog { state.memoryLog }
 }
 
 /// Why a simulation could not run.
@@ -114,6 +123,21 @@ public struct StuckDevice: Hashable, Sendable, CustomStringConvertible {
         }.joined(separator: ", ")
         return "device \(device) '\(deviceName)' waits at task \(task) (#\(position) in its order) for \(needs)"
     }
+}
+
+/// Every device's bytes in use over a run (`Simulator.recordsMemory`): the level at time 0
+/// (weights, and a copy of each graph input a device reads) and each change after it, in the
+/// order the simulator made it, so replaying the changes meets the report's peaks exactly.
+public struct MemoryLog: Hashable, Sendable {
+    public struct Change: Hashable, Sendable {
+        public var time: Double
+        public var device: Int
+        /// Bytes allocated (positive) or freed (negative).
+        public var bytes: Int
+    }
+
+    public var initial: [Int]
+    public var changes: [Change]
 }
 
 /// When everything happened in one simulated step.

@@ -215,4 +215,32 @@ import Testing
             #expect(throws: SimulationError.self) { _ = try simulator.run(s) }
         }
     }
+
+    /// The memory log, worked by hand: A(d0) → a (3 bytes) → B(d1) → b (1 byte, an output).
+    /// d0 holds a from A's start (0) until its transfer ends (6); d1 holds the copy from the
+    /// transfer's start (2) until B ends (7), and b from B's start (6) for good. Recording leaves
+    /// the report as it was, and off, the log stays empty.
+    @Test func theMemoryLogReplaysToThePeaks() throws {
+        let g = try CostGraph(tasks: [task(2), task(1)], values: [value(0, 3, to: [1]), value(1, 1, to: [], output: true)])
+        let schedule = Schedule(placement: [0, 1], orders: [[0], [1]])
+        var simulator = try Simulator(graph: g, cluster: unitCluster(devices: 2))
+        let plain = try simulator.run(schedule)
+        #expect(simulator.memoryLog.changes.isEmpty)
+        simulator.recordsMemory = true
+        let recorded = try simulator.run(schedule)
+        #expect(recorded == plain)
+        let log = simulator.memoryLog
+        #expect(log.initial == [0, 0])
+        #expect(log.changes == [
+            .init(time: 0, device: 0, bytes: 3), .init(time: 2, device: 1, bytes: 3),
+            .init(time: 6, device: 0, bytes: -3), .init(time: 6, device: 1, bytes: 1), .init(time: 7, device: 1, bytes: -3),
+        ])
+        var level = log.initial, peak = log.initial
+        for c in log.changes {
+            level[c.device] += c.bytes
+            peak[c.device] = max(peak[c.device], level[c.device])
+        }
+        #expect(peak == recorded.peakMemory)
+        #expect(level == [0, 1])
+    }
 }
